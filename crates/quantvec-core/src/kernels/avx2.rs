@@ -1,0 +1,220 @@
+//! AVX2 + FMA kernels (x86_64). Integer kernels are exact; float kernels differ from the
+//! scalar reference only by summation order.
+//!
+//! Every `unsafe fn` here is `#[target_feature]`: calling it is sound only on a CPU with
+//! AVX2, FMA and POPCNT, which `Isa::Avx2::is_supported` checks before this table is used.
+//! Pointer reads stay inside the slices: each loop reads `[i, i + width)` only while
+//! `i + width <= len`, and tails go through the scalar reference on subslices.
+
+use std::arch::x86_64::*;
+
+use super::scalar;
+use crate::int8::Params;
+
+/// Elements per block whose 32-bit lane sums cannot overflow; see `dot_i8`.
+const I32_SAFE_BLOCK: usize = 1 << 16;
+
+#[target_feature(enable = "avx2")]
+fn hsum_epi32(v: __m256i) -> i64 {
+    let mut lanes = [0i32; 8];
+    // SAFETY: `lanes` is 32 bytes, exactly one unaligned 256-bit store.
+    unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), v) };
+    lanes.iter().map(|&x| i64::from(x)).sum()
+}
+
+#[target_feature(enable = "avx2")]
+fn hsum_epi64(v: __m256i) -> u64 {
+    let mut lanes = [0u64; 4];
+    // SAFETY: `lanes` is 32 bytes, exactly one unaligned 256-bit store.
+    unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), v) };
+    lanes.iter().sum()
+}
+
+#[target_feature(enable = "avx2")]
+fn hsum_ps(v: __m256) -> f32 {
+    let pair = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    let quad = _mm_add_ps(pair, _mm_movehl_ps(pair, pair));
+    let single = _mm_add_ss(quad, _mm_shuffle_ps(quad, quad, 1));
+    _mm_cvtss_f32(single)
+}
+
+/// Eight int8 codes widened to eight f32 lanes.
+#[target_feature(enable = "avx2")]
+unsafe fn load_i8x8_ps(p: *const i8) -> __m256 {
+    unsafe { _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(p.cast()))) }
+}
+
+#[target_feature(enable = "avx2")]
+pub unsafe fn dot_i8(a: &[i8], b: &[i8]) -> i64 {
+    assert_eq!(a.len(), b.len());
+    let (n, pa, pb) = (a.len(), a.as_ptr(), b.as_ptr());
+    let mut total = 0i64;
+    let mut i = 0;
+    while n - i >= 32 {
+        // `vpmaddwd` adds two products of at most 128 * 128 per lane and step: 2^15. A block
+        // of 2^16 elements is 2^11 steps, so each lane stays below 2^26.
+        let end = i + ((n - i).min(I32_SAFE_BLOCK) & !31);
+        let (mut acc0, mut acc1) = (_mm256_setzero_si256(), _mm256_setzero_si256());
+        while i < end {
+            unsafe {
+                let a0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(pa.add(i).cast()));
+                let b0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(pb.add(i).cast()));
+                let a1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(pa.add(i + 16).cast()));
+                let b1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(pb.add(i + 16).cast()));
+                acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(a0, b0));
+                acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(a1, b1));
+            }
+            i += 32;
+        }
+        total += hsum_epi32(acc0) + hsum_epi32(acc1);
+    }
+    total + scalar::dot_i8(&a[i..], &b[i..])
+}
+
+#[target_feature(enable = "avx2")]
+pub unsafe fn l1_i8(a: &[i8], b: &[i8]) -> u64 {
+    assert_eq!(a.len(), b.len());
+    let (n, pa, pb) = (a.len(), a.as_ptr(), b.as_ptr());
+    // Flipping the sign bit maps int8 to uint8 order-preservingly, so |a - b| is unchanged
+    // and `vpsadbw` (sums of absolute byte differences into 64-bit lanes) applies.
+    let bias = _mm256_set1_epi8(i8::MIN);
+    let mut acc = _mm256_setzero_si256();
+    let mut i = 0;
+    while i + 32 <= n {
+        unsafe {
+            let va = _mm256_xor_si256(_mm256_loadu_si256(pa.add(i).cast()), bias);
+            let vb = _mm256_xor_si256(_mm256_loadu_si256(pb.add(i).cast()), bias);
+            acc = _mm256_add_epi64(acc, _mm256_sad_epu8(va, vb));
+        }
+        i += 32;
+    }
+    hsum_epi64(acc) + scalar::l1_i8(&a[i..], &b[i..])
+}
+
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn l1_dequant(a: &[i8], pa: Params, b: &[i8], pb: Params) -> f32 {
+    assert_eq!(a.len(), b.len());
+    let (n, qa, qb) = (a.len(), a.as_ptr(), b.as_ptr());
+    // sa(a - za) - sb(b - zb) = sa*a - sb*b - c with c = sa*za - sb*zb.
+    let sa = _mm256_set1_ps(pa.scale);
+    let sb = _mm256_set1_ps(pb.scale);
+    let c = _mm256_set1_ps(pa.scale * f32::from(pa.zero_point) - pb.scale * f32::from(pb.zero_point));
+    let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(i32::MAX));
+    let mut acc = _mm256_setzero_ps();
+    let mut i = 0;
+    while i + 8 <= n {
+        unsafe {
+            let u = _mm256_fmsub_ps(sa, load_i8x8_ps(qa.add(i)), c);
+            let d = _mm256_fnmadd_ps(sb, load_i8x8_ps(qb.add(i)), u);
+            acc = _mm256_add_ps(acc, _mm256_and_ps(d, abs_mask));
+        }
+        i += 8;
+    }
+    hsum_ps(acc) + scalar::l1_dequant(&a[i..], pa, &b[i..], pb)
+}
+
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn dot_f32_i8(x: &[f32], q: &[i8]) -> f32 {
+    assert_eq!(x.len(), q.len());
+    let (n, px, pq) = (x.len(), x.as_ptr(), q.as_ptr());
+    let (mut acc0, mut acc1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+    let mut i = 0;
+    while i + 16 <= n {
+        unsafe {
+            acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(px.add(i)), load_i8x8_ps(pq.add(i)), acc0);
+            acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(px.add(i + 8)), load_i8x8_ps(pq.add(i + 8)), acc1);
+        }
+        i += 16;
+    }
+    hsum_ps(_mm256_add_ps(acc0, acc1)) + scalar::dot_f32_i8(&x[i..], &q[i..])
+}
+
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn l2_f32_i8(x: &[f32], q: &[i8], p: Params) -> f32 {
+    assert_eq!(x.len(), q.len());
+    let (n, px, pq) = (x.len(), x.as_ptr(), q.as_ptr());
+    // x - s(q - z) = (x + s*z) - s*q: one add and one fused multiply per lane.
+    let s = _mm256_set1_ps(p.scale);
+    let sz = _mm256_set1_ps(p.scale * f32::from(p.zero_point));
+    let (mut acc0, mut acc1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+    let mut i = 0;
+    while i + 16 <= n {
+        unsafe {
+            let d0 = _mm256_fnmadd_ps(s, load_i8x8_ps(pq.add(i)), _mm256_add_ps(_mm256_loadu_ps(px.add(i)), sz));
+            let d1 = _mm256_fnmadd_ps(
+                s,
+                load_i8x8_ps(pq.add(i + 8)),
+                _mm256_add_ps(_mm256_loadu_ps(px.add(i + 8)), sz),
+            );
+            acc0 = _mm256_fmadd_ps(d0, d0, acc0);
+            acc1 = _mm256_fmadd_ps(d1, d1, acc1);
+        }
+        i += 16;
+    }
+    hsum_ps(_mm256_add_ps(acc0, acc1)) + scalar::l2_f32_i8(&x[i..], &q[i..], p)
+}
+
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    let (n, pa, pb) = (a.len(), a.as_ptr(), b.as_ptr());
+    let mut acc = [_mm256_setzero_ps(); 4];
+    let mut i = 0;
+    while i + 32 <= n {
+        for (k, lane) in acc.iter_mut().enumerate() {
+            let at = i + 8 * k;
+            // SAFETY: at + 8 <= i + 32 <= n.
+            unsafe { *lane = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(at)), _mm256_loadu_ps(pb.add(at)), *lane) };
+        }
+        i += 32;
+    }
+    while i + 8 <= n {
+        unsafe { acc[0] = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)), acc[0]) };
+        i += 8;
+    }
+    let sum = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
+    hsum_ps(sum) + scalar::dot_f32(&a[i..], &b[i..])
+}
+
+/// Hardware `popcnt` over 64-bit words; at the code lengths of embeddings (a few hundred
+/// to a few thousand bits) this is as fast as a vectorised popcount and much simpler.
+#[target_feature(enable = "popcnt")]
+pub fn hamming(a: &[u8], b: &[u8]) -> u64 {
+    assert_eq!(a.len(), b.len());
+    let (wa, wb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail = scalar::hamming(wa.remainder(), wb.remainder());
+    wa.zip(wb).map(|(x, y)| u64::from((word(x) ^ word(y)).count_ones())).sum::<u64>() + tail
+}
+
+#[target_feature(enable = "popcnt")]
+pub fn and_or(a: &[u8], b: &[u8]) -> (u64, u64) {
+    assert_eq!(a.len(), b.len());
+    let (wa, wb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail = scalar::and_or(wa.remainder(), wb.remainder());
+    wa.zip(wb).fold(tail, |(and, or), (x, y)| {
+        let (x, y) = (word(x), word(y));
+        (and + u64::from((x & y).count_ones()), or + u64::from((x | y).count_ones()))
+    })
+}
+
+fn word(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes(bytes.try_into().expect("chunks_exact(8) yields 8 bytes"))
+}
+
+#[target_feature(enable = "avx2")]
+pub unsafe fn masked_sum(x: &[f32], bits: &[u8]) -> f32 {
+    assert_eq!(bits.len(), x.len().div_ceil(8));
+    let px = x.as_ptr();
+    // Lane k tests bit k of the broadcast byte.
+    let lane_bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    let mut acc = _mm256_setzero_ps();
+    let full_bytes = x.len() / 8;
+    for (j, &byte) in bits[..full_bytes].iter().enumerate() {
+        let hit = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(i32::from(byte)), lane_bits), lane_bits);
+        // SAFETY: 8 * j + 8 <= 8 * full_bytes <= x.len().
+        let values = unsafe { _mm256_loadu_ps(px.add(8 * j)) };
+        acc = _mm256_add_ps(acc, _mm256_and_ps(_mm256_castsi256_ps(hit), values));
+    }
+    let done = 8 * full_bytes;
+    hsum_ps(acc) + scalar::masked_sum(&x[done..], &bits[full_bytes..])
+}

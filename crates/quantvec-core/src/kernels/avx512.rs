@@ -1,0 +1,232 @@
+//! AVX-512 kernels (x86_64): F + BW + VL for the arithmetic, VNNI for int8 dot products,
+//! VPOPCNTDQ for bit counts.
+//!
+//! Every `unsafe fn` here is `#[target_feature]`: calling it is sound only on a CPU with
+//! those features, which `Isa::Avx512::is_supported` checks before this table is used.
+//! Tails use masked loads, which never touch memory outside the mask, so each read stays
+//! inside its slice.
+
+use std::arch::x86_64::*;
+
+use crate::int8::Params;
+
+/// Elements per block whose 32-bit lane sums cannot overflow; see `dot_i8`.
+const I32_SAFE_BLOCK: usize = 1 << 16;
+
+/// Mask of the first `n` lanes (n <= 64).
+fn first_lanes(n: usize) -> u64 {
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << n) - 1
+    }
+}
+
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
+pub unsafe fn dot_i8(a: &[i8], b: &[i8]) -> i64 {
+    assert_eq!(a.len(), b.len());
+    let (n, pa, pb) = (a.len(), a.as_ptr(), b.as_ptr());
+    // `vpdpbusd` multiplies unsigned by signed bytes, so a is biased to a + 128 (flip the
+    // sign bit): sum((a + 128) b) = sum(ab) + 128 sum(b). sum(b + 128) comes from `vpsadbw`
+    // against zero on the biased b, in the same pass.
+    let bias = _mm512_set1_epi8(i8::MIN);
+    let zero = _mm512_setzero_si512();
+    let mut biased_dot = 0i64;
+    let mut biased_sum_b = _mm512_setzero_si512();
+    let mut i = 0;
+    while i < n {
+        // Each `vpdpbusd` step adds four products of at most 255 * 128 per lane: < 2^17.
+        // A block of 2^16 elements is 2^10 steps, so each lane stays below 2^27.
+        let end = i + (n - i).min(I32_SAFE_BLOCK);
+        let mut acc = _mm512_setzero_si512();
+        while i < end {
+            let k = first_lanes(end - i);
+            unsafe {
+                let va = _mm512_xor_si512(_mm512_maskz_loadu_epi8(k, pa.add(i)), bias);
+                let vb = _mm512_maskz_loadu_epi8(k, pb.add(i));
+                // Lanes outside the mask hold b = 0, so they add nothing to the dot product,
+                // and are zeroed again after biasing so they add nothing to sum(b + 128).
+                acc = _mm512_dpbusd_epi32(acc, va, vb);
+                let vb_biased = _mm512_maskz_mov_epi8(k, _mm512_xor_si512(vb, bias));
+                biased_sum_b = _mm512_add_epi64(biased_sum_b, _mm512_sad_epu8(vb_biased, zero));
+            }
+            i += 64;
+        }
+        biased_dot += i64::from(_mm512_reduce_add_epi32(acc));
+    }
+    let sum_b = _mm512_reduce_add_epi64(biased_sum_b) - 128 * n as i64;
+    biased_dot - 128 * sum_b
+}
+
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+pub unsafe fn l1_i8(a: &[i8], b: &[i8]) -> u64 {
+    assert_eq!(a.len(), b.len());
+    let (n, pa, pb) = (a.len(), a.as_ptr(), b.as_ptr());
+    // Sign-bit flip maps int8 to uint8 keeping |a - b|; masked-off lanes are 0 in both
+    // operands before the flip, so they differ by 0 after it.
+    let bias = _mm512_set1_epi8(i8::MIN);
+    let mut acc = _mm512_setzero_si512();
+    let mut i = 0;
+    while i < n {
+        let k = first_lanes(n - i);
+        unsafe {
+            let va = _mm512_xor_si512(_mm512_maskz_loadu_epi8(k, pa.add(i)), bias);
+            let vb = _mm512_xor_si512(_mm512_maskz_loadu_epi8(k, pb.add(i)), bias);
+            acc = _mm512_add_epi64(acc, _mm512_sad_epu8(va, vb));
+        }
+        i += 64;
+    }
+    _mm512_reduce_add_epi64(acc) as u64
+}
+
+/// Sixteen int8 codes (lanes outside `k` read as 0) widened to f32.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+unsafe fn load_i8x16_ps(k: __mmask16, p: *const i8) -> __m512 {
+    unsafe { _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(k, p))) }
+}
+
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+pub unsafe fn l1_dequant(a: &[i8], pa: Params, b: &[i8], pb: Params) -> f32 {
+    assert_eq!(a.len(), b.len());
+    let (n, qa, qb) = (a.len(), a.as_ptr(), b.as_ptr());
+    // sa(a - za) - sb(b - zb) = sa*a - sb*b - c with c = sa*za - sb*zb.
+    let sa = _mm512_set1_ps(pa.scale);
+    let sb = _mm512_set1_ps(pb.scale);
+    let c = _mm512_set1_ps(pa.scale * f32::from(pa.zero_point) - pb.scale * f32::from(pb.zero_point));
+    let mut acc = _mm512_setzero_ps();
+    let mut i = 0;
+    while i < n {
+        let k = first_lanes(n - i) as __mmask16;
+        unsafe {
+            let u = _mm512_fmsub_ps(sa, load_i8x16_ps(k, qa.add(i)), c);
+            let d = _mm512_fnmadd_ps(sb, load_i8x16_ps(k, qb.add(i)), u);
+            // Masked-off lanes would add |c|: keep them out of the sum.
+            acc = _mm512_mask_add_ps(acc, k, acc, _mm512_abs_ps(d));
+        }
+        i += 16;
+    }
+    _mm512_reduce_add_ps(acc)
+}
+
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+pub unsafe fn dot_f32_i8(x: &[f32], q: &[i8]) -> f32 {
+    assert_eq!(x.len(), q.len());
+    let (n, px, pq) = (x.len(), x.as_ptr(), q.as_ptr());
+    let (mut acc0, mut acc1) = (_mm512_setzero_ps(), _mm512_setzero_ps());
+    let mut i = 0;
+    while i + 32 <= n {
+        unsafe {
+            acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(px.add(i)), load_i8x16_ps(0xffff, pq.add(i)), acc0);
+            acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(px.add(i + 16)), load_i8x16_ps(0xffff, pq.add(i + 16)), acc1);
+        }
+        i += 32;
+    }
+    while i < n {
+        let k = first_lanes(n - i) as __mmask16;
+        unsafe {
+            acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, px.add(i)), load_i8x16_ps(k, pq.add(i)), acc0);
+        }
+        i += 16;
+    }
+    _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1))
+}
+
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+pub unsafe fn l2_f32_i8(x: &[f32], q: &[i8], p: Params) -> f32 {
+    assert_eq!(x.len(), q.len());
+    let (n, px, pq) = (x.len(), x.as_ptr(), q.as_ptr());
+    // x - s(q - z) = (x + s*z) - s*q.
+    let s = _mm512_set1_ps(p.scale);
+    let sz = _mm512_set1_ps(p.scale * f32::from(p.zero_point));
+    let mut acc = _mm512_setzero_ps();
+    let mut i = 0;
+    while i < n {
+        let k = first_lanes(n - i) as __mmask16;
+        unsafe {
+            let xz = _mm512_add_ps(_mm512_maskz_loadu_ps(k, px.add(i)), sz);
+            let d = _mm512_fnmadd_ps(s, load_i8x16_ps(k, pq.add(i)), xz);
+            // Masked-off lanes hold s*z, not 0: accumulate only the lanes in `k`.
+            acc = _mm512_mask3_fmadd_ps(d, d, acc, k);
+        }
+        i += 16;
+    }
+    _mm512_reduce_add_ps(acc)
+}
+
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+pub unsafe fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    let (n, pa, pb) = (a.len(), a.as_ptr(), b.as_ptr());
+    let mut acc = [_mm512_setzero_ps(); 4];
+    let mut i = 0;
+    while i + 64 <= n {
+        for (k, lane) in acc.iter_mut().enumerate() {
+            let at = i + 16 * k;
+            // SAFETY: at + 16 <= i + 64 <= n.
+            unsafe { *lane = _mm512_fmadd_ps(_mm512_loadu_ps(pa.add(at)), _mm512_loadu_ps(pb.add(at)), *lane) };
+        }
+        i += 64;
+    }
+    while i < n {
+        let k = first_lanes(n - i) as __mmask16;
+        unsafe {
+            acc[0] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, pa.add(i)), _mm512_maskz_loadu_ps(k, pb.add(i)), acc[0]);
+        }
+        i += 16;
+    }
+    _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])))
+}
+
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vpopcntdq")]
+pub unsafe fn hamming(a: &[u8], b: &[u8]) -> u64 {
+    assert_eq!(a.len(), b.len());
+    let (n, pa, pb) = (a.len(), a.as_ptr(), b.as_ptr());
+    let mut acc = _mm512_setzero_si512();
+    let mut i = 0;
+    while i < n {
+        let k = first_lanes(n - i);
+        unsafe {
+            let x = _mm512_xor_si512(_mm512_maskz_loadu_epi8(k, pa.add(i).cast()), _mm512_maskz_loadu_epi8(k, pb.add(i).cast()));
+            acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(x));
+        }
+        i += 64;
+    }
+    _mm512_reduce_add_epi64(acc) as u64
+}
+
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vpopcntdq")]
+pub unsafe fn and_or(a: &[u8], b: &[u8]) -> (u64, u64) {
+    assert_eq!(a.len(), b.len());
+    let (n, pa, pb) = (a.len(), a.as_ptr(), b.as_ptr());
+    let (mut and, mut or) = (_mm512_setzero_si512(), _mm512_setzero_si512());
+    let mut i = 0;
+    while i < n {
+        let k = first_lanes(n - i);
+        unsafe {
+            let x = _mm512_maskz_loadu_epi8(k, pa.add(i).cast());
+            let y = _mm512_maskz_loadu_epi8(k, pb.add(i).cast());
+            and = _mm512_add_epi64(and, _mm512_popcnt_epi64(_mm512_and_si512(x, y)));
+            or = _mm512_add_epi64(or, _mm512_popcnt_epi64(_mm512_or_si512(x, y)));
+        }
+        i += 64;
+    }
+    (_mm512_reduce_add_epi64(and) as u64, _mm512_reduce_add_epi64(or) as u64)
+}
+
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+pub unsafe fn masked_sum(x: &[f32], bits: &[u8]) -> f32 {
+    assert_eq!(bits.len(), x.len().div_ceil(8));
+    let (n, px) = (x.len(), x.as_ptr());
+    let mut acc = _mm512_setzero_ps();
+    // Bit i of the code is bit i % 8 of byte i / 8: two code bytes are exactly the lane
+    // mask of sixteen consecutive dimensions.
+    for (j, pair) in bits.chunks(2).enumerate() {
+        let i = 16 * j;
+        let set = u16::from(pair[0]) | pair.get(1).map_or(0, |&hi| u16::from(hi) << 8);
+        let k = first_lanes(n - i) as __mmask16;
+        // SAFETY: the load is masked to the n - i lanes that remain in `x`.
+        let values = unsafe { _mm512_maskz_loadu_ps(k, px.add(i)) };
+        acc = _mm512_mask_add_ps(acc, set & k, acc, values);
+    }
+    _mm512_reduce_add_ps(acc)
+}

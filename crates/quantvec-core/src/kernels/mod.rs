@@ -1,0 +1,260 @@
+//! Distance kernels: a scalar reference and SIMD versions, chosen once at run time.
+//!
+//! Nothing is compiled for a particular CPU: SIMD code sits in `#[target_feature]`
+//! functions that are reachable only through a [`Kernels`] table, and a table is handed out
+//! only after the CPU has been checked for its features. The same binary therefore loads
+//! and gives the same answers on a CPU without AVX2 (it uses the scalar table).
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use crate::error::{bail, Result};
+use crate::int8::Params;
+
+pub mod scalar;
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+#[cfg(target_arch = "aarch64")]
+mod neon;
+
+/// One implementation of every kernel. Integer kernels are exact in every table; float
+/// kernels differ between tables only by summation order.
+pub struct Kernels {
+    pub isa: Isa,
+    /// Σ a·b over int8 codes.
+    pub dot_i8: fn(&[i8], &[i8]) -> i64,
+    /// Σ |a − b| over int8 codes.
+    pub l1_i8: fn(&[i8], &[i8]) -> u64,
+    /// Σ |sa(a − za) − sb(b − zb)|: L1 between codes with different parameters.
+    pub l1_dequant: fn(&[i8], Params, &[i8], Params) -> f32,
+    /// Σ x·q: a float query against int8 codes.
+    pub dot_f32_i8: fn(&[f32], &[i8]) -> f32,
+    /// Σ (x − s(q − z))²: squared L2 between a float query and dequantized codes.
+    pub l2_f32_i8: fn(&[f32], &[i8], Params) -> f32,
+    /// Σ a·b over floats.
+    pub dot_f32: fn(&[f32], &[f32]) -> f32,
+    /// popcount(a ⊕ b).
+    pub hamming: fn(&[u8], &[u8]) -> u64,
+    /// (popcount(a ∧ b), popcount(a ∨ b)) in one pass.
+    pub and_or: fn(&[u8], &[u8]) -> (u64, u64),
+    /// Σ x[i] over the set bits of a code (bit i = bit i % 8 of byte i / 8).
+    pub masked_sum: fn(&[f32], &[u8]) -> f32,
+}
+
+/// Instruction-set tiers, in the order `best` prefers them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Isa {
+    Scalar = 1,
+    /// x86_64 with AVX2, FMA and POPCNT.
+    Avx2 = 2,
+    /// x86_64 with AVX-512 F, BW, VL, VNNI and VPOPCNTDQ (Ice Lake, Zen 4 and later).
+    Avx512 = 3,
+    /// aarch64 (NEON is part of its base ISA).
+    Neon = 4,
+}
+
+impl Isa {
+    pub const ALL: [Isa; 4] = [Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Isa::Scalar => "scalar",
+            Isa::Avx2 => "avx2",
+            Isa::Avx512 => "avx512",
+            Isa::Neon => "neon",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Isa> {
+        Isa::ALL.into_iter().find(|isa| isa.name().eq_ignore_ascii_case(name))
+    }
+
+    pub fn is_supported(self) -> bool {
+        match self {
+            Isa::Scalar => true,
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => {
+                is_x86_feature_detected!("avx2")
+                    && is_x86_feature_detected!("fma")
+                    && is_x86_feature_detected!("popcnt")
+            }
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => {
+                is_x86_feature_detected!("avx512f")
+                    && is_x86_feature_detected!("avx512bw")
+                    && is_x86_feature_detected!("avx512vl")
+                    && is_x86_feature_detected!("avx512vnni")
+                    && is_x86_feature_detected!("avx512vpopcntdq")
+            }
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => true,
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+
+    /// The fastest tier this CPU supports.
+    pub fn best() -> Isa {
+        [Isa::Avx512, Isa::Avx2, Isa::Neon]
+            .into_iter()
+            .find(|isa| isa.is_supported())
+            .unwrap_or(Isa::Scalar)
+    }
+}
+
+static SCALAR: Kernels = Kernels {
+    isa: Isa::Scalar,
+    dot_i8: scalar::dot_i8,
+    l1_i8: scalar::l1_i8,
+    l1_dequant: scalar::l1_dequant,
+    dot_f32_i8: scalar::dot_f32_i8,
+    l2_f32_i8: scalar::l2_f32_i8,
+    dot_f32: scalar::dot_f32,
+    hamming: scalar::hamming,
+    and_or: scalar::and_or,
+    masked_sum: scalar::masked_sum,
+};
+
+/// Safe wrappers around `#[target_feature]` kernels, for a table that `table` returns only
+/// when the CPU supports its tier.
+#[cfg(target_arch = "x86_64")]
+macro_rules! guarded {
+    ($module:ident: $(fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        $(fn $name($($arg: $ty),*) -> $ret {
+            // SAFETY: reachable only through the table of this module's tier, which `table`
+            // hands out after `Isa::is_supported` confirmed the CPU has its features.
+            unsafe { $module::$name($($arg),*) }
+        })*
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2_table {
+    use super::*;
+    guarded! { avx2:
+        fn dot_i8(a: &[i8], b: &[i8]) -> i64;
+        fn l1_i8(a: &[i8], b: &[i8]) -> u64;
+        fn l1_dequant(a: &[i8], pa: Params, b: &[i8], pb: Params) -> f32;
+        fn dot_f32_i8(x: &[f32], q: &[i8]) -> f32;
+        fn l2_f32_i8(x: &[f32], q: &[i8], p: Params) -> f32;
+        fn dot_f32(a: &[f32], b: &[f32]) -> f32;
+        fn hamming(a: &[u8], b: &[u8]) -> u64;
+        fn and_or(a: &[u8], b: &[u8]) -> (u64, u64);
+        fn masked_sum(x: &[f32], bits: &[u8]) -> f32;
+    }
+    pub(super) static TABLE: Kernels = Kernels {
+        isa: Isa::Avx2,
+        dot_i8,
+        l1_i8,
+        l1_dequant,
+        dot_f32_i8,
+        l2_f32_i8,
+        dot_f32,
+        hamming,
+        and_or,
+        masked_sum,
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512_table {
+    use super::*;
+    guarded! { avx512:
+        fn dot_i8(a: &[i8], b: &[i8]) -> i64;
+        fn l1_i8(a: &[i8], b: &[i8]) -> u64;
+        fn l1_dequant(a: &[i8], pa: Params, b: &[i8], pb: Params) -> f32;
+        fn dot_f32_i8(x: &[f32], q: &[i8]) -> f32;
+        fn l2_f32_i8(x: &[f32], q: &[i8], p: Params) -> f32;
+        fn dot_f32(a: &[f32], b: &[f32]) -> f32;
+        fn hamming(a: &[u8], b: &[u8]) -> u64;
+        fn and_or(a: &[u8], b: &[u8]) -> (u64, u64);
+        fn masked_sum(x: &[f32], bits: &[u8]) -> f32;
+    }
+    pub(super) static TABLE: Kernels = Kernels {
+        isa: Isa::Avx512,
+        dot_i8,
+        l1_i8,
+        l1_dequant,
+        dot_f32_i8,
+        l2_f32_i8,
+        dot_f32,
+        hamming,
+        and_or,
+        masked_sum,
+    };
+}
+
+#[cfg(target_arch = "aarch64")]
+static NEON: Kernels = Kernels {
+    isa: Isa::Neon,
+    dot_i8: neon::dot_i8,
+    l1_i8: neon::l1_i8,
+    l1_dequant: scalar::l1_dequant,
+    dot_f32_i8: neon::dot_f32_i8,
+    l2_f32_i8: scalar::l2_f32_i8,
+    dot_f32: neon::dot_f32,
+    hamming: neon::hamming,
+    and_or: neon::and_or,
+    masked_sum: scalar::masked_sum,
+};
+
+/// The table of a tier, if this CPU can run it.
+pub fn table(isa: Isa) -> Option<&'static Kernels> {
+    if !isa.is_supported() {
+        return None;
+    }
+    match isa {
+        Isa::Scalar => Some(&SCALAR),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => Some(&avx2_table::TABLE),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => Some(&avx512_table::TABLE),
+        #[cfg(target_arch = "aarch64")]
+        Isa::Neon => Some(&NEON),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+}
+
+/// 0 until the first use, then the `Isa` discriminant of the active table.
+static ACTIVE: AtomicU8 = AtomicU8::new(0);
+
+/// Environment variable that picks the tier at first use (`scalar`, `avx2`, `avx512`,
+/// `neon` or `auto`); a tier this CPU lacks is ignored in favour of the best one.
+pub const ENV_OVERRIDE: &str = "QUANTVEC_SIMD";
+
+/// The kernels in use: the best tier this CPU supports unless [`select`] or
+/// [`ENV_OVERRIDE`] chose another.
+pub fn active() -> &'static Kernels {
+    let chosen = ACTIVE.load(Ordering::Relaxed);
+    if let Some(kernels) = Isa::ALL.into_iter().find(|isa| *isa as u8 == chosen).and_then(table) {
+        return kernels;
+    }
+    let isa = default_isa();
+    ACTIVE.store(isa as u8, Ordering::Relaxed);
+    table(isa).expect("the default tier is supported")
+}
+
+/// The tier named by [`ENV_OVERRIDE`] if this CPU supports it, else the best one.
+pub fn default_isa() -> Isa {
+    std::env::var(ENV_OVERRIDE)
+        .ok()
+        .and_then(|name| Isa::from_name(&name))
+        .filter(|isa| isa.is_supported())
+        .unwrap_or_else(Isa::best)
+}
+
+/// Makes `isa` the active tier for this process.
+pub fn select(isa: Isa) -> Result<()> {
+    if !isa.is_supported() {
+        bail!(InvalidParameter, "this CPU does not support the {} kernels", isa.name());
+    }
+    ACTIVE.store(isa as u8, Ordering::Relaxed);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,143 @@
+//! Every SIMD table against the scalar reference: random inputs of every length from 1 to
+//! 4,096 (so every tail length of every vector width), and extreme codes. Integer kernels
+//! must match exactly; float kernels within the worst-case rounding of an f32 sum.
+
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+use super::*;
+
+const MAX_LEN: usize = 4096;
+
+fn simd_tables() -> Vec<&'static Kernels> {
+    let mut found = Vec::new();
+    for isa in Isa::ALL.into_iter().filter(|&isa| isa != Isa::Scalar) {
+        match table(isa) {
+            Some(k) => found.push(k),
+            None => eprintln!("skipped: this CPU lacks {}", isa.name()),
+        }
+    }
+    found
+}
+
+fn codes(rng: &mut SmallRng, n: usize) -> Vec<i8> {
+    (0..n).map(|_| rng.random::<i8>()).collect()
+}
+
+fn floats(rng: &mut SmallRng, n: usize) -> Vec<f32> {
+    (0..n).map(|_| rng.random_range(-1.0f32..1.0)).collect()
+}
+
+fn bytes(rng: &mut SmallRng, n: usize) -> Vec<u8> {
+    (0..n).map(|_| rng.random::<u8>()).collect()
+}
+
+fn params(rng: &mut SmallRng) -> Params {
+    Params { scale: rng.random_range(0.001f32..0.1), zero_point: rng.random::<i8>() }
+}
+
+/// |got − want| within the bound of summing `n` terms in f32 in any order: n·ε·Σ|terms|,
+/// with a factor of slack for the per-term rounding.
+fn assert_close(what: &str, isa: Isa, n: usize, got: f32, want: f32, magnitude: f64) {
+    let tolerance = 4.0 * (n as f64 + 2.0) * f64::from(f32::EPSILON) * magnitude + 1e-30;
+    assert!(
+        (f64::from(got) - f64::from(want)).abs() <= tolerance,
+        "{what} on {} at n = {n}: {got} vs scalar {want} (tolerance {tolerance})",
+        isa.name()
+    );
+}
+
+#[test]
+fn integer_kernels_match_scalar_exactly() {
+    let tables = simd_tables();
+    let mut rng = SmallRng::seed_from_u64(1);
+    for n in 1..=MAX_LEN {
+        let (a, b) = (codes(&mut rng, n), codes(&mut rng, n));
+        let (x, y) = (bytes(&mut rng, n.div_ceil(8)), bytes(&mut rng, n.div_ceil(8)));
+        for k in &tables {
+            assert_eq!((k.dot_i8)(&a, &b), scalar::dot_i8(&a, &b), "dot_i8 on {} at n = {n}", k.isa.name());
+            assert_eq!((k.l1_i8)(&a, &b), scalar::l1_i8(&a, &b), "l1_i8 on {} at n = {n}", k.isa.name());
+            assert_eq!((k.hamming)(&x, &y), scalar::hamming(&x, &y), "hamming on {} at n = {n}", k.isa.name());
+            assert_eq!((k.and_or)(&x, &y), scalar::and_or(&x, &y), "and_or on {} at n = {n}", k.isa.name());
+        }
+    }
+}
+
+#[test]
+fn float_kernels_match_scalar() {
+    let tables = simd_tables();
+    let mut rng = SmallRng::seed_from_u64(2);
+    for n in 1..=MAX_LEN {
+        let (a, b) = (codes(&mut rng, n), codes(&mut rng, n));
+        let (x, y) = (floats(&mut rng, n), floats(&mut rng, n));
+        let (pa, pb) = (params(&mut rng), params(&mut rng));
+        let mut bits = bytes(&mut rng, n.div_ceil(8));
+        if n % 8 != 0 {
+            *bits.last_mut().unwrap() &= (1u8 << (n % 8)) - 1; // padding bits are 0
+        }
+        let abs_dot_xq: f64 = x.iter().zip(&a).map(|(&f, &c)| f64::from(f * f32::from(c)).abs()).sum();
+        let abs_dot_xy: f64 = x.iter().zip(&y).map(|(&f, &g)| f64::from(f * g).abs()).sum();
+        let abs_x: f64 = x.iter().map(|&f| f64::from(f.abs())).sum();
+        let l2 = scalar::l2_f32_i8(&x, &a, pa);
+        let l1 = scalar::l1_dequant(&a, pa, &b, pb);
+        for k in &tables {
+            let isa = k.isa;
+            assert_close("dot_f32_i8", isa, n, (k.dot_f32_i8)(&x, &a), scalar::dot_f32_i8(&x, &a), abs_dot_xq);
+            assert_close("dot_f32", isa, n, (k.dot_f32)(&x, &y), scalar::dot_f32(&x, &y), abs_dot_xy);
+            assert_close("l2_f32_i8", isa, n, (k.l2_f32_i8)(&x, &a, pa), l2, f64::from(l2));
+            assert_close("l1_dequant", isa, n, (k.l1_dequant)(&a, pa, &b, pb), l1, f64::from(l1));
+            assert_close("masked_sum", isa, n, (k.masked_sum)(&x, &bits), scalar::masked_sum(&x, &bits), abs_x);
+        }
+    }
+}
+
+/// All −128 and all 127 are where 16-bit intermediate sums saturate (`vpmaddubsw`) and where
+/// 32-bit accumulators come closest to overflowing; the longest lengths test the latter.
+#[test]
+fn extreme_codes_are_exact() {
+    let tables = simd_tables();
+    let lengths = [1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 384, 1536, 4096, 16_000, 65_536 + 63, 200_000];
+    for n in lengths {
+        for (va, vb) in [(-128i8, -128i8), (127, 127), (-128, 127), (127, -128)] {
+            let (a, b) = (vec![va; n], vec![vb; n]);
+            let want = n as i64 * i64::from(va) * i64::from(vb);
+            assert_eq!(scalar::dot_i8(&a, &b), want);
+            for k in &tables {
+                assert_eq!((k.dot_i8)(&a, &b), want, "dot_i8 on {} with {va}·{vb} at n = {n}", k.isa.name());
+                assert_eq!(
+                    (k.l1_i8)(&a, &b),
+                    n as u64 * u64::from((i16::from(va) - i16::from(vb)).unsigned_abs()),
+                    "l1_i8 on {} at n = {n}",
+                    k.isa.name()
+                );
+            }
+        }
+        let ones = vec![0xffu8; n.div_ceil(8)];
+        let zeros = vec![0u8; n.div_ceil(8)];
+        for k in &tables {
+            assert_eq!((k.hamming)(&ones, &zeros), 8 * ones.len() as u64);
+            assert_eq!((k.and_or)(&ones, &ones), (8 * ones.len() as u64, 8 * ones.len() as u64));
+        }
+    }
+}
+
+#[test]
+fn mismatched_lengths_panic_instead_of_reading_past_the_end() {
+    for k in simd_tables().into_iter().chain([&SCALAR]) {
+        let result = std::panic::catch_unwind(|| (k.dot_i8)(&[1; 40], &[1; 39]));
+        assert!(result.is_err(), "{} accepted different lengths", k.isa.name());
+        let result = std::panic::catch_unwind(|| (k.masked_sum)(&[1.0; 17], &[0xff; 2]));
+        assert!(result.is_err(), "{} accepted a short code", k.isa.name());
+    }
+}
+
+#[test]
+fn selection_respects_the_cpu() {
+    assert!(table(Isa::Scalar).is_some());
+    assert_eq!(table(Isa::best()).unwrap().isa, Isa::best());
+    for isa in Isa::ALL {
+        assert_eq!(table(isa).is_some(), isa.is_supported());
+        assert_eq!(Isa::from_name(isa.name()), Some(isa));
+    }
+    assert!(active().isa.is_supported());
+}

@@ -1,0 +1,13 @@
+//! quantvec-core: quantization, SIMD distance kernels and search for the quantvec
+//! PostgreSQL extension. Nothing here depends on PostgreSQL, so all of it is tested and
+//! benchmarked with plain `cargo test` / `cargo bench`.
+
+pub mod bits;
+pub mod calibrate;
+pub mod error;
+pub mod floats;
+pub mod int8;
+pub mod kernels;
+pub mod npy;
+
+pub use error::{Error, ErrorKind, Result};

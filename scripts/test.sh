@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what is missing, then runs
+#   1. the pure crate's tests (kernels against the scalar reference, quantization, formats,
+#      recall on real embeddings),
+#   2. the extension's #[pg_test]s inside a pgrx-managed PostgreSQL 15,
+#   3. SQL-level expected-output tests (pg_regress) and a dump/restore round trip against a
+#      throwaway cluster of our own.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+echo "== 1/3 quantvec-core"
+cargo test -p quantvec-core
+
+echo "== 2/3 #[pg_test]s"
+pgdata=/tmp/quantvec-pgrx-test
+rm -rf "$pgdata" && install -d -o postgres -g postgres "$pgdata"
+CARGO_PGRX_TEST_RUNAS=postgres CARGO_PGRX_TEST_PGDATA="$pgdata" cargo pgrx test pg15
+
+echo "== 3/3 SQL regression and dump/restore"
+cargo pgrx install --release --pg-config /usr/bin/pg_config >/dev/null
+bash tests/regress.sh
+echo "all tests passed"

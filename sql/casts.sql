@@ -1,0 +1,26 @@
+-- Casts. Float arrays quantize per vector (min/max) on assignment, so INSERTs of arrays
+-- into int8vec columns just work; numeric[] goes through double precision[].
+
+CREATE FUNCTION int8vec_from_numeric(numeric[], integer, boolean) RETURNS int8vec
+    AS 'SELECT int8vec_from_float8($1::double precision[], $2, $3)'
+    LANGUAGE SQL IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE CAST (real[] AS int8vec) WITH FUNCTION int8vec_from_real(real[], integer, boolean) AS ASSIGNMENT;
+CREATE CAST (double precision[] AS int8vec) WITH FUNCTION int8vec_from_float8(double precision[], integer, boolean) AS ASSIGNMENT;
+CREATE CAST (numeric[] AS int8vec) WITH FUNCTION int8vec_from_numeric(numeric[], integer, boolean) AS ASSIGNMENT;
+CREATE CAST (int8vec AS real[]) WITH FUNCTION int8vec_to_real(int8vec);
+
+CREATE CAST (int8vec AS bitvec) WITH FUNCTION bitvec_from_int8vec(int8vec);
+CREATE CAST (varbit AS bitvec) WITH FUNCTION bitvec_from_varbit(varbit, integer, boolean) AS ASSIGNMENT;
+CREATE CAST (bit AS bitvec) WITH FUNCTION bitvec_from_varbit(varbit, integer, boolean) AS ASSIGNMENT;
+CREATE CAST (bitvec AS varbit) WITH FUNCTION bitvec_to_varbit(bitvec) AS ASSIGNMENT;
+CREATE CAST (bitvec AS bit) WITH FUNCTION bitvec_to_varbit(bitvec) AS ASSIGNMENT;
+
+-- Quantization with calibrated parameters (see int8vec_calibrate) and from int2 codes.
+CREATE FUNCTION int8vec_quantize(real[], int8vec_params) RETURNS int8vec
+    AS 'SELECT int8vec_quantize($1, ($2).scale, ($2).zero_point)'
+    LANGUAGE SQL IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION int8vec_from_codes(smallint[], real, integer) RETURNS int8vec
+    AS 'SELECT int8vec_from_codes($1::integer[], $2, $3)'
+    LANGUAGE SQL IMMUTABLE STRICT PARALLEL SAFE;

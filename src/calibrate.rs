@@ -1,0 +1,118 @@
+//! Aggregates over float vectors (declared in sql/aggregates.sql): shared int8 parameters
+//! for a column, and per-dimension means for bitvec thresholds.
+
+use pgrx::datum::Internal;
+use pgrx::prelude::*;
+use pgrx::PgMemoryContexts;
+use quantvec_core::bits;
+use quantvec_core::calibrate::{Means, MinMax, Quantiles};
+use quantvec_core::int8::Params;
+use quantvec_core::ErrorKind;
+
+use crate::arrays::RealArray;
+use crate::error::{raise_with, OrRaise};
+
+/// The state behind an aggregate's `internal` argument, created on the first row in the
+/// aggregate's memory context (which outlives the per-row contexts and drops it at the end).
+fn agg_state<'s, T>(state: &'s mut Internal, fcinfo: pg_sys::FunctionCallInfo, init: impl FnOnce() -> T) -> &'s mut T {
+    let mut context = std::ptr::null_mut();
+    // SAFETY: fcinfo is this call's own; AggCheckCallContext only reads it.
+    if unsafe { pg_sys::AggCheckCallContext(fcinfo, &mut context) } == 0 {
+        raise_with(ErrorKind::InvalidParameter, "aggregate transition function called outside an aggregate");
+    }
+    // SAFETY: a non-NULL state of this transition function is always the T created below.
+    if unsafe { state.get::<T>() }.is_none() {
+        let created = PgMemoryContexts::For(context).leak_and_drop_on_delete(init());
+        *state = Internal::from(Some(pg_sys::Datum::from(created)));
+    }
+    // SAFETY: as above; the state was just created if it was missing.
+    unsafe { state.get_mut::<T>() }.expect("state exists")
+}
+
+fn params_tuple(params: Option<Params>) -> Option<pgrx::composite_type!('static, "int8vec_params")> {
+    let params = params?;
+    let mut tuple = PgHeapTuple::new_composite_type("int8vec_params").expect("int8vec_params exists");
+    tuple.set_by_name("scale", params.scale).expect("scale is a real");
+    tuple.set_by_name("zero_point", i16::from(params.zero_point)).expect("zero_point is a smallint");
+    Some(tuple)
+}
+
+#[pg_extern(immutable, parallel_safe)]
+fn int8vec_calibrate_minmax_step(mut state: Internal, values: Option<RealArray>, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
+    let calibrator = agg_state(&mut state, fcinfo, MinMax::default);
+    if let Some(values) = values {
+        calibrator.add(values.0).or_raise();
+    }
+    state
+}
+
+#[pg_extern(immutable, parallel_safe)]
+fn int8vec_calibrate_minmax_final(state: Internal) -> Option<pgrx::composite_type!('static, "int8vec_params")> {
+    // SAFETY: the state, when present, is the MinMax its transition function created.
+    params_tuple(unsafe { state.get::<MinMax>() }?.params())
+}
+
+struct QuantileState {
+    sample: Quantiles,
+    lower: f64,
+    upper: f64,
+}
+
+#[pg_extern(immutable, parallel_safe)]
+fn int8vec_calibrate_quantile_step(
+    mut state: Internal,
+    values: Option<RealArray>,
+    lower_quantile: Option<f64>,
+    upper_quantile: Option<f64>,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Internal {
+    let (Some(lower), Some(upper)) = (lower_quantile, upper_quantile) else {
+        raise_with(ErrorKind::NullValue, "quantiles must not be NULL");
+    };
+    quantvec_core::floats::check_quantiles(lower, upper).or_raise();
+    let calibrator = agg_state(&mut state, fcinfo, || QuantileState {
+        sample: Quantiles::new(Quantiles::DEFAULT_CAPACITY),
+        lower,
+        upper,
+    });
+    if let Some(values) = values {
+        calibrator.sample.add(values.0).or_raise();
+    }
+    state
+}
+
+#[pg_extern(immutable, parallel_safe)]
+fn int8vec_calibrate_quantile_final(state: Internal) -> Option<pgrx::composite_type!('static, "int8vec_params")> {
+    // SAFETY: the state, when present, is the QuantileState its transition function created.
+    let calibrator = unsafe { state.get::<QuantileState>() }?;
+    params_tuple(calibrator.sample.params(calibrator.lower, calibrator.upper).or_raise())
+}
+
+#[pg_extern(immutable, parallel_safe)]
+fn dimension_means_step(mut state: Internal, values: Option<RealArray>, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
+    let means = agg_state(&mut state, fcinfo, Means::default);
+    if let Some(values) = values {
+        means.add(values.0, "real[]", bits::MAX_DIMS).or_raise();
+    }
+    state
+}
+
+#[pg_extern(immutable, parallel_safe)]
+fn dimension_means_final(state: Internal) -> Option<Vec<f32>> {
+    // SAFETY: the state, when present, is the Means its transition function created.
+    unsafe { state.get::<Means>() }?.mean()
+}
+
+pgrx::extension_sql_file!(
+    "../sql/aggregates.sql",
+    name = "aggregates",
+    requires = [
+        "shell_types",
+        int8vec_calibrate_minmax_step,
+        int8vec_calibrate_minmax_final,
+        int8vec_calibrate_quantile_step,
+        int8vec_calibrate_quantile_final,
+        dimension_means_step,
+        dimension_means_final
+    ]
+);

@@ -1,0 +1,130 @@
+//! Distance functions behind the operators (declared in sql/operators.sql).
+//!
+//! Symmetric forms compare two stored vectors; asymmetric forms compare stored codes with a
+//! `real[]` query that keeps full precision (what rescoring needs).
+
+use pgrx::prelude::*;
+use quantvec_core::kernels::{self, Kernels};
+use quantvec_core::{bits, int8};
+
+use crate::arrays::RealArray;
+use crate::error::OrRaise;
+use crate::types::bitvec::BitVecInput;
+use crate::types::int8vec::Int8VecInput;
+
+fn k() -> &'static Kernels {
+    kernels::active()
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "l2_distance")]
+fn int8vec_l2_distance(a: Int8VecInput, b: Int8VecInput) -> f64 {
+    int8::l2_distance(k(), &a, &b).or_raise()
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "inner_product")]
+fn int8vec_inner_product(a: Int8VecInput, b: Int8VecInput) -> f64 {
+    int8::inner_product(k(), &a, &b).or_raise()
+}
+
+/// `<#>`: negated so that ascending order puts the largest inner product first.
+#[pg_extern(immutable, strict, parallel_safe)]
+fn int8vec_negative_inner_product(a: Int8VecInput, b: Int8VecInput) -> f64 {
+    -int8::inner_product(k(), &a, &b).or_raise()
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "cosine_distance")]
+fn int8vec_cosine_distance(a: Int8VecInput, b: Int8VecInput) -> f64 {
+    int8::cosine_distance(k(), &a, &b).or_raise()
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "l1_distance")]
+fn int8vec_l1_distance(a: Int8VecInput, b: Int8VecInput) -> f64 {
+    int8::l1_distance(k(), &a, &b).or_raise()
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "l2_distance")]
+fn int8vec_real_l2_distance(a: Int8VecInput, x: RealArray) -> f64 {
+    int8::l2_distance_f32(k(), &a, x.0).or_raise()
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "inner_product")]
+fn int8vec_real_inner_product(a: Int8VecInput, x: RealArray) -> f64 {
+    int8::inner_product_f32(k(), &a, x.0).or_raise()
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "int8vec_negative_inner_product")]
+fn int8vec_real_negative_inner_product(a: Int8VecInput, x: RealArray) -> f64 {
+    -int8::inner_product_f32(k(), &a, x.0).or_raise()
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "cosine_distance")]
+fn int8vec_real_cosine_distance(a: Int8VecInput, x: RealArray) -> f64 {
+    int8::cosine_distance_f32(k(), &a, x.0).or_raise()
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "dims")]
+fn int8vec_dims(a: Int8VecInput) -> i32 {
+    a.dims() as i32
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "norm")]
+fn int8vec_norm(a: Int8VecInput) -> f64 {
+    a.norm()
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "hamming_distance")]
+fn bitvec_hamming_distance(a: BitVecInput, b: BitVecInput) -> f64 {
+    bits::hamming_distance(k(), &a, &b).or_raise()
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "jaccard_distance")]
+fn bitvec_jaccard_distance(a: BitVecInput, b: BitVecInput) -> f64 {
+    bits::jaccard_distance(k(), &a, &b).or_raise()
+}
+
+/// ⟨x, ±1⟩: the bitvec read as +1 for set bits and −1 for clear ones.
+#[pg_extern(immutable, strict, parallel_safe, name = "inner_product")]
+fn bitvec_real_inner_product(a: BitVecInput, x: RealArray) -> f64 {
+    bits::inner_product_f32(k(), &a, x.0).or_raise()
+}
+
+#[pg_extern(immutable, strict, parallel_safe)]
+fn bitvec_negative_inner_product(a: BitVecInput, x: RealArray) -> f64 {
+    -bits::inner_product_f32(k(), &a, x.0).or_raise()
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "cosine_distance")]
+fn bitvec_real_cosine_distance(a: BitVecInput, x: RealArray) -> f64 {
+    bits::cosine_distance_f32(k(), &a, x.0).or_raise()
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "dims")]
+fn bitvec_dims(a: BitVecInput) -> i32 {
+    a.dims() as i32
+}
+
+/// Number of set bits.
+#[pg_extern(immutable, strict, parallel_safe)]
+fn bitvec_count(a: BitVecInput) -> i64 {
+    a.count_ones() as i64
+}
+
+pgrx::extension_sql_file!(
+    "../sql/operators.sql",
+    name = "operators",
+    requires = [
+        "int8vec_type",
+        "bitvec_type",
+        int8vec_l2_distance,
+        int8vec_negative_inner_product,
+        int8vec_cosine_distance,
+        int8vec_l1_distance,
+        int8vec_real_l2_distance,
+        int8vec_real_negative_inner_product,
+        int8vec_real_cosine_distance,
+        bitvec_hamming_distance,
+        bitvec_jaccard_distance,
+        bitvec_negative_inner_product,
+        bitvec_real_cosine_distance
+    ]
+);
