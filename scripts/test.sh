@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
 echo "== 1/3 quantvec-core"
-cargo test -p quantvec-core
+cargo test -p quantvec-core --lib
+cargo test -p quantvec-core --test recall -- --nocapture
 
 echo "== 2/3 #[pg_test]s"
 pgdata=/tmp/quantvec-pgrx-test

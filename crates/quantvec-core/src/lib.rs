@@ -4,7 +4,9 @@
 
 pub mod bits;
 pub mod calibrate;
+pub mod datasets;
 pub mod error;
+pub mod eval;
 pub mod floats;
 pub mod int8;
 pub mod kernels;
