@@ -21,4 +21,5 @@ CARGO_PGRX_TEST_RUNAS=postgres CARGO_PGRX_TEST_PGDATA="$pgdata" cargo pgrx test 
 echo "== 3/3 SQL regression and dump/restore"
 cargo pgrx install --release --pg-config /usr/bin/pg_config >/dev/null
 bash tests/regress.sh
+bash tests/dump_restore.sh
 echo "all tests passed"

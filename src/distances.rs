@@ -16,6 +16,11 @@ fn k() -> &'static Kernels {
     kernels::active()
 }
 
+/// −x without producing −0 for x = 0 (which would print as "-0").
+fn negated(x: f64) -> f64 {
+    0.0 - x
+}
+
 #[pg_extern(immutable, strict, parallel_safe, name = "l2_distance")]
 fn int8vec_l2_distance(a: Int8VecInput, b: Int8VecInput) -> f64 {
     int8::l2_distance(k(), &a, &b).or_raise()
@@ -29,7 +34,7 @@ fn int8vec_inner_product(a: Int8VecInput, b: Int8VecInput) -> f64 {
 /// `<#>`: negated so that ascending order puts the largest inner product first.
 #[pg_extern(immutable, strict, parallel_safe)]
 fn int8vec_negative_inner_product(a: Int8VecInput, b: Int8VecInput) -> f64 {
-    -int8::inner_product(k(), &a, &b).or_raise()
+    negated(int8::inner_product(k(), &a, &b).or_raise())
 }
 
 #[pg_extern(immutable, strict, parallel_safe, name = "cosine_distance")]
@@ -54,7 +59,7 @@ fn int8vec_real_inner_product(a: Int8VecInput, x: RealArray) -> f64 {
 
 #[pg_extern(immutable, strict, parallel_safe, name = "int8vec_negative_inner_product")]
 fn int8vec_real_negative_inner_product(a: Int8VecInput, x: RealArray) -> f64 {
-    -int8::inner_product_f32(k(), &a, x.0).or_raise()
+    negated(int8::inner_product_f32(k(), &a, x.0).or_raise())
 }
 
 #[pg_extern(immutable, strict, parallel_safe, name = "cosine_distance")]
@@ -90,7 +95,7 @@ fn bitvec_real_inner_product(a: BitVecInput, x: RealArray) -> f64 {
 
 #[pg_extern(immutable, strict, parallel_safe)]
 fn bitvec_negative_inner_product(a: BitVecInput, x: RealArray) -> f64 {
-    -bits::inner_product_f32(k(), &a, x.0).or_raise()
+    negated(bits::inner_product_f32(k(), &a, x.0).or_raise())
 }
 
 #[pg_extern(immutable, strict, parallel_safe, name = "cosine_distance")]

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # SQL-level tests with expected output, run by PostgreSQL's own pg_regress against a
-# throwaway cluster (the extension must be installed: cargo pgrx install). Each
-# tests/pg_regress/sql/NAME.sql runs in a fresh database with quantvec created; its
-# output must equal tests/pg_regress/expected/NAME.out.
+# throwaway cluster (the extension must be installed: cargo pgrx install). The files
+# tests/pg_regress/sql/NAME.sql run in order in one database where quantvec is created;
+# each one's output must equal tests/pg_regress/expected/NAME.out.
+#
+# After changing a test, REGRESS_ACCEPT=1 copies the new outputs over the expected ones:
+# read the diff (git diff tests/pg_regress/expected) before committing it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/cluster.sh
@@ -13,9 +16,9 @@ trap 'cluster_stop $work/cluster' EXIT
 cluster_start "$work/cluster" "$port"
 install -d -o postgres -g postgres "$work/out"
 cp -r tests/pg_regress/sql tests/pg_regress/expected "$work/out/"
-chown -R postgres:postgres "$work/out"
-
 tests=$(cd tests/pg_regress/sql && ls *.sql | sed 's/\.sql$//')
+for test in $tests; do touch "$work/out/expected/$test.out"; done
+chown -R postgres:postgres "$work/out"
 cluster_psql "$work/cluster" -c "CREATE DATABASE quantvec_regress" -d postgres
 cluster_psql "$work/cluster" -c "CREATE EXTENSION quantvec" -d quantvec_regress
 status=0
@@ -23,6 +26,11 @@ as_postgres /usr/lib/postgresql/15/lib/pgxs/src/test/regress/pg_regress \
     --host="$work/cluster/socket" --port="$port" --user=postgres \
     --inputdir="$work/out" --outputdir="$work/out" \
     --use-existing --dbname=quantvec_regress $tests || status=$?
+if [ "${REGRESS_ACCEPT:-0}" = 1 ]; then
+    for test in $tests; do cp "$work/out/results/$test.out" tests/pg_regress/expected/; done
+    echo "accepted the outputs as expected; review them with git diff"
+    exit 0
+fi
 if [ $status -ne 0 ]; then
     cat "$work/out/regression.diffs" || true
 fi

@@ -72,8 +72,12 @@ impl BitVector {
         Ok(BitVector { dims, bytes: bytes.iter().map(|b| b.reverse_bits()).collect() })
     }
 
-    /// Text form: one `0` or `1` per dimension, dimension 0 first.
+    /// Text form: one `0` or `1` per dimension, dimension 0 first. A float list
+    /// (`[0.1,-0.2]` or `{0.1,-0.2}`) is also accepted and quantized by sign.
     pub fn parse(text: &str) -> Result<BitVector> {
+        if let Some(values) = floats::parse_list(text, TYPE_NAME)? {
+            return Self::from_signs(&values);
+        }
         let digits = text.trim();
         if let Some(bad) = digits.chars().find(|&c| c != '0' && c != '1') {
             let detail = format!("\"{bad}\" is not a binary digit; the form is a string of 0s and 1s");
@@ -197,7 +201,7 @@ pub fn jaccard_distance(k: &Kernels, a: &BitRef, b: &BitRef) -> Result<f64> {
 
 /// ⟨x, ±1⟩ = 2·Σ_{set bits} x − Σx.
 pub fn inner_product_f32(k: &Kernels, a: &BitRef, x: &[f32]) -> Result<f64> {
-    floats::check_same_dims(a.dims, x.len(), TYPE_NAME)?;
+    floats::check_query(x, a.dims, TYPE_NAME)?;
     Ok(2.0 * f64::from((k.masked_sum)(x, a.bytes)) - floats::sum(x))
 }
 

@@ -1,7 +1,7 @@
 //! Float vectors as they arrive from SQL arrays or clients: validation and small helpers
 //! shared by both quantized types.
 
-use crate::error::{bail, Result};
+use crate::error::{bail, Error, Result};
 
 /// Checks what every float input must satisfy: 1 to `max_dims` components, all finite.
 pub fn check(values: &[f32], type_name: &str, max_dims: usize) -> Result<()> {
@@ -23,11 +23,44 @@ pub fn check_dims(dims: usize, type_name: &str, max_dims: usize) -> Result<()> {
     Ok(())
 }
 
+/// A float query against stored vectors: finite components, as many as the stored vector.
+pub fn check_query(query: &[f32], dims: usize, type_name: &str) -> Result<()> {
+    check_same_dims(dims, query.len(), type_name)?;
+    if let Some(i) = query.iter().position(|v| !v.is_finite()) {
+        let what = if query[i].is_nan() { "NaN" } else { "infinite value" };
+        bail!(DataException, "{what} not allowed in a query vector (element {})", i + 1);
+    }
+    Ok(())
+}
+
 pub fn check_same_dims(left: usize, right: usize, what: &str) -> Result<()> {
     if left != right {
         bail!(DataException, "different {what} dimensions {left} and {right}");
     }
     Ok(())
+}
+
+/// A float list literal, `[1.5,-2,...]` (pgvector's form) or `{1.5,-2,...}` (an array's):
+/// None when `text` is not in either form, an error when it is but does not parse.
+pub fn parse_list(text: &str, type_name: &str) -> Result<Option<Vec<f32>>> {
+    let trimmed = text.trim();
+    let inner = match (trimmed.chars().next(), trimmed.chars().last()) {
+        (Some('['), Some(']')) | (Some('{'), Some('}')) if trimmed.len() >= 2 => &trimmed[1..trimmed.len() - 1],
+        (Some('[' | '{'), _) => return Err(Error::syntax(type_name, text, "unterminated list")),
+        _ => return Ok(None),
+    };
+    if inner.trim().is_empty() {
+        return Ok(Some(Vec::new()));
+    }
+    inner
+        .split(',')
+        .map(|item| {
+            item.trim()
+                .parse::<f32>()
+                .map_err(|_| Error::syntax(type_name, text, format!("\"{}\" is not a number", item.trim())))
+        })
+        .collect::<Result<Vec<f32>>>()
+        .map(Some)
 }
 
 /// The `q`-quantile (0 <= q <= 1) with linear interpolation between order statistics, as

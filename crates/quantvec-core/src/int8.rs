@@ -174,7 +174,11 @@ impl Int8Vector {
 
     /// Text form: `(scale,zero_point)[code,code,...]`. The scale is written with the
     /// shortest digits that parse back to the same f32, so text round trips are exact.
+    /// A float list (`[0.1,-0.2]` or `{0.1,-0.2}`) is also accepted and quantized per vector.
     pub fn parse(text: &str) -> Result<Int8Vector> {
+        if let Some(values) = floats::parse_list(text, TYPE_NAME)? {
+            return Self::quantize_minmax(&values);
+        }
         let syntax = |detail: &str| {
             Error::syntax(TYPE_NAME, text, format!("{detail}; the form is \"(scale,zero_point)[code,code,...]\""))
         };
@@ -382,7 +386,7 @@ pub fn l1_distance(k: &Kernels, a: &Int8Ref, b: &Int8Ref) -> Result<f64> {
 /// A float query against stored codes (asymmetric distance): the query keeps its full
 /// precision, which is what rescoring wants.
 pub fn inner_product_f32(k: &Kernels, a: &Int8Ref, x: &[f32]) -> Result<f64> {
-    floats::check_same_dims(a.dims(), x.len(), TYPE_NAME)?;
+    floats::check_query(x, a.dims(), TYPE_NAME)?;
     Ok(asymmetric_dot(k, a, x, floats::sum(x)))
 }
 
@@ -393,13 +397,13 @@ fn asymmetric_dot(k: &Kernels, a: &Int8Ref, x: &[f32], x_sum: f64) -> f64 {
 }
 
 pub fn l2_distance_f32(k: &Kernels, a: &Int8Ref, x: &[f32]) -> Result<f64> {
-    floats::check_same_dims(a.dims(), x.len(), TYPE_NAME)?;
+    floats::check_query(x, a.dims(), TYPE_NAME)?;
     // Summed directly over the differences: well conditioned even for nearby vectors.
     Ok(f64::from((k.l2_f32_i8)(x, a.codes, a.params)).sqrt())
 }
 
 pub fn cosine_distance_f32(k: &Kernels, a: &Int8Ref, x: &[f32]) -> Result<f64> {
-    floats::check_same_dims(a.dims(), x.len(), TYPE_NAME)?;
+    floats::check_query(x, a.dims(), TYPE_NAME)?;
     let dot = asymmetric_dot(k, a, x, floats::sum(x));
     Ok(cosine_from(dot, a.norm() * floats::norm(x)))
 }

@@ -39,6 +39,8 @@ fn text_round_trip_and_errors() {
         assert_eq!(BitVector::parse(&v.view().to_text()).unwrap(), v);
     }
     assert_eq!(BitVector::parse("0102").unwrap_err().kind, ErrorKind::InvalidText);
+    assert_eq!(BitVector::parse("[0.5,-1,0,2]").unwrap().view().to_text(), "1001");
+    assert_eq!(BitVector::parse("{0.5,x}").unwrap_err().kind, ErrorKind::InvalidText);
     assert_eq!(BitVector::parse("").unwrap_err().kind, ErrorKind::DataException);
     assert_eq!(BitVector::parse(&"1".repeat(MAX_DIMS + 1)).unwrap_err().kind, ErrorKind::TooLarge);
 }

@@ -108,10 +108,17 @@ fn text_accepts_spaces_and_rejects_malformed_literals() {
     let v = Int8Vector::parse(" ( 0.5 , -3 ) [ 1, -2 ,3 ] ").unwrap();
     assert_eq!((v.params.scale, v.params.zero_point, v.codes.clone()), (0.5, -3, vec![1, -2, 3]));
     assert_eq!(v.view().to_text(), "(0.5,-3)[1,-2,3]");
-    for bad in ["", "[1,2]", "(0.5)[1]", "(0.5,0)", "(0.5,0)[1,2", "(0.5,0)[1,,2]", "(x,0)[1]", "(0.5,0.5)[1]", "(0.5,0)[1]x", "(0.5,0)[1.5]"] {
+    for bad in ["", "[1,x]", "{1,2", "(0.5)[1]", "(0.5,0)", "(0.5,0)[1,2", "(0.5,0)[1,,2]", "(x,0)[1]", "(0.5,0.5)[1]", "(0.5,0)[1]x", "(0.5,0)[1.5]"] {
         assert_eq!(Int8Vector::parse(bad).unwrap_err().kind, ErrorKind::InvalidText, "{bad:?}");
     }
     assert_eq!(Int8Vector::parse("(0.5,0)[]").unwrap_err().kind, ErrorKind::DataException);
+    // Float lists quantize like a cast from real[].
+    let floats = [0.1f32, -0.2, 0.3];
+    let quantized = Int8Vector::quantize_minmax(&floats).unwrap();
+    assert_eq!(Int8Vector::parse("[0.1, -0.2, 0.3]").unwrap(), quantized);
+    assert_eq!(Int8Vector::parse("{0.1,-0.2,0.3}").unwrap(), quantized);
+    assert_eq!(Int8Vector::parse("[]").unwrap_err().kind, ErrorKind::DataException);
+    assert_eq!(Int8Vector::parse("[1,NaN]").unwrap_err().kind, ErrorKind::DataException);
     assert_eq!(Int8Vector::parse("(NaN,0)[1]").unwrap_err().kind, ErrorKind::DataException);
     assert_eq!(Int8Vector::parse("(0,0)[1]").unwrap_err().kind, ErrorKind::DataException);
     assert_eq!(Int8Vector::parse("(1,0)[200]").unwrap_err().kind, ErrorKind::OutOfRange);

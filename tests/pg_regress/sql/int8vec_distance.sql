@@ -1,0 +1,37 @@
+-- Distances between int8vec values, and between int8vec codes and a real[] query.
+-- Symmetric distances are computed in integers (exact on every kernel set); asymmetric ones
+-- use f32 kernels, so they are shown rounded.
+CREATE TABLE v (id int, e int8vec(3));
+INSERT INTO v VALUES
+  (1, '(0.5,0)[2,0,0]'),        -- (1, 0, 0)
+  (2, '(0.25,0)[0,4,0]'),       -- (0, 1, 0)
+  (3, '(1,-1)[0,-1,1]'),        -- (1, 0, 2)
+  (4, '(0.1,0)[-10,-10,-10]');  -- (-1, -1, -1)
+SELECT a.id, b.id, a.e <-> b.e AS l2, a.e <#> b.e AS neg_ip, round((a.e <=> b.e)::numeric, 6) AS cosine, a.e <+> b.e AS l1
+  FROM v a, v b WHERE a.id < b.id ORDER BY 1, 2;
+SELECT l2_distance(a.e, b.e), inner_product(a.e, b.e), cosine_distance(a.e, b.e), l1_distance(a.e, b.e)
+  FROM v a, v b WHERE a.id = 1 AND b.id = 3;
+-- The same vectors with a float query.
+SELECT id, round((e <-> '{1,0,2}'::real[])::numeric, 5) AS l2,
+       round((e <#> '{1,0,2}'::real[])::numeric, 5) AS neg_ip,
+       round((e <=> '{1,0,2}'::real[])::numeric, 5) AS cosine
+  FROM v ORDER BY id;
+SELECT id FROM v ORDER BY e <=> '{1,0,2}'::real[] LIMIT 2;
+SELECT id FROM v ORDER BY e <-> '(1,0)[1,0,0]' LIMIT 2;
+-- Zero vectors have no direction: cosine distance is NaN and sorts last.
+SELECT '(1,0)[0,0,0]'::int8vec <=> '(1,0)[1,2,3]';
+SELECT dims(e), round(norm(e)::numeric, 6) FROM v ORDER BY id;
+-- Dimension mismatches and bad queries.
+SELECT '(1,0)[1,2]'::int8vec <-> '(1,0)[1,2,3]';
+SELECT '(1,0)[1,2]'::int8vec <=> '{1,2,3}'::real[];
+SELECT '(1,0)[1,2]'::int8vec <#> '{1,NaN}'::real[];
+SELECT '(1,0)[1,2]'::int8vec <-> NULL::real[] IS NULL AS null_query;
+-- Every kernel set gives the same symmetric results.
+SELECT quantvec_simd() IN ('scalar', 'avx2', 'avx512', 'neon') AS known_kernel_set;
+CREATE TABLE best AS SELECT a.id AS a, b.id AS b, a.e <-> b.e AS l2, a.e <#> b.e AS ip, a.e <=> b.e AS cos FROM v a, v b;
+SET quantvec.simd = 'scalar';
+SELECT quantvec_simd();
+SELECT count(*) AS differing FROM best, v a, v b
+ WHERE a.id = best.a AND b.id = best.b AND (a.e <-> b.e, a.e <#> b.e, a.e <=> b.e) IS DISTINCT FROM (l2, ip, cos);
+RESET quantvec.simd;
+SET quantvec.simd = 'no_such_kernels';
