@@ -190,11 +190,13 @@ pub fn hamming(a: &[u8], b: &[u8]) -> u64 {
 pub fn and_or(a: &[u8], b: &[u8]) -> (u64, u64) {
     assert_eq!(a.len(), b.len());
     let (wa, wb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail = scalar::and_or(wa.remainder(), wb.remainder());
-    wa.zip(wb).fold(tail, |(and, or), (x, y)| {
+    let (mut and, mut or) = scalar::and_or(wa.remainder(), wb.remainder());
+    for (x, y) in wa.zip(wb) {
         let (x, y) = (word(x), word(y));
-        (and + u64::from((x & y).count_ones()), or + u64::from((x | y).count_ones()))
-    })
+        and += u64::from((x & y).count_ones());
+        or += u64::from((x | y).count_ones());
+    }
+    (and, or)
 }
 
 fn word(bytes: &[u8]) -> u64 {

@@ -38,7 +38,21 @@ pub unsafe fn dot_i8(a: &[i8], b: &[i8]) -> i64 {
         // Each `vpdpbusd` step adds four products of at most 255 * 128 per lane: < 2^17.
         // A block of 2^16 elements is 2^10 steps, so each lane stays below 2^27.
         let end = i + (n - i).min(I32_SAFE_BLOCK);
-        let mut acc = _mm512_setzero_si512();
+        let (mut acc0, mut acc1) = (_mm512_setzero_si512(), _mm512_setzero_si512());
+        while i + 128 <= end {
+            unsafe {
+                let b0 = _mm512_loadu_si512(pb.add(i).cast());
+                let b1 = _mm512_loadu_si512(pb.add(i + 64).cast());
+                acc0 = _mm512_dpbusd_epi32(acc0, _mm512_xor_si512(_mm512_loadu_si512(pa.add(i).cast()), bias), b0);
+                acc1 = _mm512_dpbusd_epi32(acc1, _mm512_xor_si512(_mm512_loadu_si512(pa.add(i + 64).cast()), bias), b1);
+                let sums = _mm512_add_epi64(
+                    _mm512_sad_epu8(_mm512_xor_si512(b0, bias), zero),
+                    _mm512_sad_epu8(_mm512_xor_si512(b1, bias), zero),
+                );
+                biased_sum_b = _mm512_add_epi64(biased_sum_b, sums);
+            }
+            i += 128;
+        }
         while i < end {
             let k = first_lanes(end - i);
             unsafe {
@@ -46,13 +60,13 @@ pub unsafe fn dot_i8(a: &[i8], b: &[i8]) -> i64 {
                 let vb = _mm512_maskz_loadu_epi8(k, pb.add(i));
                 // Lanes outside the mask hold b = 0, so they add nothing to the dot product,
                 // and are zeroed again after biasing so they add nothing to sum(b + 128).
-                acc = _mm512_dpbusd_epi32(acc, va, vb);
+                acc0 = _mm512_dpbusd_epi32(acc0, va, vb);
                 let vb_biased = _mm512_maskz_mov_epi8(k, _mm512_xor_si512(vb, bias));
                 biased_sum_b = _mm512_add_epi64(biased_sum_b, _mm512_sad_epu8(vb_biased, zero));
             }
             i += 64;
         }
-        biased_dot += i64::from(_mm512_reduce_add_epi32(acc));
+        biased_dot += i64::from(_mm512_reduce_add_epi32(_mm512_add_epi32(acc0, acc1)));
     }
     let sum_b = _mm512_reduce_add_epi64(biased_sum_b) - 128 * n as i64;
     biased_dot - 128 * sum_b
