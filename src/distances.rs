@@ -5,6 +5,8 @@
 
 use pgrx::prelude::*;
 use quantvec_core::kernels::{self, Kernels};
+use pgrx::PgMemoryContexts;
+use quantvec_core::floats::{exact, Query};
 use quantvec_core::{bits, int8};
 
 use crate::arrays::RealArray;
@@ -14,6 +16,29 @@ use crate::types::int8vec::Int8VecInput;
 
 fn k() -> &'static Kernels {
     kernels::active()
+}
+
+/// The query prepared by an earlier call at this call site (kept in `fn_extra`), or
+/// prepared now: an ORDER BY over many rows validates the query and computes its sum and
+/// norm once instead of once per row.
+fn prepared<'a>(fcinfo: pg_sys::FunctionCallInfo, x: &[f32]) -> &'a Query {
+    // SAFETY: fcinfo is this call's own. Its flinfo, with fn_extra and fn_mcxt, belongs to
+    // the call site and outlives the call; fn_extra of these functions is only ever set
+    // here, to a Query allocated in fn_mcxt (which drops it when the call site goes away).
+    unsafe {
+        let flinfo = &mut *(*fcinfo).flinfo;
+        let cached = flinfo.fn_extra.cast::<Query>();
+        if !cached.is_null() && (*cached).is_for(x) {
+            return &*cached;
+        }
+        let query = Query::new(x).or_raise();
+        if cached.is_null() {
+            flinfo.fn_extra = PgMemoryContexts::For(flinfo.fn_mcxt).leak_and_drop_on_delete(query).cast();
+        } else {
+            *cached = query;
+        }
+        &*flinfo.fn_extra.cast::<Query>()
+    }
 }
 
 /// −x without producing −0 for x = 0 (which would print as "-0").
@@ -48,23 +73,23 @@ fn int8vec_l1_distance(a: Int8VecInput, b: Int8VecInput) -> f64 {
 }
 
 #[pg_extern(immutable, strict, parallel_safe, name = "l2_distance")]
-fn int8vec_real_l2_distance(a: Int8VecInput, x: RealArray) -> f64 {
-    int8::l2_distance_f32(k(), &a, x.0).or_raise()
+fn int8vec_real_l2_distance(a: Int8VecInput, x: RealArray, fcinfo: pg_sys::FunctionCallInfo) -> f64 {
+    int8::l2_distance_f32(k(), &a, prepared(fcinfo, x.0)).or_raise()
 }
 
 #[pg_extern(immutable, strict, parallel_safe, name = "inner_product")]
-fn int8vec_real_inner_product(a: Int8VecInput, x: RealArray) -> f64 {
-    int8::inner_product_f32(k(), &a, x.0).or_raise()
+fn int8vec_real_inner_product(a: Int8VecInput, x: RealArray, fcinfo: pg_sys::FunctionCallInfo) -> f64 {
+    int8::inner_product_f32(k(), &a, prepared(fcinfo, x.0)).or_raise()
 }
 
 #[pg_extern(immutable, strict, parallel_safe, name = "int8vec_negative_inner_product")]
-fn int8vec_real_negative_inner_product(a: Int8VecInput, x: RealArray) -> f64 {
-    negated(int8::inner_product_f32(k(), &a, x.0).or_raise())
+fn int8vec_real_negative_inner_product(a: Int8VecInput, x: RealArray, fcinfo: pg_sys::FunctionCallInfo) -> f64 {
+    negated(int8::inner_product_f32(k(), &a, prepared(fcinfo, x.0)).or_raise())
 }
 
 #[pg_extern(immutable, strict, parallel_safe, name = "cosine_distance")]
-fn int8vec_real_cosine_distance(a: Int8VecInput, x: RealArray) -> f64 {
-    int8::cosine_distance_f32(k(), &a, x.0).or_raise()
+fn int8vec_real_cosine_distance(a: Int8VecInput, x: RealArray, fcinfo: pg_sys::FunctionCallInfo) -> f64 {
+    int8::cosine_distance_f32(k(), &a, prepared(fcinfo, x.0)).or_raise()
 }
 
 #[pg_extern(immutable, strict, parallel_safe, name = "dims")]
@@ -75,6 +100,24 @@ fn int8vec_dims(a: Int8VecInput) -> i32 {
 #[pg_extern(immutable, strict, parallel_safe, name = "norm")]
 fn int8vec_norm(a: Int8VecInput) -> f64 {
     a.norm()
+}
+
+/// Exact float distances between two `real[]`, the reference for judging quantized search
+/// (functions only: operators on real[] would collide with other extensions' and with
+/// Postgres's own array operators).
+#[pg_extern(immutable, strict, parallel_safe, name = "l2_distance")]
+fn real_l2_distance(a: RealArray, b: RealArray) -> f64 {
+    exact::l2_distance(a.0, b.0).or_raise()
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "inner_product")]
+fn real_inner_product(a: RealArray, b: RealArray) -> f64 {
+    exact::inner_product(a.0, b.0).or_raise()
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "cosine_distance")]
+fn real_cosine_distance(a: RealArray, b: RealArray) -> f64 {
+    exact::cosine_distance(a.0, b.0).or_raise()
 }
 
 #[pg_extern(immutable, strict, parallel_safe, name = "hamming_distance")]
@@ -89,18 +132,18 @@ fn bitvec_jaccard_distance(a: BitVecInput, b: BitVecInput) -> f64 {
 
 /// ⟨x, ±1⟩: the bitvec read as +1 for set bits and −1 for clear ones.
 #[pg_extern(immutable, strict, parallel_safe, name = "inner_product")]
-fn bitvec_real_inner_product(a: BitVecInput, x: RealArray) -> f64 {
-    bits::inner_product_f32(k(), &a, x.0).or_raise()
+fn bitvec_real_inner_product(a: BitVecInput, x: RealArray, fcinfo: pg_sys::FunctionCallInfo) -> f64 {
+    bits::inner_product_f32(k(), &a, prepared(fcinfo, x.0)).or_raise()
 }
 
 #[pg_extern(immutable, strict, parallel_safe)]
-fn bitvec_negative_inner_product(a: BitVecInput, x: RealArray) -> f64 {
-    negated(bits::inner_product_f32(k(), &a, x.0).or_raise())
+fn bitvec_negative_inner_product(a: BitVecInput, x: RealArray, fcinfo: pg_sys::FunctionCallInfo) -> f64 {
+    negated(bits::inner_product_f32(k(), &a, prepared(fcinfo, x.0)).or_raise())
 }
 
 #[pg_extern(immutable, strict, parallel_safe, name = "cosine_distance")]
-fn bitvec_real_cosine_distance(a: BitVecInput, x: RealArray) -> f64 {
-    bits::cosine_distance_f32(k(), &a, x.0).or_raise()
+fn bitvec_real_cosine_distance(a: BitVecInput, x: RealArray, fcinfo: pg_sys::FunctionCallInfo) -> f64 {
+    bits::cosine_distance_f32(k(), &a, prepared(fcinfo, x.0)).or_raise()
 }
 
 #[pg_extern(immutable, strict, parallel_safe, name = "dims")]

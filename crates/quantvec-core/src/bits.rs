@@ -12,7 +12,7 @@
 //! usual reading of a sign-quantized embedding.
 
 use crate::error::{bail, Error, Result};
-use crate::floats;
+use crate::floats::{self, Query};
 use crate::int8::Int8Ref;
 use crate::kernels::Kernels;
 
@@ -200,15 +200,15 @@ pub fn jaccard_distance(k: &Kernels, a: &BitRef, b: &BitRef) -> Result<f64> {
 }
 
 /// ⟨x, ±1⟩ = 2·Σ_{set bits} x − Σx.
-pub fn inner_product_f32(k: &Kernels, a: &BitRef, x: &[f32]) -> Result<f64> {
-    floats::check_query(x, a.dims, TYPE_NAME)?;
-    Ok(2.0 * f64::from((k.masked_sum)(x, a.bytes)) - floats::sum(x))
+pub fn inner_product_f32(k: &Kernels, a: &BitRef, x: &Query) -> Result<f64> {
+    x.check_dims(a.dims, TYPE_NAME)?;
+    Ok(2.0 * f64::from((k.masked_sum)(x.values(), a.bytes)) - x.sum())
 }
 
 /// Cosine distance between x and the ±1 vector (whose norm is √dims).
-pub fn cosine_distance_f32(k: &Kernels, a: &BitRef, x: &[f32]) -> Result<f64> {
+pub fn cosine_distance_f32(k: &Kernels, a: &BitRef, x: &Query) -> Result<f64> {
     let dot = inner_product_f32(k, a, x)?;
-    let norms = (a.dims as f64).sqrt() * floats::norm(x);
+    let norms = (a.dims as f64).sqrt() * x.norm();
     if norms == 0.0 {
         return Ok(f64::NAN);
     }

@@ -23,14 +23,46 @@ pub fn check_dims(dims: usize, type_name: &str, max_dims: usize) -> Result<()> {
     Ok(())
 }
 
-/// A float query against stored vectors: finite components, as many as the stored vector.
-pub fn check_query(query: &[f32], dims: usize, type_name: &str) -> Result<()> {
-    check_same_dims(dims, query.len(), type_name)?;
-    if let Some(i) = query.iter().position(|v| !v.is_finite()) {
-        let what = if query[i].is_nan() { "NaN" } else { "infinite value" };
-        bail!(DataException, "{what} not allowed in a query vector (element {})", i + 1);
+/// A float query prepared once for many distance computations against stored vectors:
+/// validated, with the sum and norm that asymmetric distances need.
+#[derive(Clone, Debug)]
+pub struct Query {
+    values: Vec<f32>,
+    sum: f64,
+    norm: f64,
+}
+
+impl Query {
+    pub fn new(values: &[f32]) -> Result<Query> {
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            let what = if values[i].is_nan() { "NaN" } else { "infinite value" };
+            bail!(DataException, "{what} not allowed in a query vector (element {})", i + 1);
+        }
+        Ok(Query { values: values.to_vec(), sum: sum(values), norm: norm(values) })
     }
-    Ok(())
+
+    pub fn values(&self) -> &[f32] {
+        &self.values
+    }
+
+    pub fn sum(&self) -> f64 {
+        self.sum
+    }
+
+    pub fn norm(&self) -> f64 {
+        self.norm
+    }
+
+    /// Whether this was prepared from `values` (for caching across calls): a bytewise
+    /// comparison, which compiles to a vectorised memcmp.
+    pub fn is_for(&self, values: &[f32]) -> bool {
+        as_bytes(&self.values) == as_bytes(values)
+    }
+
+    /// The query against a stored vector of `dims` dimensions of `type_name`.
+    pub fn check_dims(&self, dims: usize, type_name: &str) -> Result<()> {
+        check_same_dims(dims, self.values.len(), type_name)
+    }
 }
 
 pub fn check_same_dims(left: usize, right: usize, what: &str) -> Result<()> {
@@ -88,6 +120,34 @@ pub fn check_quantiles(lower: f64, upper: f64) -> Result<()> {
     Ok(())
 }
 
+/// Exact float distances in f64, the reference that quantized distances are judged against.
+pub mod exact {
+    use super::{check_same_dims, norm, Result};
+
+    pub fn inner_product(a: &[f32], b: &[f32]) -> Result<f64> {
+        check_same_dims(a.len(), b.len(), "real[]")?;
+        Ok(a.iter().zip(b).map(|(&x, &y)| f64::from(x) * f64::from(y)).sum())
+    }
+
+    pub fn l2_distance(a: &[f32], b: &[f32]) -> Result<f64> {
+        check_same_dims(a.len(), b.len(), "real[]")?;
+        Ok(a.iter().zip(b).map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2)).sum::<f64>().sqrt())
+    }
+
+    /// 1 − cos; NaN when either vector is zero.
+    pub fn cosine_distance(a: &[f32], b: &[f32]) -> Result<f64> {
+        let dot = inner_product(a, b)?;
+        let norms = norm(a) * norm(b);
+        Ok(if norms == 0.0 { f64::NAN } else { (1.0 - dot / norms).clamp(0.0, 2.0) })
+    }
+}
+
+fn as_bytes(values: &[f32]) -> &[u8] {
+    // SAFETY: an f32 slice is size_of_val(values) initialised bytes, and u8 has no alignment
+    // or validity requirements, so viewing them as bytes for the same lifetime is sound.
+    unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), std::mem::size_of_val(values)) }
+}
+
 pub fn norm(values: &[f32]) -> f64 {
     values.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>().sqrt()
 }
@@ -107,6 +167,15 @@ mod tests {
         assert_eq!(quantile(&mut v, 1.0), 4.0);
         assert_eq!(quantile(&mut v, 0.5), 2.5);
         assert!((quantile(&mut v, 0.25) - 1.75).abs() < 1e-6);
+    }
+
+    #[test]
+    fn exact_distances() {
+        assert_eq!(exact::inner_product(&[1.0, 2.0], &[3.0, -1.0]).unwrap(), 1.0);
+        assert_eq!(exact::l2_distance(&[0.0, 0.0], &[3.0, 4.0]).unwrap(), 5.0);
+        assert!((exact::cosine_distance(&[1.0, 0.0], &[0.0, 2.0]).unwrap() - 1.0).abs() < 1e-12);
+        assert!(exact::cosine_distance(&[0.0], &[1.0]).unwrap().is_nan());
+        assert!(exact::l2_distance(&[0.0], &[1.0, 2.0]).is_err());
     }
 
     #[test]

@@ -19,7 +19,7 @@
 //! forms leave them out and input recomputes them.
 
 use crate::error::{bail, Error, ErrorKind, Result};
-use crate::floats;
+use crate::floats::{self, Query};
 use crate::kernels::Kernels;
 
 pub const TYPE_NAME: &str = "int8vec";
@@ -385,27 +385,26 @@ pub fn l1_distance(k: &Kernels, a: &Int8Ref, b: &Int8Ref) -> Result<f64> {
 
 /// A float query against stored codes (asymmetric distance): the query keeps its full
 /// precision, which is what rescoring wants.
-pub fn inner_product_f32(k: &Kernels, a: &Int8Ref, x: &[f32]) -> Result<f64> {
-    floats::check_query(x, a.dims(), TYPE_NAME)?;
-    Ok(asymmetric_dot(k, a, x, floats::sum(x)))
+pub fn inner_product_f32(k: &Kernels, a: &Int8Ref, x: &Query) -> Result<f64> {
+    x.check_dims(a.dims(), TYPE_NAME)?;
+    Ok(asymmetric_dot(k, a, x))
 }
 
 /// s·(Σ x·q − z·Σx) = Σ x·s(q − z).
-fn asymmetric_dot(k: &Kernels, a: &Int8Ref, x: &[f32], x_sum: f64) -> f64 {
-    let raw = f64::from((k.dot_f32_i8)(x, a.codes));
-    f64::from(a.params.scale) * (raw - f64::from(a.params.zero_point) * x_sum)
+fn asymmetric_dot(k: &Kernels, a: &Int8Ref, x: &Query) -> f64 {
+    let raw = f64::from((k.dot_f32_i8)(x.values(), a.codes));
+    f64::from(a.params.scale) * (raw - f64::from(a.params.zero_point) * x.sum())
 }
 
-pub fn l2_distance_f32(k: &Kernels, a: &Int8Ref, x: &[f32]) -> Result<f64> {
-    floats::check_query(x, a.dims(), TYPE_NAME)?;
+pub fn l2_distance_f32(k: &Kernels, a: &Int8Ref, x: &Query) -> Result<f64> {
+    x.check_dims(a.dims(), TYPE_NAME)?;
     // Summed directly over the differences: well conditioned even for nearby vectors.
-    Ok(f64::from((k.l2_f32_i8)(x, a.codes, a.params)).sqrt())
+    Ok(f64::from((k.l2_f32_i8)(x.values(), a.codes, a.params)).sqrt())
 }
 
-pub fn cosine_distance_f32(k: &Kernels, a: &Int8Ref, x: &[f32]) -> Result<f64> {
-    floats::check_query(x, a.dims(), TYPE_NAME)?;
-    let dot = asymmetric_dot(k, a, x, floats::sum(x));
-    Ok(cosine_from(dot, a.norm() * floats::norm(x)))
+pub fn cosine_distance_f32(k: &Kernels, a: &Int8Ref, x: &Query) -> Result<f64> {
+    x.check_dims(a.dims(), TYPE_NAME)?;
+    Ok(cosine_from(asymmetric_dot(k, a, x), a.norm() * x.norm()))
 }
 
 #[cfg(test)]

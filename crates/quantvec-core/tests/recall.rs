@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use quantvec_core::bits::{self, BitVector};
 use quantvec_core::datasets::Embeddings;
+use quantvec_core::floats::Query;
 use quantvec_core::eval::{nearest, recall, top_k, Scored};
 use quantvec_core::int8::{self, Int8Vector};
 use quantvec_core::kernels::{self, Kernels};
@@ -54,8 +55,9 @@ fn mean_recall(search: impl Fn(usize) -> Vec<usize>) -> f64 {
 /// The top k of `candidates` by asymmetric int8 cosine distance to the float query.
 fn rescore(query: &[f32], candidates: &[usize]) -> Vec<usize> {
     let f = fixture();
+    let query = Query::new(query).unwrap();
     let scored = candidates.iter().map(|&id| Scored {
-        distance: int8::cosine_distance_f32(k(), &f.codes[id].view(), query).unwrap(),
+        distance: int8::cosine_distance_f32(k(), &f.codes[id].view(), &query).unwrap(),
         id,
     });
     top_k(scored, K).into_iter().map(|s| s.id).collect()
@@ -69,8 +71,8 @@ fn int8_cosine_recall() {
         nearest(BASE, K, |i| int8::cosine_distance(k(), &query.view(), &f.codes[i].view()).unwrap())
     });
     let asymmetric = mean_recall(|q| {
-        let query = f.data.queries.row(q);
-        nearest(BASE, K, |i| int8::cosine_distance_f32(k(), &f.codes[i].view(), query).unwrap())
+        let query = Query::new(f.data.queries.row(q)).unwrap();
+        nearest(BASE, K, |i| int8::cosine_distance_f32(k(), &f.codes[i].view(), &query).unwrap())
     });
     println!("recall@10, int8 <=> int8 (query quantized too): {symmetric:.4}");
     println!("recall@10, int8 <=> real[] (float query): {asymmetric:.4}");
@@ -100,7 +102,8 @@ fn asymmetric_binary_first_pass_then_int8_rescoring() {
     let recall_at = |candidates: usize| {
         mean_recall(|q| {
             let query = f.data.queries.row(q);
-            let first = nearest(BASE, candidates, |i| -bits::inner_product_f32(k(), &f.signs[i].view(), query).unwrap());
+            let prepared = Query::new(query).unwrap();
+            let first = nearest(BASE, candidates, |i| -bits::inner_product_f32(k(), &f.signs[i].view(), &prepared).unwrap());
             rescore(query, &first)
         })
     };

@@ -3,6 +3,7 @@ use rand::{Rng, SeedableRng};
 
 use super::*;
 use crate::error::ErrorKind;
+use crate::floats::Query;
 use crate::int8::Int8Vector;
 use crate::kernels;
 
@@ -100,11 +101,12 @@ fn distances_match_definitions() {
         assert_eq!(jaccard_distance(k, &ra, &rb).unwrap(), jaccard);
 
         let x: Vec<f32> = (0..n).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+        let query = Query::new(&x).unwrap();
         let signed: f64 = (0..n).map(|i| if ra.get(i) { f64::from(x[i]) } else { -f64::from(x[i]) }).sum();
-        assert!((inner_product_f32(k, &ra, &x).unwrap() - signed).abs() < 1e-4);
+        assert!((inner_product_f32(k, &ra, &query).unwrap() - signed).abs() < 1e-4);
         let norm = x.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>().sqrt();
         let cos = 1.0 - signed / ((n as f64).sqrt() * norm);
-        assert!((cosine_distance_f32(k, &ra, &x).unwrap() - cos).abs() < 1e-4);
+        assert!((cosine_distance_f32(k, &ra, &query).unwrap() - cos).abs() < 1e-4);
     }
     let zeros = BitVector::parse("000").unwrap();
     assert_eq!(jaccard_distance(k, &zeros.view(), &zeros.view()).unwrap(), 0.0);

@@ -3,6 +3,7 @@ use rand::{Rng, SeedableRng};
 
 use super::*;
 use crate::error::ErrorKind;
+use crate::floats::Query;
 use crate::kernels::{self, Isa};
 
 fn random_floats(rng: &mut SmallRng, n: usize, spread: f32) -> Vec<f32> {
@@ -229,6 +230,7 @@ fn asymmetric_distances_match_dequantized_floats() {
         let cos = 1.0 - dot / (fa.iter().map(|v| v * v).sum::<f64>().sqrt() * fx.iter().map(|v| v * v).sum::<f64>().sqrt());
         let k = kernels::active();
         let r = a.view();
+        let x = Query::new(&x).unwrap();
         assert!((inner_product_f32(k, &r, &x).unwrap() - dot).abs() < 1e-4 * (1.0 + dot.abs()));
         assert!((l2_distance_f32(k, &r, &x).unwrap() - l2).abs() < 1e-4 * (1.0 + l2));
         assert!((cosine_distance_f32(k, &r, &x).unwrap() - cos).abs() < 1e-4);
@@ -243,8 +245,9 @@ fn dimension_mismatch_and_zero_vectors() {
     let err = l2_distance(k, &a.view(), &b.view()).unwrap_err();
     assert_eq!(err.kind, ErrorKind::DataException);
     assert!(err.message.contains("different int8vec dimensions 2 and 3"), "{}", err.message);
-    assert!(inner_product_f32(k, &a.view(), &[1.0]).is_err());
+    assert!(inner_product_f32(k, &a.view(), &Query::new(&[1.0]).unwrap()).is_err());
+    assert!(Query::new(&[1.0, f32::NAN]).is_err());
     let zero = Int8Vector::quantize_minmax(&[0.0, 0.0]).unwrap();
     assert!(cosine_distance(k, &zero.view(), &a.view()).unwrap().is_nan());
-    assert!(cosine_distance_f32(k, &a.view(), &[0.0, 0.0]).unwrap().is_nan());
+    assert!(cosine_distance_f32(k, &a.view(), &Query::new(&[0.0, 0.0]).unwrap()).unwrap().is_nan());
 }

@@ -1,0 +1,55 @@
+-- The demo's SQL: run by scripts/demo.sh against a throwaway cluster after it has loaded
+-- items(id, embedding real[]), queries(id, embedding real[]) and truth(query_id, ids int[])
+-- (the exact cosine top-10 of each query).
+\set ON_ERROR_STOP on
+\pset footer off
+
+-- Quantize: one table per representation, so that sizes can be compared.
+CREATE TABLE items_int8 AS SELECT id, embedding::int8vec(384) AS embedding FROM items;
+CREATE TABLE items_bit AS SELECT id, bitvec_quantize(embedding)::bitvec(384) AS embedding FROM items;
+-- What a binary first pass with int8 rescoring keeps: both codes.
+CREATE TABLE items_both AS
+  SELECT id, embedding::int8vec(384) AS q, bitvec_quantize(embedding)::bitvec(384) AS b FROM items;
+VACUUM ANALYZE items, items_int8, items_bit, items_both;
+
+-- Recall@10 and time per query of a search, given as SQL with $1 = the real[] query.
+CREATE FUNCTION evaluate(search text, OUT recall numeric, OUT ms_per_query numeric) AS $$
+DECLARE
+  q record;
+  found int[];
+  hits int := 0;
+  started timestamptz := clock_timestamp();
+BEGIN
+  FOR q IN SELECT queries.embedding, truth.ids FROM queries JOIN truth ON truth.query_id = queries.id LOOP
+    EXECUTE 'SELECT array_agg(id) FROM (' || search || ') s' INTO found USING q.embedding;
+    hits := hits + cardinality(ARRAY(SELECT unnest(found) INTERSECT SELECT unnest(q.ids)));
+  END LOOP;
+  ms_per_query := round((extract(epoch FROM clock_timestamp() - started) * 1000 / (SELECT count(*) FROM queries))::numeric, 2);
+  recall := round(hits / (10.0 * (SELECT count(*) FROM queries)), 3);
+END $$ LANGUAGE plpgsql;
+
+\echo
+\echo 'One search: the 5 nearest items to query 0, by int8 cosine distance against the float query'
+SELECT id, round((embedding <=> (SELECT embedding FROM queries WHERE id = 0))::numeric, 4) AS cosine_distance
+  FROM items_int8 ORDER BY embedding <=> (SELECT embedding FROM queries WHERE id = 0) LIMIT 5;
+
+\echo 'Size per row and per table'
+SELECT representation, bytes_per_vector, pg_size_pretty(table_bytes) AS table_size,
+       round(100.0 * table_bytes / first_value(table_bytes) OVER (ORDER BY ord), 1) AS pct_of_float
+FROM (VALUES
+  (1, 'real[] (float32)', (SELECT avg(pg_column_size(embedding))::int FROM items), pg_table_size('items')),
+  (2, 'int8vec(384)', (SELECT avg(pg_column_size(embedding))::int FROM items_int8), pg_table_size('items_int8')),
+  (3, 'bitvec(384)', (SELECT avg(pg_column_size(embedding))::int FROM items_bit), pg_table_size('items_bit')),
+  (4, 'int8vec + bitvec', (SELECT avg(pg_column_size(q) + pg_column_size(b))::int FROM items_both), pg_table_size('items_both'))
+) t(ord, representation, bytes_per_vector, table_bytes) ORDER BY ord;
+
+\echo 'Recall@10 against exact float search, and time per query (sequential scans)'
+SELECT search, e.recall AS "recall@10", e.ms_per_query FROM (VALUES
+  (1, 'exact float cosine (real[])', 'SELECT id FROM items ORDER BY cosine_distance(embedding, $1) LIMIT 10'),
+  (2, 'int8vec <=> real[] query', 'SELECT id FROM items_int8 ORDER BY embedding <=> $1 LIMIT 10'),
+  (3, 'int8vec <=> int8vec query', 'SELECT id FROM items_int8 ORDER BY embedding <=> $1::int8vec LIMIT 10'),
+  (4, 'bitvec Hamming, top 100 rescored with int8',
+      'SELECT id FROM (SELECT id, q FROM items_both ORDER BY b <~> bitvec_quantize($1) LIMIT 100) c ORDER BY q <=> $1 LIMIT 10'),
+  (5, 'bitvec <#> real[], top 40 rescored with int8',
+      'SELECT id FROM (SELECT id, q FROM items_both ORDER BY b <#> $1 LIMIT 40) c ORDER BY q <=> $1 LIMIT 10')
+) t(ord, search, query), LATERAL evaluate(query) e ORDER BY ord;
