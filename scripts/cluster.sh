@@ -2,6 +2,7 @@
 # user (Postgres refuses root) on a port and socket directory of its own.
 #
 #   cluster_start DIR PORT [extra postgresql.conf lines...]   starts a cluster in DIR
+#                                    (the server gets the environment in CLUSTER_ENV, if set)
 #   cluster_psql DIR [psql args...]                           psql against it
 #   cluster_stop DIR                                          stops it (fast shutdown)
 
@@ -26,7 +27,7 @@ cluster_start() {
         for line in "$@"; do echo "$line"; done
     } | as_postgres tee -a "$dir/data/postgresql.conf" >/dev/null
     echo "$port" >"$dir/port"
-    as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -w start >/dev/null ||
+    as_postgres env ${CLUSTER_ENV:-} "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -w start >/dev/null ||
         { cat "$dir/data/server.log"; return 1; }
 }
 

@@ -9,7 +9,7 @@ bash scripts/setup.sh
 source scripts/cluster.sh
 
 echo "== building quantvec (release) and installing it into PostgreSQL 15"
-cargo pgrx install --release --pg-config /usr/bin/pg_config >/dev/null
+bash scripts/install.sh
 cargo build --release --quiet -p quantvec-core --bin quantvec-data
 data=data/wordnet-minilm-384-sample
 tool=target/release/quantvec-data

@@ -12,21 +12,7 @@ CREATE TABLE items_both AS
   SELECT id, embedding::int8vec(384) AS q, bitvec_quantize(embedding)::bitvec(384) AS b FROM items;
 VACUUM ANALYZE items, items_int8, items_bit, items_both;
 
--- Recall@10 and time per query of a search, given as SQL with $1 = the real[] query.
-CREATE FUNCTION evaluate(search text, OUT recall numeric, OUT ms_per_query numeric) AS $$
-DECLARE
-  q record;
-  found int[];
-  hits int := 0;
-  started timestamptz := clock_timestamp();
-BEGIN
-  FOR q IN SELECT queries.embedding, truth.ids FROM queries JOIN truth ON truth.query_id = queries.id LOOP
-    EXECUTE 'SELECT array_agg(id) FROM (' || search || ') s' INTO found USING q.embedding;
-    hits := hits + cardinality(ARRAY(SELECT unnest(found) INTERSECT SELECT unnest(q.ids)));
-  END LOOP;
-  ms_per_query := round((extract(epoch FROM clock_timestamp() - started) * 1000 / (SELECT count(*) FROM queries))::numeric, 2);
-  recall := round(hits / (10.0 * (SELECT count(*) FROM queries)), 3);
-END $$ LANGUAGE plpgsql;
+\ir evaluate.sql
 
 \echo
 \echo 'One search: the 5 nearest items to query 0, by int8 cosine distance against the float query'

@@ -19,7 +19,7 @@ rm -rf "$pgdata" && install -d -o postgres -g postgres "$pgdata"
 CARGO_PGRX_TEST_RUNAS=postgres CARGO_PGRX_TEST_PGDATA="$pgdata" cargo pgrx test pg15
 
 echo "== 3/3 SQL regression and dump/restore"
-cargo pgrx install --release --pg-config /usr/bin/pg_config >/dev/null
+bash scripts/install.sh
 bash tests/regress.sh
 bash tests/dump_restore.sh
 echo "all tests passed"
