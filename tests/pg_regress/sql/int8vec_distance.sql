@@ -35,3 +35,7 @@ SELECT count(*) AS differing FROM best, v a, v b
  WHERE a.id = best.a AND b.id = best.b AND (a.e <-> b.e, a.e <#> b.e, a.e <=> b.e) IS DISTINCT FROM (l2, ip, cos);
 RESET quantvec.simd;
 SET quantvec.simd = 'no_such_kernels';
+-- Exact float distances between real[] values, the reference for judging quantized search.
+SELECT l2_distance('{0,0}'::real[], '{3,4}'::real[]), inner_product('{1,2}'::real[], '{3,-1}'::real[]),
+       cosine_distance('{1,0}'::real[], '{0,2}'::real[]);
+SELECT cosine_distance('{1,0}'::real[], '{1}'::real[]);
