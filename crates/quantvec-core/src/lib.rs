@@ -9,6 +9,7 @@ pub mod error;
 pub mod eval;
 pub mod floats;
 pub mod int8;
+pub mod ivf;
 pub mod kernels;
 pub mod npy;
 

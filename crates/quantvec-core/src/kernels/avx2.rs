@@ -220,3 +220,45 @@ pub unsafe fn masked_sum(x: &[f32], bits: &[u8]) -> f32 {
     let done = 8 * full_bytes;
     hsum_ps(acc) + scalar::masked_sum(&x[done..], &bits[full_bytes..])
 }
+
+#[target_feature(enable = "avx2")]
+pub unsafe fn fastscan(lut: &[u8], block: &[u8], out: &mut [u32; scalar::BLOCK_ROWS]) {
+    assert_eq!(lut.len(), block.len());
+    assert_eq!(block.len() % scalar::BLOCK_ROWS, 0);
+    let pairs = block.len() / scalar::BLOCK_ROWS;
+    let (pl, pb) = (lut.as_ptr(), block.as_ptr());
+    let low_nibble = _mm256_set1_epi8(0x0f);
+    let low_byte = _mm256_set1_epi16(0x00ff);
+    out.fill(0);
+    let mut p = 0;
+    while p < pairs {
+        let end = pairs.min(p + scalar::PAIRS_PER_U16);
+        // 16-bit lane j covers bytes 2j and 2j + 1, i.e. rows 2j (even) and 2j + 1 (odd).
+        let (mut even, mut odd) = (_mm256_setzero_si256(), _mm256_setzero_si256());
+        while p < end {
+            // SAFETY: p < pairs, so the 32 bytes at 32p are inside both slices.
+            unsafe {
+                let codes = _mm256_loadu_si256(pb.add(32 * p).cast());
+                let table_low = _mm256_broadcastsi128_si256(_mm_loadu_si128(pl.add(32 * p).cast()));
+                let table_high = _mm256_broadcastsi128_si256(_mm_loadu_si128(pl.add(32 * p + 16).cast()));
+                let low = _mm256_shuffle_epi8(table_low, _mm256_and_si256(codes, low_nibble));
+                let high = _mm256_shuffle_epi8(table_high, _mm256_and_si256(_mm256_srli_epi16(codes, 4), low_nibble));
+                // Entries are at most 127, so their sum fits a byte.
+                let both = _mm256_add_epi8(low, high);
+                even = _mm256_add_epi16(even, _mm256_and_si256(both, low_byte));
+                odd = _mm256_add_epi16(odd, _mm256_srli_epi16(both, 8));
+            }
+            p += 1;
+        }
+        let (mut e, mut o) = ([0u16; 16], [0u16; 16]);
+        // SAFETY: each array is 32 bytes, one unaligned 256-bit store.
+        unsafe {
+            _mm256_storeu_si256(e.as_mut_ptr().cast(), even);
+            _mm256_storeu_si256(o.as_mut_ptr().cast(), odd);
+        }
+        for j in 0..16 {
+            out[2 * j] += u32::from(e[j]);
+            out[2 * j + 1] += u32::from(o[j]);
+        }
+    }
+}

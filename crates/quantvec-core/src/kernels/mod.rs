@@ -41,6 +41,9 @@ pub struct Kernels {
     pub and_or: fn(&[u8], &[u8]) -> (u64, u64),
     /// Σ x[i] over the set bits of a code (bit i = bit i % 8 of byte i / 8).
     pub masked_sum: fn(&[f32], &[u8]) -> f32,
+    /// FastScan: per row of a 32-row block, the sum of 4-bit LUT lookups (see
+    /// [`scalar::fastscan`] for the layouts).
+    pub fastscan: fn(&[u8], &[u8], &mut [u32; scalar::BLOCK_ROWS]),
 }
 
 /// Instruction-set tiers, in the order `best` prefers them.
@@ -83,7 +86,9 @@ impl Isa {
             }
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 => {
-                is_x86_feature_detected!("avx512f")
+                // Its table also uses AVX2 kernels (every AVX-512 CPU has AVX2).
+                Isa::Avx2.is_supported()
+                    && is_x86_feature_detected!("avx512f")
                     && is_x86_feature_detected!("avx512bw")
                     && is_x86_feature_detected!("avx512vl")
                     && is_x86_feature_detected!("avx512vnni")
@@ -116,6 +121,7 @@ static SCALAR: Kernels = Kernels {
     hamming: scalar::hamming,
     and_or: scalar::and_or,
     masked_sum: scalar::masked_sum,
+    fastscan: scalar::fastscan,
 };
 
 /// Safe wrappers around `#[target_feature]` kernels, for a table that `table` returns only
@@ -123,7 +129,7 @@ static SCALAR: Kernels = Kernels {
 #[cfg(target_arch = "x86_64")]
 macro_rules! guarded {
     ($module:ident: $(fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
-        $(fn $name($($arg: $ty),*) -> $ret {
+        $(pub(super) fn $name($($arg: $ty),*) -> $ret {
             // SAFETY: reachable only through the table of this module's tier, which `table`
             // hands out after `Isa::is_supported` confirmed the CPU has its features.
             unsafe { $module::$name($($arg),*) }
@@ -144,6 +150,7 @@ mod avx2_table {
         fn hamming(a: &[u8], b: &[u8]) -> u64;
         fn and_or(a: &[u8], b: &[u8]) -> (u64, u64);
         fn masked_sum(x: &[f32], bits: &[u8]) -> f32;
+        fn fastscan(lut: &[u8], block: &[u8], out: &mut [u32; scalar::BLOCK_ROWS]) -> ();
     }
     pub(super) static TABLE: Kernels = Kernels {
         isa: Isa::Avx2,
@@ -156,6 +163,7 @@ mod avx2_table {
         hamming,
         and_or,
         masked_sum,
+        fastscan,
     };
 }
 
@@ -184,6 +192,7 @@ mod avx512_table {
         hamming,
         and_or,
         masked_sum,
+        fastscan: super::avx2_table::fastscan,
     };
 }
 
@@ -199,6 +208,7 @@ static NEON: Kernels = Kernels {
     hamming: neon::hamming,
     and_or: neon::and_or,
     masked_sum: scalar::masked_sum,
+    fastscan: scalar::fastscan,
 };
 
 /// The table of a tier, if this CPU can run it.

@@ -65,3 +65,23 @@ pub fn masked_sum(x: &[f32], bits: &[u8]) -> f32 {
         })
         .sum()
 }
+
+/// Rows of a FastScan block, and the pairs of 4-dimension groups a u16 sum holds safely:
+/// each pair adds at most 2 × 127 (LUT entries are 7-bit), and 256 × 254 < 2^16.
+pub const BLOCK_ROWS: usize = 32;
+pub const PAIRS_PER_U16: usize = 256;
+
+/// FastScan: for each of the 32 rows of a block, the sum of the LUT entries its code
+/// nibbles select. `block` holds 32 bytes per code byte p (byte r = row r's code byte p,
+/// whose low and high nibbles are 4-dimension groups 2p and 2p + 1); `lut` holds 32 bytes
+/// per p: the 16 entries (at most 127) of group 2p, then those of group 2p + 1.
+pub fn fastscan(lut: &[u8], block: &[u8], out: &mut [u32; BLOCK_ROWS]) {
+    assert_eq!(lut.len(), block.len());
+    assert_eq!(block.len() % BLOCK_ROWS, 0);
+    out.fill(0);
+    for (codes, table) in block.chunks_exact(BLOCK_ROWS).zip(lut.chunks_exact(32)) {
+        for (sum, &byte) in out.iter_mut().zip(codes) {
+            *sum += u32::from(table[usize::from(byte & 15)]) + u32::from(table[16 + usize::from(byte >> 4)]);
+        }
+    }
+}

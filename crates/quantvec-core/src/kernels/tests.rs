@@ -122,6 +122,29 @@ fn extreme_codes_are_exact() {
 }
 
 #[test]
+fn fastscan_matches_scalar_exactly() {
+    let tables = simd_tables();
+    let mut rng = SmallRng::seed_from_u64(3);
+    // Up to 300 code bytes: past the 256 pairs after which 16-bit sums are flushed.
+    for pairs in (1..=300).chain([2000]) {
+        let block = bytes(&mut rng, 32 * pairs);
+        let lut: Vec<u8> = (0..32 * pairs).map(|_| rng.random_range(0..=127u8)).collect();
+        let mut want = [0u32; 32];
+        scalar::fastscan(&lut, &block, &mut want);
+        let mut all_max = [0u32; 32];
+        scalar::fastscan(&vec![127; 32 * pairs], &block, &mut all_max);
+        assert!(all_max.iter().all(|&s| s == 254 * pairs as u32));
+        for k in &tables {
+            let mut got = [7u32; 32];
+            (k.fastscan)(&lut, &block, &mut got);
+            assert_eq!(got, want, "fastscan on {} with {pairs} pairs", k.isa.name());
+            (k.fastscan)(&vec![127; 32 * pairs], &block, &mut got);
+            assert_eq!(got, all_max, "saturated fastscan on {} with {pairs} pairs", k.isa.name());
+        }
+    }
+}
+
+#[test]
 fn mismatched_lengths_panic_instead_of_reading_past_the_end() {
     for k in simd_tables().into_iter().chain([&SCALAR]) {
         let result = std::panic::catch_unwind(|| (k.dot_i8)(&[1; 40], &[1; 39]));

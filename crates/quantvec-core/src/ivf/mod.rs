@@ -1,0 +1,367 @@
+//! The inverted-file index over quantized vectors, independent of where its pages live.
+//!
+//! Rows are clustered by k-means into lists. A list holds FastScan blocks of 32 rows: the
+//! binary codes of the rows' residuals to the list centroid, transposed so that one SIMD
+//! table lookup scores 32 rows, with two correction factors per row (the RaBitQ
+//! estimator) and a pointer to each row's vector: its heap TID and int8 codes, stored
+//! apart because only the best candidates are read. A search ranks lists by centroid,
+//! scores every row of the probed lists from the binary codes (a float query against
+//! bits), and rescores the best candidates with the int8 codes; see [`search`].
+//!
+//! The estimator: with r = x − c the residual and s = sign(r), ⟨r, q − c⟩ is estimated by
+//! α·⟨s, q − c⟩ with α = ‖r‖²/‖r‖₁ (exact when q − c is parallel to s), so
+//! ⟨x, q⟩ ≈ ⟨c, q⟩ + (δ − αγ) + α·⟨s, q⟩ with δ = ⟨r, c⟩ and γ = ⟨s, c⟩ fixed per row.
+//! ⟨s, q⟩ = 2·Σ_{set bits} q − Σq needs only the query, so one masked sum per row scores it
+//! in any list; the per-row constants fold into the item's two factors.
+
+pub mod block;
+pub mod kmeans;
+pub mod memory;
+pub mod search;
+
+use crate::bits::BitRef;
+use crate::error::{bail, Result};
+use crate::floats::Query;
+use crate::int8::{Int8Ref, Params};
+use crate::kernels::Kernels;
+
+/// The distance an index orders by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Metric {
+    L2 = 1,
+    InnerProduct = 2,
+    Cosine = 3,
+    /// On `bitvec`: rows are bits, scores are exact Hamming distances.
+    Hamming = 4,
+}
+
+impl Metric {
+    pub fn from_u8(value: u8) -> Option<Metric> {
+        [Metric::L2, Metric::InnerProduct, Metric::Cosine, Metric::Hamming].into_iter().find(|m| *m as u8 == value)
+    }
+
+    fn spherical(self) -> bool {
+        self == Metric::Cosine
+    }
+}
+
+/// A (block, offset) pair: a heap tuple id, or the slot of a row's vector in the index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ItemPointer {
+    pub block: u32,
+    pub offset: u16,
+}
+
+impl ItemPointer {
+    /// Marks an empty slot.
+    pub const NONE: ItemPointer = ItemPointer { block: u32::MAX, offset: u16::MAX };
+    pub const LEN: usize = 6;
+
+    pub fn write(self, out: &mut [u8]) {
+        out[..4].copy_from_slice(&self.block.to_ne_bytes());
+        out[4..6].copy_from_slice(&self.offset.to_ne_bytes());
+    }
+
+    pub fn read(bytes: &[u8]) -> ItemPointer {
+        ItemPointer {
+            block: u32::from_ne_bytes(bytes[..4].try_into().expect("4 bytes")),
+            offset: u16::from_ne_bytes(bytes[4..6].try_into().expect("2 bytes")),
+        }
+    }
+}
+
+/// One row as its list stores it: the binary code with its estimator factors (in a
+/// FastScan block), and for int8 indexes the vector that rescoring reads.
+pub struct EncodedRow {
+    pub list: usize,
+    pub code: Vec<u8>,
+    pub alpha: f32,
+    pub beta: f32,
+    /// `[heap tid][rescoring scale f32][zero-point i8][codes]`; empty for Hamming indexes,
+    /// whose block slots point at the heap directly.
+    pub vector: Vec<u8>,
+}
+
+/// How a built index encodes rows: the metric, the dimensions, and the list centroids.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    pub metric: Metric,
+    pub dims: usize,
+    /// Binary codes of residuals to the list centroid (true) or of the raw vectors.
+    pub residual: bool,
+    /// Rows of `dims` floats, one per list.
+    pub centroids: Vec<f32>,
+    centroid_norms: Vec<f32>,
+}
+
+fn read_f32(bytes: &[u8], at: usize) -> f32 {
+    f32::from_ne_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
+}
+
+impl Layout {
+    pub fn new(k: &Kernels, metric: Metric, dims: usize, residual: bool, centroids: Vec<f32>) -> Result<Layout> {
+        if dims == 0 || centroids.is_empty() || !centroids.len().is_multiple_of(dims) {
+            bail!(InvalidParameter, "{} centroid values do not make lists of {dims} dimensions", centroids.len());
+        }
+        let centroid_norms = kmeans::squared_norms(k, &centroids, dims);
+        Ok(Layout { metric, dims, residual, centroids, centroid_norms })
+    }
+
+    pub fn lists(&self) -> usize {
+        self.centroids.len() / self.dims
+    }
+
+    pub fn centroid(&self, list: usize) -> &[f32] {
+        &self.centroids[list * self.dims..(list + 1) * self.dims]
+    }
+
+    pub fn code_len(&self) -> usize {
+        self.dims.div_ceil(8)
+    }
+
+    /// Whether rows carry int8 vectors for rescoring (all metrics but Hamming).
+    pub fn has_vectors(&self) -> bool {
+        self.metric != Metric::Hamming
+    }
+
+    /// Bytes of a row's vector item.
+    pub fn vector_len(&self) -> usize {
+        if self.has_vectors() { ItemPointer::LEN + 5 + self.dims } else { 0 }
+    }
+
+    /// Bytes of a FastScan block of 32 rows.
+    pub fn block_len(&self) -> usize {
+        block::len(self)
+    }
+
+    /// The list a vector (as floats) belongs to.
+    pub fn list_of(&self, k: &Kernels, x: &[f32]) -> usize {
+        if self.metric.spherical() {
+            let mut unit = x.to_vec();
+            kmeans::normalize(&mut unit);
+            return kmeans::nearest(k, &unit, &self.centroids, &self.centroid_norms, true);
+        }
+        kmeans::nearest(k, x, &self.centroids, &self.centroid_norms, false)
+    }
+
+    /// Assigns an int8 row to its list and encodes it.
+    pub fn encode_int8(&self, k: &Kernels, tid: ItemPointer, row: &Int8Ref) -> Result<EncodedRow> {
+        if !self.has_vectors() || row.dims() != self.dims {
+            bail!(DataException, "expected {} dimensions, not {}", self.dims, row.dims());
+        }
+        let mut x = row.dequantize();
+        let norm = crate::floats::norm(&x);
+        let list = self.list_of(k, &x);
+        if self.metric.spherical() {
+            kmeans::normalize(&mut x);
+        }
+        let zero = vec![0.0; self.dims];
+        let c = if self.residual { self.centroid(list) } else { &zero[..] };
+        let residual: Vec<f32> = x.iter().zip(c).map(|(a, b)| a - b).collect();
+        let r_sq: f64 = residual.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+        let r_l1: f64 = residual.iter().map(|&v| f64::from(v.abs())).sum();
+        let alpha = if r_l1 > 0.0 { r_sq / r_l1 } else { 0.0 };
+        let delta: f64 = residual.iter().zip(c).map(|(&r, &c)| f64::from(r) * f64::from(c)).sum();
+        let gamma: f64 = residual.iter().zip(c).map(|(&r, &c)| if r > 0.0 { f64::from(c) } else { -f64::from(c) }).sum();
+        let (alpha, beta) = match self.metric {
+            Metric::L2 => {
+                let x_sq: f64 = x.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+                (-2.0 * alpha, x_sq - 2.0 * delta + 2.0 * alpha * gamma)
+            }
+            _ => (-alpha, alpha * gamma - delta),
+        };
+        let mut code = vec![0u8; self.code_len()];
+        for (i, &r) in residual.iter().enumerate() {
+            code[i / 8] |= u8::from(r > 0.0) << (i % 8);
+        }
+        // Cosine rescoring divides by ‖x‖ once, here: 1 − (s/‖x‖)·(Σ x·q − zΣq)/‖q‖.
+        let rescore_scale = match self.metric {
+            Metric::Cosine if norm > 0.0 => (f64::from(row.params.scale) / norm) as f32,
+            Metric::Cosine => f32::NAN,
+            _ => row.params.scale,
+        };
+        let mut vector = vec![0u8; self.vector_len()];
+        tid.write(&mut vector);
+        vector[6..10].copy_from_slice(&rescore_scale.to_ne_bytes());
+        vector[10] = row.params.zero_point as u8;
+        for (byte, &c) in vector[11..].iter_mut().zip(row.codes) {
+            *byte = c as u8;
+        }
+        Ok(EncodedRow { list, code, alpha: alpha as f32, beta: beta as f32, vector })
+    }
+
+    /// Assigns a bit row to its list (by its ±1 vector) and encodes it.
+    pub fn encode_bits(&self, k: &Kernels, row: &BitRef) -> Result<EncodedRow> {
+        if self.has_vectors() || row.dims() != self.dims {
+            bail!(DataException, "expected {} dimensions, not {}", self.dims, row.dims());
+        }
+        let list = self.list_of(k, &signs(row));
+        Ok(EncodedRow { list, code: row.bytes().to_vec(), alpha: 0.0, beta: 0.0, vector: Vec::new() })
+    }
+}
+
+/// The heap tid in a vector item.
+pub fn vector_tid(vector: &[u8]) -> ItemPointer {
+    ItemPointer::read(vector)
+}
+
+/// A bit vector as ±1 floats, the space its lists are clustered in.
+pub fn signs(row: &BitRef) -> Vec<f32> {
+    (0..row.dims()).map(|i| if row.get(i) { 1.0 } else { -1.0 }).collect()
+}
+
+/// A query as the index uses it.
+pub enum IndexQuery {
+    Floats(Query),
+    Bits(Vec<u8>),
+}
+
+/// Per-query state for scoring: list ranking, the FastScan table, rescoring.
+pub struct Scorer<'a> {
+    pub layout: &'a Layout,
+    k: &'static Kernels,
+    query: IndexQuery,
+    ranking: Vec<f32>,
+    /// 7-bit FastScan entries, 32 bytes per code byte (see `kernels::scalar::fastscan`).
+    lut: Vec<u8>,
+    /// Σ over set bits ≈ lut_scale · (sum of entries) + lut_offset.
+    lut_scale: f32,
+    lut_offset: f32,
+}
+
+impl<'a> Scorer<'a> {
+    pub fn new(layout: &'a Layout, k: &'static Kernels, query: IndexQuery) -> Result<Scorer<'a>> {
+        let groups = layout.code_len() * 2;
+        let (ranking, lut, lut_scale, lut_offset) = match &query {
+            IndexQuery::Floats(q) => {
+                if layout.metric == Metric::Hamming {
+                    bail!(DataException, "a Hamming index takes a bitvec query");
+                }
+                q.check_dims(layout.dims, "index")?;
+                let (lut, scale, offset) = float_lut(q.values(), groups);
+                (q.values().to_vec(), lut, scale, offset)
+            }
+            IndexQuery::Bits(bytes) => {
+                if layout.metric != Metric::Hamming || bytes.len() != layout.code_len() {
+                    bail!(DataException, "a bitvec query does not fit this index");
+                }
+                let ranking = (0..layout.dims).map(|i| if bytes[i / 8] >> (i % 8) & 1 == 1 { 1.0 } else { -1.0 }).collect();
+                (ranking, hamming_lut(bytes), 1.0, 0.0)
+            }
+        };
+        Ok(Scorer { layout, k, query, ranking, lut, lut_scale, lut_offset })
+    }
+
+    /// Lists nearest first, each with the part of the first-pass score it contributes.
+    pub fn ranked_lists(&self) -> Vec<(f32, u32, f32)> {
+        let layout = self.layout;
+        let mut ranked: Vec<(f32, u32, f32)> = (0..layout.lists())
+            .map(|list| {
+                let dot = (self.k.dot_f32)(&self.ranking, layout.centroid(list));
+                let rank = match layout.metric {
+                    Metric::L2 | Metric::Hamming => layout.centroid_norms[list] - 2.0 * dot,
+                    Metric::InnerProduct | Metric::Cosine => -dot,
+                };
+                let term = match (layout.residual, layout.metric) {
+                    (false, _) | (_, Metric::Hamming) => 0.0,
+                    (true, Metric::L2) => -2.0 * dot,
+                    (true, _) => -dot,
+                };
+                (rank, list as u32, term)
+            })
+            .collect();
+        ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
+        ranked
+    }
+
+    /// First-pass scores (lower is nearer) of the 32 rows of a block: estimated from the
+    /// binary codes, or exact Hamming distances for a bit index.
+    pub fn estimate_block(&self, block: &[u8], list_term: f32, out: &mut [f32; block::ROWS]) {
+        let mut sums = [0u32; block::ROWS];
+        (self.k.fastscan)(&self.lut, block::codes(self.layout, block), &mut sums);
+        let IndexQuery::Floats(q) = &self.query else {
+            for (o, s) in out.iter_mut().zip(sums) {
+                *o = s as f32;
+            }
+            return;
+        };
+        let q_sum = q.sum() as f32;
+        let (alphas, betas) = block::factors(self.layout, block);
+        for (r, o) in out.iter_mut().enumerate() {
+            let set_sum = self.lut_scale * sums[r] as f32 + self.lut_offset;
+            *o = list_term + read_f32(betas, 4 * r) + read_f32(alphas, 4 * r) * (2.0 * set_sum - q_sum);
+        }
+    }
+
+    /// The distance the operator would give, from a row's int8 vector.
+    pub fn rescore(&self, vector: &[u8]) -> f64 {
+        let IndexQuery::Floats(q) = &self.query else {
+            unreachable!("Hamming indexes have no vectors to rescore");
+        };
+        let scale = read_f32(vector, 6);
+        let zero_point = vector[10] as i8;
+        // SAFETY: i8 and u8 have the same layout and every bit pattern is valid for both.
+        let codes = unsafe { std::slice::from_raw_parts(vector[11..].as_ptr().cast::<i8>(), self.layout.dims) };
+        let dot = || f64::from(scale) * (f64::from((self.k.dot_f32_i8)(q.values(), codes)) - f64::from(zero_point) * q.sum());
+        match self.layout.metric {
+            Metric::L2 => f64::from((self.k.l2_f32_i8)(q.values(), codes, Params { scale, zero_point })).sqrt(),
+            Metric::InnerProduct => -dot(),
+            Metric::Cosine if q.norm() == 0.0 => f64::NAN,
+            Metric::Cosine => (1.0 - dot() / q.norm()).clamp(0.0, 2.0),
+            Metric::Hamming => unreachable!("Hamming indexes have no vectors to rescore"),
+        }
+    }
+}
+
+/// FastScan table of a float query: for each group of 4 dimensions, the sums of its 16
+/// subsets, shifted to start at 0 and quantized to 7 bits with one scale for all groups.
+fn float_lut(q: &[f32], groups: usize) -> (Vec<u8>, f32, f32) {
+    let mut sums = vec![0.0f32; groups * 16];
+    let mut offset = 0.0f64;
+    for g in 0..groups {
+        let dims: Vec<f32> = (0..4).map(|j| q.get(4 * g + j).copied().unwrap_or(0.0)).collect();
+        let entries = &mut sums[16 * g..16 * (g + 1)];
+        for (v, entry) in entries.iter_mut().enumerate() {
+            *entry = (0..4).filter(|j| v >> j & 1 == 1).map(|j| dims[j]).sum();
+        }
+        let low = entries.iter().copied().fold(f32::INFINITY, f32::min);
+        entries.iter_mut().for_each(|e| *e -= low);
+        offset += f64::from(low);
+    }
+    let high = sums.iter().copied().fold(0.0f32, f32::max);
+    let scale = if high > 0.0 { high / 127.0 } else { 1.0 };
+    let lut = sums.iter().map(|&e| (e / scale).round().min(127.0) as u8).collect();
+    (lut, scale, offset as f32)
+}
+
+/// FastScan table of a bit query: entry v of group g is popcount(v ⊕ the query's nibble g),
+/// so the sums are exact Hamming distances.
+fn hamming_lut(bytes: &[u8]) -> Vec<u8> {
+    let mut lut = vec![0u8; bytes.len() * 32];
+    for (p, &byte) in bytes.iter().enumerate() {
+        for half in 0..2 {
+            let nibble = (byte >> (4 * half)) & 15;
+            for v in 0..16u8 {
+                lut[32 * p + 16 * half + usize::from(v)] = (v ^ nibble).count_ones() as u8;
+            }
+        }
+    }
+    lut
+}
+
+/// Build settings, with defaults derived from the row count.
+#[derive(Clone, Debug)]
+pub struct BuildOptions {
+    pub lists: usize,
+    pub sample_rows: usize,
+    pub iterations: usize,
+}
+
+impl BuildOptions {
+    /// √rows lists (at least 1), and a k-means sample of 40 rows per list.
+    pub fn for_rows(rows: usize) -> BuildOptions {
+        let lists = ((rows as f64).sqrt().round() as usize).max(1);
+        BuildOptions { lists, sample_rows: lists * 40, iterations: 10 }
+    }
+}
