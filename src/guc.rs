@@ -43,6 +43,26 @@ impl Simd {
 
 static SIMD: GucSetting<Simd> = GucSetting::<Simd>::new(Simd::Auto);
 
+/// `quantvec.probes`: lists an index scan probes first (0: a tenth of the lists, at least
+/// ten); more lists follow only when a query asks for more rows than they hold.
+static PROBES: GucSetting<i32> = GucSetting::<i32>::new(0);
+
+/// `quantvec.rescore_factor`: before returning its n-th row, an index scan has rescored
+/// `rescore_factor × max(n, 10)` first-pass candidates with their int8 codes.
+static RESCORE_FACTOR: GucSetting<f64> = GucSetting::<f64>::new(DEFAULT_RESCORE_FACTOR);
+
+const DEFAULT_RESCORE_FACTOR: f64 = 4.0;
+
+/// The search GUCs: (probes, 0 for automatic; rescore factor).
+pub fn search_settings() -> (i32, f64) {
+    (PROBES.get(), RESCORE_FACTOR.get())
+}
+
+/// Probes when `quantvec.probes` is 0: a tenth of the lists, at least ten (or all).
+pub fn auto_probes(lists: usize) -> usize {
+    lists.div_ceil(10).max(10).min(lists)
+}
+
 unsafe extern "C-unwind" fn check_simd(newval: *mut c_int, _extra: *mut *mut c_void, _source: pg_sys::GucSource::Type) -> bool {
     // SAFETY: Postgres passes a valid pointer to the proposed ordinal.
     let isa = Simd::from_ordinal(unsafe { *newval }).isa();
@@ -76,6 +96,26 @@ pub fn init() {
             None,
         );
     }
+    GucRegistry::define_int_guc(
+        c"quantvec.probes",
+        c"Lists a quantvec index scan probes first (0: a tenth of the lists, at least ten).",
+        c"More probes find more of the true neighbours and take longer; a scan probes further lists by itself when a filter leaves it short of rows.",
+        &PROBES,
+        0,
+        i32::MAX,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_float_guc(
+        c"quantvec.rescore_factor",
+        c"First-pass candidates a quantvec index scan rescores with int8 codes, per row returned (at least 10 rows' worth).",
+        c"A LIMIT k query has the best k × rescore_factor binary-code candidates rescored.",
+        &RESCORE_FACTOR,
+        1.0,
+        1_000_000.0,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
 }
 
 /// The kernel set in use.

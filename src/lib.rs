@@ -12,6 +12,7 @@ mod casts;
 mod distances;
 mod error;
 mod guc;
+mod index;
 mod types;
 mod varlena;
 
@@ -20,6 +21,7 @@ pgrx::extension_sql_file!("../sql/bootstrap.sql", name = "shell_types", bootstra
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     guc::init();
+    index::init();
 }
 
 #[pg_extern(immutable, parallel_safe)]

@@ -45,15 +45,15 @@ fn main() {
         );
         println!("{:>7} {:>8} {:>10} {:>12}", "probes", "rescore", "recall@10", "us/query");
         let only: Option<usize> = std::env::var("PROBES").ok().and_then(|p| p.parse().ok());
-        let scale = options.lists as f64 / 316.0;
-        for probes in [10, 20, 30, 40, 60, 80, 120].map(|p| (p as f64 * scale).round() as usize).into_iter().filter(|p| only.is_none_or(|o| o == *p)) {
+        let scale = options.lists as f64 / 632.0;
+        for probes in [20, 40, 60, 80, 120, 160, 240].map(|p| (p as f64 * scale).round() as usize).into_iter().filter(|p| only.is_none_or(|o| o == *p)) {
             for rescore_factor in [2.0, 4.0, 8.0] {
                 let options = SearchOptions { probes, rescore_factor };
                 let started = Instant::now();
                 let mut total = 0.0;
                 for (q, truth) in truth.iter().enumerate() {
                     let query = IndexQuery::Floats(Query::new(data.queries.row(q)).unwrap());
-                    let mut search = Search::new(Scorer::new(&index.layout, k, query).unwrap(), options);
+                    let mut search = Search::new(Scorer::new(index.layout.clone(), k, query).unwrap(), options);
                     let found: Vec<usize> = (0..10).filter_map(|_| search.next(&index)).map(|(tid, _)| tid.block as usize).collect();
                     total += recall(&found, truth);
                 }

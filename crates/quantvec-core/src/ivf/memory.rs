@@ -1,6 +1,8 @@
 //! An index held in memory: the same algorithm as the Postgres access method without its
 //! pages, for tests, recall tuning and benchmarks.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 use super::kmeans::{self, KMeans};
@@ -12,7 +14,7 @@ use crate::int8::Int8Vector;
 use crate::kernels::Kernels;
 
 pub struct MemoryIndex {
-    pub layout: Layout,
+    pub layout: Arc<Layout>,
     /// Per list, its blocks.
     pub lists: Vec<Vec<Vec<u8>>>,
     /// Vector items, addressed by `ItemPointer { block: index, offset: 0 }`.
@@ -50,7 +52,7 @@ impl MemoryIndex {
     }
 
     fn assemble(layout: Layout, encoded: Vec<EncodedRow>) -> Self {
-        let mut index = MemoryIndex { lists: vec![Vec::new(); layout.lists()], vectors: Vec::new(), layout };
+        let mut index = MemoryIndex { lists: vec![Vec::new(); layout.lists()], vectors: Vec::new(), layout: Arc::new(layout) };
         for (i, row) in encoded.into_iter().enumerate() {
             index.insert(row, ItemPointer { block: i as u32, offset: 1 });
         }

@@ -15,9 +15,13 @@
 //! in any list; the per-row constants fold into the item's two factors.
 
 pub mod block;
+pub mod build;
 pub mod kmeans;
+pub mod meta;
 pub mod memory;
 pub mod search;
+
+use std::sync::Arc;
 
 use crate::bits::BitRef;
 use crate::error::{bail, Result};
@@ -218,8 +222,8 @@ pub enum IndexQuery {
 }
 
 /// Per-query state for scoring: list ranking, the FastScan table, rescoring.
-pub struct Scorer<'a> {
-    pub layout: &'a Layout,
+pub struct Scorer {
+    pub layout: Arc<Layout>,
     k: &'static Kernels,
     query: IndexQuery,
     ranking: Vec<f32>,
@@ -230,8 +234,8 @@ pub struct Scorer<'a> {
     lut_offset: f32,
 }
 
-impl<'a> Scorer<'a> {
-    pub fn new(layout: &'a Layout, k: &'static Kernels, query: IndexQuery) -> Result<Scorer<'a>> {
+impl Scorer {
+    pub fn new(layout: Arc<Layout>, k: &'static Kernels, query: IndexQuery) -> Result<Scorer> {
         let groups = layout.code_len() * 2;
         let (ranking, lut, lut_scale, lut_offset) = match &query {
             IndexQuery::Floats(q) => {
@@ -255,7 +259,7 @@ impl<'a> Scorer<'a> {
 
     /// Lists nearest first, each with the part of the first-pass score it contributes.
     pub fn ranked_lists(&self) -> Vec<(f32, u32, f32)> {
-        let layout = self.layout;
+        let layout = &self.layout;
         let mut ranked: Vec<(f32, u32, f32)> = (0..layout.lists())
             .map(|list| {
                 let dot = (self.k.dot_f32)(&self.ranking, layout.centroid(list));
@@ -279,7 +283,7 @@ impl<'a> Scorer<'a> {
     /// binary codes, or exact Hamming distances for a bit index.
     pub fn estimate_block(&self, block: &[u8], list_term: f32, out: &mut [f32; block::ROWS]) {
         let mut sums = [0u32; block::ROWS];
-        (self.k.fastscan)(&self.lut, block::codes(self.layout, block), &mut sums);
+        (self.k.fastscan)(&self.lut, block::codes(&self.layout, block), &mut sums);
         let IndexQuery::Floats(q) = &self.query else {
             for (o, s) in out.iter_mut().zip(sums) {
                 *o = s as f32;
@@ -287,7 +291,7 @@ impl<'a> Scorer<'a> {
             return;
         };
         let q_sum = q.sum() as f32;
-        let (alphas, betas) = block::factors(self.layout, block);
+        let (alphas, betas) = block::factors(&self.layout, block);
         for (r, o) in out.iter_mut().enumerate() {
             let set_sum = self.lut_scale * sums[r] as f32 + self.lut_offset;
             *o = list_term + read_f32(betas, 4 * r) + read_f32(alphas, 4 * r) * (2.0 * set_sum - q_sum);
@@ -359,9 +363,12 @@ pub struct BuildOptions {
 }
 
 impl BuildOptions {
-    /// √rows lists (at least 1), and a k-means sample of 40 rows per list.
+    /// The defaults of [`build::plan`] with an unbounded sample.
     pub fn for_rows(rows: usize) -> BuildOptions {
-        let lists = ((rows as f64).sqrt().round() as usize).max(1);
-        BuildOptions { lists, sample_rows: lists * 40, iterations: 10 }
+        let plan = build::plan(rows, 0, 0, rows).expect("an unbounded sample fits");
+        BuildOptions { lists: plan.lists, sample_rows: plan.sample_rows, iterations: KMEANS_ITERATIONS }
     }
 }
+
+/// Lloyd iterations of a build's k-means.
+pub const KMEANS_ITERATIONS: usize = 10;

@@ -111,8 +111,8 @@ impl Pool {
     }
 }
 
-pub struct Search<'a> {
-    scorer: Scorer<'a>,
+pub struct Search {
+    scorer: Scorer,
     options: SearchOptions,
     /// Lists nearest first: (rank, list, first-pass term).
     lists: Vec<(f32, u32, f32)>,
@@ -123,8 +123,8 @@ pub struct Search<'a> {
     returned: usize,
 }
 
-impl<'a> Search<'a> {
-    pub fn new(scorer: Scorer<'a>, options: SearchOptions) -> Search<'a> {
+impl Search {
+    pub fn new(scorer: Scorer, options: SearchOptions) -> Search {
         let lists = scorer.ranked_lists();
         Search {
             scorer,
@@ -149,7 +149,7 @@ impl<'a> Search<'a> {
         }
         let end = (self.next_list + self.options.probes).min(self.lists.len());
         let mut found = Vec::new();
-        let layout = self.scorer.layout;
+        let layout = &self.scorer.layout;
         for &(_, list, term) in &self.lists[self.next_list..end] {
             let scorer = &self.scorer;
             source.scan_list(list, &mut |block| {

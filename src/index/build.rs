@@ -1,0 +1,451 @@
+//! Building an index: sample rows (one heap pass), train the lists with k-means, then
+//! assign, encode and write every row (a second heap pass).
+//!
+//! Rows stream into their lists: each list fills one code page and one vector page in
+//! memory, whose blocks are allocated when the pages are started, so that a full page is
+//! written once, already linked to its successor. Pages are written without WAL and
+//! logged wholesale at the end, as other index builds do.
+
+use std::ffi::c_void;
+
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use quantvec_core::bits::BitRef;
+use quantvec_core::int8::Int8Ref;
+use quantvec_core::ivf::build::{plan, Plan, Reservoir};
+use quantvec_core::ivf::kmeans::{self, KMeans};
+use quantvec_core::ivf::meta::{ListEntry, Meta};
+use quantvec_core::ivf::{block, EncodedRow, ItemPointer, Layout, Metric, KMEANS_ITERATIONS};
+use quantvec_core::kernels;
+use quantvec_core::ErrorKind;
+use rayon::prelude::*;
+
+use super::pages::{self, Kind, Locked, CAPACITY, ENTRIES_PER_PAGE, META_BLOCK};
+use super::{options, progress, Shape};
+use crate::error::{raise_with, OrRaise};
+
+/// Rows encoded together (in parallel) before they are written.
+const BATCH_ROWS: usize = 4096;
+
+pub const PHASE_SAMPLING: i64 = 2;
+pub const PHASE_KMEANS: i64 = 3;
+pub const PHASE_ASSIGNING: i64 = 4;
+pub const PHASE_FINISHING: i64 = 5;
+
+/// `ambuildphasename`.
+#[pg_guard]
+pub unsafe extern "C-unwind" fn ambuildphasename(phase: i64) -> *mut std::ffi::c_char {
+    let name: &std::ffi::CStr = match phase {
+        PHASE_SAMPLING => c"sampling rows",
+        PHASE_KMEANS => c"computing centroids (k-means)",
+        PHASE_ASSIGNING => c"assigning and writing rows",
+        PHASE_FINISHING => c"writing metadata",
+        _ => return std::ptr::null_mut(),
+    };
+    name.as_ptr().cast_mut()
+}
+
+/// Calls `callback` for every live row of `heap` (see table_index_build_scan).
+fn scan_heap(
+    heap: pg_sys::Relation,
+    index: pg_sys::Relation,
+    index_info: *mut pg_sys::IndexInfo,
+    callback: pg_sys::IndexBuildCallback,
+    state: *mut c_void,
+) -> f64 {
+    // SAFETY: the heap's table AM is valid while the relation is open; the callback and
+    // state are ours and live for the call. This is table_index_build_scan, which is an
+    // inline function in C.
+    unsafe {
+        let scan_range = (*(*heap).rd_tableam).index_build_range_scan.expect("table AM builds indexes");
+        scan_range(heap, index, index_info, true, false, true, 0, pg_sys::InvalidBlockNumber, callback, state, std::ptr::null_mut())
+    }
+}
+
+/// The row's vector from the indexed column's datum (None for NULL).
+unsafe fn datum_payload<'a>(values: *mut pg_sys::Datum, isnull: *mut bool) -> Option<&'a [u8]> {
+    // SAFETY: a build callback gets one value and null flag per index column.
+    unsafe {
+        if *isnull {
+            return None;
+        }
+        Some(crate::varlena::payload(*values))
+    }
+}
+
+/// Floats of an indexed value: dequantized int8, or ±1 per bit.
+fn floats(shape: &Shape, payload: &[u8]) -> Vec<f32> {
+    match shape.metric {
+        Metric::Hamming => quantvec_core::ivf::signs(&BitRef::decode(payload).or_raise()),
+        _ => Int8Ref::decode(payload).or_raise().dequantize(),
+    }
+}
+
+fn check_dims(shape: &Shape, dims: usize) {
+    if dims != shape.dims {
+        raise_with(ErrorKind::DataException, format!("expected {} dimensions, not {dims}", shape.dims));
+    }
+}
+
+struct SamplingState {
+    shape: Shape,
+    reservoir: Reservoir,
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn sample_row(
+    _index: pg_sys::Relation,
+    _tid: pg_sys::ItemPointer,
+    values: *mut pg_sys::Datum,
+    isnull: *mut bool,
+    _alive: bool,
+    state: *mut c_void,
+) {
+    // SAFETY: state is the SamplingState passed to scan_heap.
+    let state = unsafe { &mut *state.cast::<SamplingState>() };
+    // SAFETY: called by the build scan with this index's values.
+    let Some(payload) = (unsafe { datum_payload(values, isnull) }) else { return };
+    let shape = &state.shape;
+    state.reservoir.offer(|| {
+        let x = floats(shape, payload);
+        check_dims(shape, x.len());
+        x
+    });
+    if state.reservoir.seen() % 1024 == 0 {
+        pages::check_for_interrupts();
+    }
+}
+
+/// A list's page being filled in memory, with the block it will be written to.
+struct OpenPage {
+    block: u32,
+    data: Vec<u8>,
+}
+
+/// Where a list's pages are while the build writes them.
+struct ListPages {
+    entry: Option<ListEntry>,
+    code: Option<OpenPage>,
+    vector: Option<OpenPage>,
+}
+
+struct Writer {
+    index: pg_sys::Relation,
+    fork: pg_sys::ForkNumber::Type,
+    layout: Layout,
+    lists: Vec<ListPages>,
+    rows: u64,
+}
+
+impl Writer {
+    fn allocate(&self, kind: Kind) -> u32 {
+        Locked::extend(self.index, self.fork, kind).block()
+    }
+
+    /// Writes a finished page to its block, linked to `next`.
+    fn flush(&self, page: OpenPage, kind: Kind, next: u32) {
+        let mut locked = Locked::read_fork(self.index, self.fork, page.block, true);
+        let mut target = locked.page_mut_unlogged();
+        target.init(kind);
+        assert!(target.append(&page.data), "a page's data fits its page");
+        target.set_next(next);
+    }
+
+    /// Appends `bytes` to list `list`'s open page of `kind`, starting (and linking) a new
+    /// page when it is full; returns the block and the byte offset within the page data.
+    fn append(&mut self, list: usize, kind: Kind, bytes: &[u8]) -> (u32, usize) {
+        let open = match kind {
+            Kind::Codes => &self.lists[list].code,
+            _ => &self.lists[list].vector,
+        };
+        let full = open.as_ref().is_none_or(|page| page.data.len() + bytes.len() > CAPACITY);
+        if full {
+            let block = self.allocate(kind);
+            let fresh = OpenPage { block, data: Vec::with_capacity(CAPACITY) };
+            let previous = match kind {
+                Kind::Codes => self.lists[list].code.replace(fresh),
+                _ => self.lists[list].vector.replace(fresh),
+            };
+            let entry = self.lists[list].entry.get_or_insert(ListEntry {
+                code_head: pg_sys::InvalidBlockNumber,
+                code_insert: pg_sys::InvalidBlockNumber,
+                vector_head: pg_sys::InvalidBlockNumber,
+                vector_insert: pg_sys::InvalidBlockNumber,
+            });
+            match kind {
+                Kind::Codes if entry.code_head == pg_sys::InvalidBlockNumber => entry.code_head = block,
+                Kind::Vectors if entry.vector_head == pg_sys::InvalidBlockNumber => entry.vector_head = block,
+                _ => {}
+            }
+            if let Some(previous) = previous {
+                self.flush(previous, kind, block);
+            }
+        }
+        let page = match kind {
+            Kind::Codes => self.lists[list].code.as_mut(),
+            _ => self.lists[list].vector.as_mut(),
+        }
+        .expect("an open page");
+        let at = page.data.len();
+        page.data.extend_from_slice(bytes);
+        (page.block, at)
+    }
+
+    fn add(&mut self, row: &EncodedRow, tid: ItemPointer) {
+        let target = if self.layout.has_vectors() {
+            let (block, at) = self.append(row.list, Kind::Vectors, &row.vector);
+            ItemPointer { block, offset: (at / self.layout.vector_len()) as u16 }
+        } else {
+            tid
+        };
+        let layout = &self.layout;
+        let open_block = self.lists[row.list].code.as_ref().and_then(|page| {
+            let start = page.data.len().checked_sub(layout.block_len())?;
+            block::free_slot(layout, &page.data[start..]).map(|slot| (start, slot))
+        });
+        let (start, slot) = match open_block {
+            Some(found) => found,
+            None => {
+                let (_, at) = self.append(row.list, Kind::Codes, &block::empty(layout));
+                (at, 0)
+            }
+        };
+        let page = self.lists[row.list].code.as_mut().expect("an open code page");
+        block::write_row(&self.layout, &mut page.data[start..start + self.layout.block_len()], slot, row, target);
+        self.rows += 1;
+    }
+
+    /// Writes the open pages and returns the directory: every list gets a code page (and
+    /// a vector page, for int8), empty ones too, so that list heads never change after
+    /// the build.
+    fn finish(mut self) -> (Vec<ListEntry>, u64) {
+        let mut entries = Vec::with_capacity(self.lists.len());
+        for list in 0..self.lists.len() {
+            if self.lists[list].code.is_none() {
+                let (_, at) = self.append(list, Kind::Codes, &[]);
+                debug_assert_eq!(at, 0);
+            }
+            if self.layout.has_vectors() && self.lists[list].vector.is_none() {
+                self.append(list, Kind::Vectors, &[]);
+            }
+            let pages = &mut self.lists[list];
+            let (code, vector) = (pages.code.take().expect("code page"), pages.vector.take());
+            let mut entry = pages.entry.expect("a list with pages has an entry");
+            entry.code_insert = code.block;
+            self.flush(code, Kind::Codes, pg_sys::InvalidBlockNumber);
+            if let Some(vector) = vector {
+                entry.vector_insert = vector.block;
+                self.flush(vector, Kind::Vectors, pg_sys::InvalidBlockNumber);
+            }
+            entries.push(entry);
+        }
+        (entries, self.rows)
+    }
+}
+
+struct AssignState {
+    writer: Writer,
+    pool: rayon::ThreadPool,
+    batch: Vec<(ItemPointer, Vec<u8>)>,
+}
+
+impl AssignState {
+    fn encode_batch(&mut self) {
+        let k = kernels::active();
+        let layout = &self.writer.layout;
+        let batch = std::mem::take(&mut self.batch);
+        let encoded: Vec<quantvec_core::Result<EncodedRow>> = self.pool.install(|| {
+            batch
+                .par_iter()
+                .map(|(tid, payload)| match layout.metric {
+                    Metric::Hamming => layout.encode_bits(k, &BitRef::decode(payload)?),
+                    _ => layout.encode_int8(k, *tid, &Int8Ref::decode(payload)?),
+                })
+                .collect()
+        });
+        for ((tid, _), row) in batch.iter().zip(encoded) {
+            self.writer.add(&row.or_raise(), *tid);
+        }
+        progress(pg_sys::PROGRESS_CREATEIDX_TUPLES_DONE, self.writer.rows as i64);
+        pages::check_for_interrupts();
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn assign_row(
+    _index: pg_sys::Relation,
+    tid: pg_sys::ItemPointer,
+    values: *mut pg_sys::Datum,
+    isnull: *mut bool,
+    _alive: bool,
+    state: *mut c_void,
+) {
+    // SAFETY: state is the AssignState passed to scan_heap.
+    let state = unsafe { &mut *state.cast::<AssignState>() };
+    // SAFETY: called by the build scan with this index's values.
+    let Some(payload) = (unsafe { datum_payload(values, isnull) }) else { return };
+    // SAFETY: tid points at the heap tuple's id for this call.
+    let tid = unsafe { super::tid_from_pg(&*tid) };
+    state.batch.push((tid, payload.to_vec()));
+    if state.batch.len() >= BATCH_ROWS {
+        state.encode_batch();
+    }
+}
+
+/// Threads for k-means and encoding: the build's own plus its parallel maintenance
+/// workers' share, within the machine.
+fn thread_pool() -> rayon::ThreadPool {
+    // SAFETY: reading an integer GUC.
+    let workers = unsafe { pg_sys::max_parallel_maintenance_workers }.max(0) as usize;
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    rayon::ThreadPoolBuilder::new()
+        .num_threads((workers + 1).min(cpus).max(1))
+        .build()
+        .unwrap_or_else(|e| raise_with(ErrorKind::InvalidParameter, format!("cannot start build threads: {e}")))
+}
+
+fn new_build_id(index: pg_sys::Relation) -> u64 {
+    // SAFETY: reading the clock, the backend's pid and the relation's file number.
+    unsafe {
+        let now = pg_sys::GetCurrentTimestamp() as u64;
+        now ^ (u64::from(pg_sys::MyProcPid as u32) << 40) ^ u64::from((*index).rd_node.relNode.to_u32())
+    }
+}
+
+/// Writes floats into pages of `kind` from `start`; returns the number of pages.
+fn write_stream(index: pg_sys::Relation, fork: pg_sys::ForkNumber::Type, kind: Kind, bytes: &[u8], per_page: usize) -> u32 {
+    let mut pages = 0;
+    for chunk in bytes.chunks(per_page.max(1)) {
+        let mut locked = Locked::extend(index, fork, kind);
+        assert!(locked.page_mut_unlogged().append(chunk));
+        pages += 1;
+    }
+    if bytes.is_empty() {
+        Locked::extend(index, fork, kind);
+        pages = 1;
+    }
+    pages
+}
+
+/// Builds the index into `fork`: from the heap's rows, or empty (the init fork of an
+/// unlogged index) when `heap` is None.
+pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info: *mut pg_sys::IndexInfo, fork: pg_sys::ForkNumber::Type) -> (f64, u64) {
+    let shape = Shape::of(index);
+    let (lists_option, sample_option) = options::of(index);
+    let k = kernels::active();
+    let pool = thread_pool();
+
+    // Pass 1: a uniform sample within half of maintenance_work_mem.
+    progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_SAMPLING);
+    // SAFETY: reading an integer GUC (kilobytes).
+    let budget = unsafe { pg_sys::maintenance_work_mem }.max(64) as usize * 1024 / 2;
+    let capacity = budget / (4 * shape.dims).max(1);
+    let mut sampling = SamplingState { shape: shape.clone(), reservoir: Reservoir::new(shape.dims, capacity) };
+    let heap_rows = match heap {
+        Some(heap) => scan_heap(heap, index, index_info, Some(sample_row), (&raw mut sampling).cast()),
+        None => 0.0,
+    };
+    let rows = sampling.reservoir.seen() as usize;
+    let Plan { lists, sample_rows } = plan(rows, lists_option, sample_option, capacity.min(rows)).or_raise();
+    let sample = sampling.reservoir.take(sample_rows);
+
+    // k-means, spread over the pool, checking for cancellation between iterations.
+    progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_KMEANS);
+    let options = KMeans { clusters: lists, iterations: KMEANS_ITERATIONS, spherical: shape.metric == Metric::Cosine, seed: 42 };
+    let centroids = pool
+        .install(|| {
+            kmeans::train(k, &sample, shape.dims, &options, &mut |_| {
+                pages::check_for_interrupts();
+                Ok(())
+            })
+        })
+        .or_raise();
+    drop(sample);
+    let layout = Layout::new(k, shape.metric, shape.dims, true, centroids).or_raise();
+    let lists = layout.lists();
+
+    // The fixed pages: metapage, centroids, an empty directory to fill at the end.
+    let meta_page = Locked::extend(index, fork, Kind::Meta);
+    assert_eq!(meta_page.block(), META_BLOCK, "the metapage is the index's first block");
+    drop(meta_page);
+    let centroid_bytes: Vec<u8> = layout.centroids.iter().flat_map(|v| v.to_ne_bytes()).collect();
+    let centroid_start = META_BLOCK + 1;
+    let centroid_pages = write_stream(index, fork, Kind::Centroids, &centroid_bytes, CAPACITY / 4 * 4);
+    let directory_start = centroid_start + centroid_pages;
+    let directory_pages = lists.div_ceil(ENTRIES_PER_PAGE) as u32;
+    for _ in 0..directory_pages {
+        Locked::extend(index, fork, Kind::Directory);
+    }
+
+    // Pass 2: assign, encode and write every row.
+    progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_ASSIGNING);
+    progress(pg_sys::PROGRESS_CREATEIDX_TUPLES_TOTAL, rows as i64);
+    let writer = Writer {
+        index,
+        fork,
+        lists: (0..lists).map(|_| ListPages { entry: None, code: None, vector: None }).collect(),
+        layout,
+        rows: 0,
+    };
+    let mut assigning = AssignState { writer, pool, batch: Vec::with_capacity(BATCH_ROWS) };
+    if let Some(heap) = heap {
+        scan_heap(heap, index, index_info, Some(assign_row), (&raw mut assigning).cast());
+    }
+    assigning.encode_batch();
+    let AssignState { writer, .. } = assigning;
+
+    progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_FINISHING);
+    let (entries, index_rows) = writer.finish();
+    for (page, chunk) in entries.chunks(ENTRIES_PER_PAGE).enumerate() {
+        let mut locked = Locked::read_fork(index, fork, directory_start + page as u32, true);
+        let mut target = locked.page_mut_unlogged();
+        for entry in chunk {
+            assert!(target.append(&entry.to_bytes()));
+        }
+    }
+    let meta = Meta {
+        metric: shape.metric,
+        residual: true,
+        dims: shape.dims as u32,
+        lists: lists as u32,
+        centroid_start,
+        centroid_pages,
+        directory_start,
+        directory_pages,
+        build_id: new_build_id(index),
+        rows_at_build: index_rows,
+    };
+    let mut locked = Locked::read_fork(index, fork, META_BLOCK, true);
+    assert!(locked.page_mut_unlogged().append(&meta.to_bytes()));
+    drop(locked);
+
+    // SAFETY: index is open; its persistence decides whether the pages need WAL (the init
+    // fork of an unlogged index always does).
+    unsafe {
+        let permanent = (*(*index).rd_rel).relpersistence == pg_sys::RELPERSISTENCE_PERMANENT as std::ffi::c_char;
+        if permanent || fork == pg_sys::ForkNumber::INIT_FORKNUM {
+            let blocks = pg_sys::RelationGetNumberOfBlocksInFork(index, fork);
+            pg_sys::log_newpage_range(index, fork, 0, blocks, true);
+        }
+    }
+    (heap_rows, index_rows)
+}
+
+/// `ambuild`.
+#[pg_guard]
+pub unsafe extern "C-unwind" fn ambuild(heap: pg_sys::Relation, index: pg_sys::Relation, index_info: *mut pg_sys::IndexInfo) -> *mut pg_sys::IndexBuildResult {
+    let (heap_rows, index_rows) = build(Some(heap), index, index_info, pg_sys::ForkNumber::MAIN_FORKNUM);
+    // SAFETY: palloc0 returns zeroed memory of the requested size, owned by Postgres.
+    unsafe {
+        let result = pg_sys::palloc0(std::mem::size_of::<pg_sys::IndexBuildResult>()).cast::<pg_sys::IndexBuildResult>();
+        (*result).heap_tuples = heap_rows;
+        (*result).index_tuples = index_rows as f64;
+        result
+    }
+}
+
+/// `ambuildempty`: the init fork of an unlogged index, an index with one empty list.
+#[pg_guard]
+pub unsafe extern "C-unwind" fn ambuildempty(index: pg_sys::Relation) {
+    build(None, index, std::ptr::null_mut(), pg_sys::ForkNumber::INIT_FORKNUM);
+}

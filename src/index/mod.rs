@@ -1,0 +1,192 @@
+//! The `quantvec` index access method: inverted lists over binary codes, rescored with
+//! int8 codes (the algorithm is `quantvec_core::ivf`; this is its Postgres storage).
+//!
+//! One module per phase: `build`, `insert`, `scan`, `vacuum`, `cost`; `pages` holds the
+//! page formats and every buffer access; `check` verifies an index against its table.
+
+mod build;
+mod check;
+mod cost;
+mod insert;
+mod options;
+mod pages;
+mod scan;
+mod vacuum;
+
+use pgrx::datum::Internal;
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use quantvec_core::ivf::block;
+use quantvec_core::ivf::{ItemPointer, Metric};
+use quantvec_core::ErrorKind;
+
+use crate::error::raise_with;
+
+pub fn init() {
+    options::init();
+}
+
+/// What an index is over: its metric (from the operator class) and dimensions (from the
+/// column's type modifier).
+#[derive(Clone, Debug)]
+pub struct Shape {
+    pub metric: Metric,
+    pub dims: usize,
+}
+
+impl Shape {
+    pub fn of(index: pg_sys::Relation) -> Shape {
+        let metric = metric_of(index);
+        // SAFETY: an index relation has a tuple descriptor with its one key column.
+        let typmod = unsafe {
+            let desc = (*index).rd_att;
+            (*(*desc).attrs.as_ptr()).atttypmod
+        };
+        if typmod < 1 {
+            crate::error::raise(
+                quantvec_core::Error::new(ErrorKind::InvalidParameter, "column does not have dimensions")
+                    .with_detail("quantvec indexes need the column's dimensions, e.g. int8vec(384)"),
+            );
+        }
+        let dims = typmod as usize;
+        let fits = |dims: usize| {
+            let layout = quantvec_core::ivf::Layout::new(quantvec_core::kernels::active(), metric, dims, true, vec![0.0; dims]);
+            layout.is_ok_and(|l| block::len(&l) <= pages::CAPACITY && l.vector_len() <= pages::CAPACITY)
+        };
+        if !fits(dims) {
+            let limit = (1..=dims).rev().find(|&d| fits(d)).unwrap_or(0);
+            raise_with(ErrorKind::TooLarge, format!("quantvec indexes support at most {limit} dimensions for this type (got {dims})"));
+        }
+        Shape { metric, dims }
+    }
+}
+
+/// The metric the operator class names through its support function 1.
+fn metric_of(index: pg_sys::Relation) -> Metric {
+    // SAFETY: index is an open index relation; support function 1 of every quantvec
+    // operator class takes no arguments and returns an integer.
+    let value = unsafe {
+        let procedure = pg_sys::index_getprocid(index, 1, 1);
+        pg_sys::OidFunctionCall0Coll(procedure, pg_sys::InvalidOid).value() as i32
+    };
+    u8::try_from(value)
+        .ok()
+        .and_then(Metric::from_u8)
+        .unwrap_or_else(|| raise_with(ErrorKind::InvalidParameter, format!("operator class names unknown metric {value}")))
+}
+
+/// Reports build progress to pg_stat_progress_create_index.
+pub fn progress(parameter: u32, value: i64) {
+    // SAFETY: updates this backend's progress slot.
+    unsafe { pg_sys::pgstat_progress_update_param(parameter as i32, value) };
+}
+
+pub fn tid_from_pg(tid: &pg_sys::ItemPointerData) -> ItemPointer {
+    ItemPointer { block: (u32::from(tid.ip_blkid.bi_hi) << 16) | u32::from(tid.ip_blkid.bi_lo), offset: tid.ip_posid }
+}
+
+pub fn tid_to_pg(tid: ItemPointer) -> pg_sys::ItemPointerData {
+    pg_sys::ItemPointerData {
+        ip_blkid: pg_sys::BlockIdData { bi_hi: (tid.block >> 16) as u16, bi_lo: tid.block as u16 },
+        ip_posid: tid.offset,
+    }
+}
+
+/// Support function 1 of the operator classes: the metric.
+#[pg_extern(immutable, parallel_safe)]
+fn quantvec_metric_l2() -> i32 {
+    Metric::L2 as i32
+}
+
+#[pg_extern(immutable, parallel_safe)]
+fn quantvec_metric_inner_product() -> i32 {
+    Metric::InnerProduct as i32
+}
+
+#[pg_extern(immutable, parallel_safe)]
+fn quantvec_metric_cosine() -> i32 {
+    Metric::Cosine as i32
+}
+
+#[pg_extern(immutable, parallel_safe)]
+fn quantvec_metric_hamming() -> i32 {
+    Metric::Hamming as i32
+}
+
+/// The access method's routine table.
+#[pg_extern(sql = "
+CREATE FUNCTION quantvec_amhandler(internal) RETURNS index_am_handler
+    PARALLEL SAFE IMMUTABLE STRICT LANGUAGE c AS 'MODULE_PATHNAME', '@FUNCTION_NAME@';
+")]
+fn quantvec_amhandler(_fcinfo: pg_sys::FunctionCallInfo) -> Internal {
+    // SAFETY: makeNode-style allocation of a zeroed IndexAmRoutine in the current memory
+    // context, which Postgres copies or keeps for the relation's lifetime.
+    let routine = unsafe {
+        let routine = pg_sys::palloc0(std::mem::size_of::<pg_sys::IndexAmRoutine>()).cast::<pg_sys::IndexAmRoutine>();
+        (*routine).type_ = pg_sys::NodeTag::T_IndexAmRoutine;
+        routine
+    };
+    // SAFETY: freshly allocated above and not shared yet.
+    let r = unsafe { &mut *routine };
+    r.amstrategies = 0;
+    r.amsupport = 1;
+    r.amoptsprocnum = 0;
+    r.amcanorder = false;
+    r.amcanorderbyop = true;
+    r.amcanbackward = false;
+    r.amcanunique = false;
+    r.amcanmulticol = false;
+    r.amoptionalkey = true;
+    r.amsearcharray = false;
+    r.amsearchnulls = false;
+    r.amstorage = false;
+    r.amclusterable = false;
+    r.ampredlocks = false;
+    r.amcanparallel = false;
+    r.amcaninclude = false;
+    r.amusemaintenanceworkmem = true;
+    r.amparallelvacuumoptions = pg_sys::VACUUM_OPTION_PARALLEL_BULKDEL as u8;
+    r.amkeytype = pg_sys::InvalidOid;
+    r.ambuild = Some(build::ambuild);
+    r.ambuildempty = Some(build::ambuildempty);
+    r.aminsert = Some(insert::aminsert);
+    r.ambulkdelete = Some(vacuum::ambulkdelete);
+    r.amvacuumcleanup = Some(vacuum::amvacuumcleanup);
+    r.amcanreturn = None;
+    r.amcostestimate = Some(cost::amcostestimate);
+    r.amoptions = Some(options::amoptions);
+    r.amproperty = None;
+    r.ambuildphasename = Some(build::ambuildphasename);
+    r.amvalidate = Some(amvalidate);
+    r.amadjustmembers = None;
+    r.ambeginscan = Some(scan::ambeginscan);
+    r.amrescan = Some(scan::amrescan);
+    r.amgettuple = Some(scan::amgettuple);
+    r.amgetbitmap = None;
+    r.amendscan = Some(scan::amendscan);
+    r.ammarkpos = None;
+    r.amrestrpos = None;
+    r.amestimateparallelscan = None;
+    r.aminitparallelscan = None;
+    r.amparallelrescan = None;
+    Internal::from(Some(pg_sys::Datum::from(routine)))
+}
+
+/// `amvalidate`: the operator classes are ours and fixed.
+#[pg_guard]
+unsafe extern "C-unwind" fn amvalidate(_opclass: pg_sys::Oid) -> bool {
+    true
+}
+
+pgrx::extension_sql_file!(
+    "../../sql/index.sql",
+    name = "index_access_method",
+    requires = [
+        "operators",
+        quantvec_amhandler,
+        quantvec_metric_l2,
+        quantvec_metric_inner_product,
+        quantvec_metric_cosine,
+        quantvec_metric_hamming
+    ]
+);

@@ -1,0 +1,340 @@
+//! Pages of a quantvec index, and the buffer, lock and WAL handling around them.
+//!
+//! Block 0 is the metapage. A build then writes the centroid pages (the centroids as one
+//! float stream), the directory pages (one `ListEntry` per list), and per list two chains
+//! of pages linked through their special space: code pages holding FastScan blocks, and
+//! vector pages holding fixed-size vector slots. Every page keeps its data between the
+//! page header and `pd_lower` and leaves `pd_lower..pd_upper` empty, the standard layout
+//! that full-page images and generic WAL rely on.
+//!
+//! All the unsafe buffer access of the index is here. The invariant it relies on: a page
+//! is read or written only while its buffer is pinned and locked (shared to read,
+//! exclusive to write), which `Locked` guarantees for its lifetime; writes to shared
+//! pages go through `Wal`, which logs them.
+
+use std::sync::Arc;
+
+use pgrx::pg_sys;
+use quantvec_core::ivf::meta::{ListEntry, Meta};
+use quantvec_core::ivf::Layout;
+use quantvec_core::kernels;
+
+use crate::error::OrRaise;
+
+pub const META_BLOCK: u32 = 0;
+const PAGE_SIZE: usize = pg_sys::BLCKSZ as usize;
+/// SizeOfPageHeaderData: the header up to its line-pointer array (empty on our pages).
+const HEADER: usize = std::mem::offset_of!(pg_sys::PageHeaderData, pd_linp);
+const SPECIAL: usize = 8;
+/// Bytes of data a page holds.
+pub const CAPACITY: usize = PAGE_SIZE - HEADER - SPECIAL;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u16)]
+pub enum Kind {
+    Meta = 1,
+    Centroids = 2,
+    Directory = 3,
+    Codes = 4,
+    Vectors = 5,
+}
+
+/// A pinned, locked buffer; unlocked and released on drop.
+pub struct Locked {
+    buffer: pg_sys::Buffer,
+}
+
+impl Locked {
+    /// Reads `block` of `index` and locks it (exclusive when `write`).
+    pub fn read(index: pg_sys::Relation, block: u32, write: bool) -> Locked {
+        Self::read_fork(index, pg_sys::ForkNumber::MAIN_FORKNUM, block, write)
+    }
+
+    /// `read` in a given fork (builds also write the init fork).
+    pub fn read_fork(index: pg_sys::Relation, fork: pg_sys::ForkNumber::Type, block: u32, write: bool) -> Locked {
+        if block == pg_sys::InvalidBlockNumber {
+            crate::error::raise_with(quantvec_core::ErrorKind::DataException, "quantvec index links to an invalid block; REINDEX the index");
+        }
+        // SAFETY: index is an open relation; ReadBufferExtended returns a pinned buffer or
+        // raises an ERROR (for a block past the end, too).
+        unsafe {
+            let buffer = pg_sys::ReadBufferExtended(
+                index,
+                fork,
+                block,
+                pg_sys::ReadBufferMode::RBM_NORMAL,
+                std::ptr::null_mut(),
+            );
+            let mode = if write { pg_sys::BUFFER_LOCK_EXCLUSIVE } else { pg_sys::BUFFER_LOCK_SHARE };
+            pg_sys::LockBuffer(buffer, mode as i32);
+            Locked { buffer }
+        }
+    }
+
+    /// Appends a new block to `fork` of `index`, locked exclusively and initialised as
+    /// an empty page of `kind`.
+    pub fn extend(index: pg_sys::Relation, fork: pg_sys::ForkNumber::Type, kind: Kind) -> Locked {
+        // SAFETY: the relation extension lock serialises extension; P_NEW returns a new,
+        // pinned, zeroed buffer which nobody else can reach until a page links to it.
+        let locked = unsafe {
+            pg_sys::LockRelationForExtension(index, pg_sys::ExclusiveLock as i32);
+            let buffer = pg_sys::ReadBufferExtended(index, fork, pg_sys::InvalidBlockNumber, pg_sys::ReadBufferMode::RBM_NORMAL, std::ptr::null_mut());
+            pg_sys::LockBuffer(buffer, pg_sys::BUFFER_LOCK_EXCLUSIVE as i32);
+            pg_sys::UnlockRelationForExtension(index, pg_sys::ExclusiveLock as i32);
+            Locked { buffer }
+        };
+        // SAFETY: exclusively locked; not yet visible to others.
+        init_page(unsafe { locked.raw_page() }, kind);
+        locked
+    }
+
+    pub fn block(&self) -> u32 {
+        // SAFETY: the buffer is pinned.
+        unsafe { pg_sys::BufferGetBlockNumber(self.buffer) }
+    }
+
+    /// # Safety
+    /// The caller must hold the lock it writes under (exclusive to write), and writes to
+    /// shared pages must be WAL-logged.
+    unsafe fn raw_page(&self) -> &mut [u8] {
+        // SAFETY: a pinned buffer's page is PAGE_SIZE bytes that stay put while pinned.
+        unsafe { std::slice::from_raw_parts_mut(pg_sys::BufferGetPage(self.buffer).cast::<u8>(), PAGE_SIZE) }
+    }
+
+    /// The page, to read.
+    pub fn page(&self) -> Page<'_> {
+        // SAFETY: locked at least shared for our lifetime; the slice is only read.
+        Page(unsafe { self.raw_page() })
+    }
+
+    /// Marks the buffer dirty after writing it directly (during a build, whose pages are
+    /// WAL-logged wholesale at its end).
+    pub fn page_mut_unlogged(&mut self) -> PageMut<'_> {
+        // SAFETY: build pages are locked exclusively by their only user, the build.
+        let page = unsafe { self.raw_page() };
+        // SAFETY: pinned and exclusively locked.
+        unsafe { pg_sys::MarkBufferDirty(self.buffer) };
+        PageMut(page)
+    }
+}
+
+impl Drop for Locked {
+    fn drop(&mut self) {
+        // SAFETY: we pinned and locked the buffer and release it exactly once.
+        unsafe { pg_sys::UnlockReleaseBuffer(self.buffer) };
+    }
+}
+
+/// A generic WAL record under construction: pages are changed through it and logged
+/// together by `finish`; dropped unfinished, nothing is changed.
+pub struct Wal {
+    state: *mut pg_sys::GenericXLogState,
+}
+
+impl Wal {
+    pub fn start(index: pg_sys::Relation) -> Wal {
+        // SAFETY: index is an open relation.
+        Wal { state: unsafe { pg_sys::GenericXLogStart(index) } }
+    }
+
+    /// The page of `locked` (which must be locked exclusively) to change in this record.
+    /// A `fresh` page is logged as a full image.
+    pub fn page<'w>(&'w mut self, locked: &Locked, fresh: bool) -> PageMut<'w> {
+        let flags = if fresh { pg_sys::GENERIC_XLOG_FULL_IMAGE as i32 } else { 0 };
+        // SAFETY: GenericXLogRegisterBuffer returns a PAGE_SIZE working copy owned by the
+        // record, valid until finish or abort; the buffer stays locked by the caller.
+        unsafe {
+            let copy = pg_sys::GenericXLogRegisterBuffer(self.state, locked.buffer, flags);
+            PageMut(std::slice::from_raw_parts_mut(copy.cast::<u8>(), PAGE_SIZE))
+        }
+    }
+
+    pub fn finish(mut self) {
+        // SAFETY: the state is live; finish consumes it.
+        unsafe { pg_sys::GenericXLogFinish(self.state) };
+        self.state = std::ptr::null_mut();
+    }
+}
+
+impl Drop for Wal {
+    fn drop(&mut self) {
+        if !self.state.is_null() {
+            // SAFETY: an unfinished record is aborted exactly once.
+            unsafe { pg_sys::GenericXLogAbort(self.state) };
+        }
+    }
+}
+
+fn header(page: &[u8]) -> &pg_sys::PageHeaderData {
+    // SAFETY: every page starts with a PageHeaderData; the page buffer is 8-byte aligned
+    // (buffers are allocated aligned) and outlives the borrow.
+    unsafe { &*page.as_ptr().cast::<pg_sys::PageHeaderData>() }
+}
+
+fn header_mut(page: &mut [u8]) -> &mut pg_sys::PageHeaderData {
+    // SAFETY: as in `header`, through a unique borrow.
+    unsafe { &mut *page.as_mut_ptr().cast::<pg_sys::PageHeaderData>() }
+}
+
+fn init_page(page: &mut [u8], kind: Kind) {
+    // SAFETY: page is a whole PAGE_SIZE page that we own exclusively.
+    unsafe { pg_sys::PageInit(page.as_mut_ptr().cast(), PAGE_SIZE, SPECIAL) };
+    let mut page = PageMut(page);
+    page.set_next(pg_sys::InvalidBlockNumber);
+    page.0[PAGE_SIZE - SPECIAL + 4..PAGE_SIZE - SPECIAL + 6].copy_from_slice(&(kind as u16).to_ne_bytes());
+}
+
+/// A page to read: its data, next-page link and kind.
+pub struct Page<'p>(&'p [u8]);
+
+/// A page to write.
+pub struct PageMut<'p>(&'p mut [u8]);
+
+/// The used data of a page: between the header and pd_lower.
+fn used(page: &[u8]) -> &[u8] {
+    let lower = usize::from(header(page).pd_lower).clamp(HEADER, PAGE_SIZE - SPECIAL);
+    &page[HEADER..lower]
+}
+
+impl Page<'_> {
+    pub fn data(&self) -> &[u8] {
+        used(self.0)
+    }
+
+    pub fn next(&self) -> u32 {
+        u32::from_ne_bytes(self.0[PAGE_SIZE - SPECIAL..PAGE_SIZE - SPECIAL + 4].try_into().expect("4 bytes"))
+    }
+
+    pub fn kind(&self) -> u16 {
+        u16::from_ne_bytes(self.0[PAGE_SIZE - SPECIAL + 4..PAGE_SIZE - SPECIAL + 6].try_into().expect("2 bytes"))
+    }
+}
+
+impl PageMut<'_> {
+    pub fn data(&self) -> &[u8] {
+        used(self.0)
+    }
+
+    pub fn init(&mut self, kind: Kind) {
+        init_page(self.0, kind);
+    }
+
+    pub fn set_next(&mut self, block: u32) {
+        self.0[PAGE_SIZE - SPECIAL..PAGE_SIZE - SPECIAL + 4].copy_from_slice(&block.to_ne_bytes());
+    }
+
+    /// Appends `bytes` to the used data; false when they do not fit.
+    pub fn append(&mut self, bytes: &[u8]) -> bool {
+        let lower = usize::from(header(self.0).pd_lower);
+        if lower + bytes.len() > PAGE_SIZE - SPECIAL {
+            return false;
+        }
+        self.0[lower..lower + bytes.len()].copy_from_slice(bytes);
+        header_mut(self.0).pd_lower = (lower + bytes.len()) as u16;
+        true
+    }
+
+    /// The used data, to change in place.
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        let lower = usize::from(header(self.0).pd_lower).clamp(HEADER, PAGE_SIZE - SPECIAL);
+        &mut self.0[HEADER..lower]
+    }
+}
+
+/// A page's data checked against the kind the caller expects (a corrupt or foreign page
+/// is an ERROR, never misread).
+pub fn expect_kind(page: &Page, kind: Kind, block: u32) {
+    if page.kind() != kind as u16 {
+        crate::error::raise_with(
+            quantvec_core::ErrorKind::DataException,
+            format!("quantvec index block {block} is not a {kind:?} page (found kind {}); REINDEX the index", page.kind()),
+        );
+    }
+}
+
+/// Everything about an index that does not change until it is rebuilt, read once per
+/// backend and build.
+pub struct Cached {
+    pub meta: Meta,
+    pub layout: Arc<Layout>,
+    pub code_heads: Vec<u32>,
+    pub vector_heads: Vec<u32>,
+}
+
+thread_local! {
+    static CACHE: std::cell::RefCell<Vec<(pg_sys::Oid, u64, Arc<Cached>)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Indexes whose metadata a backend keeps.
+const CACHED_INDEXES: usize = 16;
+
+pub fn read_meta(index: pg_sys::Relation) -> Meta {
+    let locked = Locked::read(index, META_BLOCK, false);
+    let page = locked.page();
+    if page.kind() != Kind::Meta as u16 {
+        crate::error::raise_with(quantvec_core::ErrorKind::DataException, "not a quantvec index: block 0 is not its metapage");
+    }
+    Meta::from_bytes(page.data()).or_raise()
+}
+
+/// The index's centroids, layout and list heads, from the backend's cache when the build
+/// has not changed.
+pub fn cached(index: pg_sys::Relation) -> Arc<Cached> {
+    let meta = read_meta(index);
+    // SAFETY: index is an open relation.
+    let oid = unsafe { (*index).rd_id };
+    if let Some(hit) = CACHE.with(|c| c.borrow().iter().find(|(o, b, _)| *o == oid && *b == meta.build_id).map(|e| e.2.clone())) {
+        return hit;
+    }
+    let mut centroids = Vec::with_capacity(meta.lists as usize * meta.dims as usize);
+    for block in meta.centroid_start..meta.centroid_start + meta.centroid_pages {
+        let locked = Locked::read(index, block, false);
+        let page = locked.page();
+        expect_kind(&page, Kind::Centroids, block);
+        centroids.extend(page.data().chunks_exact(4).map(|b| f32::from_ne_bytes(b.try_into().expect("4 bytes"))));
+    }
+    let entries = read_directory(index, &meta);
+    let layout = quantvec_core::ivf::Layout::new(kernels::active(), meta.metric, meta.dims as usize, meta.residual, centroids).or_raise();
+    let cached = Arc::new(Cached {
+        code_heads: entries.iter().map(|e| e.code_head).collect(),
+        vector_heads: entries.iter().map(|e| e.vector_head).collect(),
+        layout: Arc::new(layout),
+        meta,
+    });
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        c.retain(|(o, _, _)| *o != oid);
+        if c.len() >= CACHED_INDEXES {
+            c.remove(0);
+        }
+        c.push((oid, cached.meta.build_id, cached.clone()));
+    });
+    cached
+}
+
+/// Directory entries per page.
+pub const ENTRIES_PER_PAGE: usize = CAPACITY / ListEntry::LEN;
+
+pub fn read_directory(index: pg_sys::Relation, meta: &Meta) -> Vec<ListEntry> {
+    let mut entries = Vec::with_capacity(meta.lists as usize);
+    for block in meta.directory_start..meta.directory_start + meta.directory_pages {
+        let locked = Locked::read(index, block, false);
+        let page = locked.page();
+        expect_kind(&page, Kind::Directory, block);
+        entries.extend(page.data().chunks_exact(ListEntry::LEN).map(ListEntry::from_bytes));
+    }
+    if entries.len() != meta.lists as usize {
+        crate::error::raise_with(quantvec_core::ErrorKind::DataException, "quantvec index directory does not match its metapage; REINDEX the index");
+    }
+    entries
+}
+
+/// The directory page and byte offset of a list's entry.
+pub fn entry_location(meta: &Meta, list: usize) -> (u32, usize) {
+    (meta.directory_start + (list / ENTRIES_PER_PAGE) as u32, (list % ENTRIES_PER_PAGE) * ListEntry::LEN)
+}
+
+/// Calls Postgres's interrupt check (cancel, terminate) between units of work.
+pub fn check_for_interrupts() {
+    pgrx::check_for_interrupts!();
+}

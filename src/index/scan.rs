@@ -1,0 +1,201 @@
+//! Index scans: `ORDER BY column <op> query`, streamed nearest first by
+//! `quantvec_core::ivf::search::Search` over the index's pages.
+
+use std::sync::Arc;
+
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use quantvec_core::bits::BitRef;
+use quantvec_core::floats::Query;
+use quantvec_core::int8::Int8Ref;
+use quantvec_core::ivf::search::{Lists, Search, SearchOptions};
+use quantvec_core::ivf::{block, vector_tid, IndexQuery, ItemPointer, Metric, Scorer};
+use quantvec_core::kernels;
+
+use super::pages::{self, Cached, Kind, Locked};
+use crate::error::OrRaise;
+
+/// The index's lists, read through shared buffers.
+pub struct PgLists<'a> {
+    pub index: pg_sys::Relation,
+    pub cached: &'a Cached,
+}
+
+impl PgLists<'_> {
+    /// Visits the pages of a chain starting at `head`, one at a time under a share lock.
+    pub fn walk(&self, head: u32, kind: Kind, visit: &mut dyn FnMut(u32, &[u8])) {
+        let mut block = head;
+        while block != pg_sys::InvalidBlockNumber {
+            let next = {
+                let locked = Locked::read(self.index, block, false);
+                let page = locked.page();
+                pages::expect_kind(&page, kind, block);
+                visit(block, page.data());
+                page.next()
+            };
+            pages::check_for_interrupts();
+            block = next;
+        }
+    }
+}
+
+impl Lists for PgLists<'_> {
+    fn scan_list(&self, list: u32, visit: &mut dyn FnMut(&[u8])) {
+        let block_len = self.cached.layout.block_len();
+        self.walk(self.cached.code_heads[list as usize], Kind::Codes, &mut |_, data| {
+            for block in data.chunks_exact(block_len) {
+                visit(block);
+            }
+        });
+    }
+
+    fn read_vector(&self, slot: ItemPointer, visit: &mut dyn FnMut(&[u8])) {
+        let len = self.cached.layout.vector_len();
+        let locked = Locked::read(self.index, slot.block, false);
+        let page = locked.page();
+        pages::expect_kind(&page, Kind::Vectors, slot.block);
+        let at = usize::from(slot.offset) * len;
+        if let Some(vector) = page.data().get(at..at + len) {
+            visit(vector);
+        }
+    }
+}
+
+/// What a scan returns: rows nearest first, or (for a NULL query) every row in no
+/// particular order.
+enum Mode {
+    Idle,
+    Nearest(Box<Search>),
+    Unordered { next_list: usize, pending: Vec<ItemPointer> },
+}
+
+struct ScanState {
+    cached: Arc<Cached>,
+    mode: Mode,
+}
+
+/// `ambeginscan`.
+#[pg_guard]
+pub unsafe extern "C-unwind" fn ambeginscan(index: pg_sys::Relation, nkeys: i32, norderbys: i32) -> pg_sys::IndexScanDesc {
+    // SAFETY: index is open; RelationGetIndexScan allocates the descriptor.
+    let scan = unsafe { pg_sys::RelationGetIndexScan(index, nkeys, norderbys) };
+    let state = Box::new(ScanState { cached: pages::cached(index), mode: Mode::Idle });
+    // SAFETY: scan is valid; opaque is ours until amendscan.
+    unsafe { (*scan).opaque = Box::into_raw(state).cast() };
+    scan
+}
+
+fn state<'s>(scan: pg_sys::IndexScanDesc) -> &'s mut ScanState {
+    // SAFETY: opaque was set by ambeginscan to a ScanState and lives until amendscan.
+    unsafe { &mut *(*scan).opaque.cast::<ScanState>() }
+}
+
+/// The GUCs that tune a scan, resolved for an index of `lists` lists.
+fn search_options(lists: usize) -> SearchOptions {
+    let (probes, rescore_factor) = crate::guc::search_settings();
+    let probes = if probes > 0 { probes as usize } else { crate::guc::auto_probes(lists) };
+    SearchOptions { probes, rescore_factor }
+}
+
+/// The query of the ORDER BY key, as the index uses it.
+fn index_query(metric: Metric, key: &pg_sys::ScanKeyData) -> IndexQuery {
+    // SAFETY: the key's argument is a non-null datum of the operator's right-hand type:
+    // strategy 1 takes the column's own type, strategy 2 a real[].
+    unsafe {
+        match (metric, key.sk_strategy) {
+            (Metric::Hamming, _) => IndexQuery::Bits(BitRef::decode(crate::varlena::payload(key.sk_argument)).or_raise().bytes().to_vec()),
+            (_, 2) => IndexQuery::Floats(Query::new(crate::varlena::array_elements::<f32>(key.sk_argument)).or_raise()),
+            _ => {
+                let vector = Int8Ref::decode(crate::varlena::payload(key.sk_argument)).or_raise();
+                IndexQuery::Floats(Query::new(&vector.dequantize()).or_raise())
+            }
+        }
+    }
+}
+
+/// `amrescan`.
+#[pg_guard]
+pub unsafe extern "C-unwind" fn amrescan(
+    scan: pg_sys::IndexScanDesc,
+    _keys: pg_sys::ScanKey,
+    _nkeys: i32,
+    orderbys: pg_sys::ScanKey,
+    norderbys: i32,
+) {
+    // SAFETY: scan is valid; orderbys holds norderbys keys, copied into the descriptor's
+    // own array as every AM does.
+    let key = unsafe {
+        if !orderbys.is_null() && norderbys > 0 {
+            std::ptr::copy(orderbys, (*scan).orderByData, norderbys as usize);
+        }
+        if (*scan).numberOfOrderBys > 0 { Some(*(*scan).orderByData) } else { None }
+    };
+    let state = state(scan);
+    let cached = state.cached.clone();
+    state.mode = match key {
+        Some(key) if key.sk_flags & pg_sys::SK_ISNULL as i32 == 0 => {
+            let query = index_query(cached.meta.metric, &key);
+            let scorer = Scorer::new(cached.layout.clone(), kernels::active(), query).or_raise();
+            Mode::Nearest(Box::new(Search::new(scorer, search_options(cached.layout.lists()))))
+        }
+        _ => Mode::Unordered { next_list: 0, pending: Vec::new() },
+    };
+}
+
+/// `amgettuple`.
+#[pg_guard]
+pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _direction: pg_sys::ScanDirection::Type) -> bool {
+    // SAFETY: scan is valid for the call.
+    let index = unsafe { (*scan).indexRelation };
+    let state = state(scan);
+    let lists = PgLists { index, cached: &state.cached };
+    let found = match &mut state.mode {
+        Mode::Idle => None,
+        Mode::Nearest(search) => search.next(&lists).map(|(tid, _)| tid),
+        Mode::Unordered { next_list, pending } => loop {
+            if let Some(tid) = pending.pop() {
+                break Some(tid);
+            }
+            if *next_list >= state.cached.layout.lists() {
+                break None;
+            }
+            *pending = list_tids(&lists, *next_list);
+            *next_list += 1;
+        },
+    };
+    let Some(tid) = found else { return false };
+    // SAFETY: scan is valid; these are the fields an AM sets for each returned row.
+    unsafe {
+        (*scan).xs_heaptid = super::tid_to_pg(tid);
+        (*scan).xs_recheck = false;
+        (*scan).xs_recheckorderby = false;
+    }
+    true
+}
+
+/// Every row of a list (heap tids).
+pub fn list_tids(lists: &PgLists, list: usize) -> Vec<ItemPointer> {
+    let layout = &lists.cached.layout;
+    let mut tids = Vec::new();
+    if layout.has_vectors() {
+        let len = layout.vector_len();
+        lists.walk(lists.cached.vector_heads[list], Kind::Vectors, &mut |_, data| {
+            tids.extend(data.chunks_exact(len).map(vector_tid).filter(|&tid| tid != ItemPointer::NONE));
+        });
+    } else {
+        lists.scan_list(list as u32, &mut |b| {
+            tids.extend((0..block::ROWS).map(|slot| block::pointer(layout, b, slot)).filter(|&tid| tid != ItemPointer::NONE));
+        });
+    }
+    tids
+}
+
+/// `amendscan`.
+#[pg_guard]
+pub unsafe extern "C-unwind" fn amendscan(scan: pg_sys::IndexScanDesc) {
+    // SAFETY: opaque holds the Box from ambeginscan, dropped exactly once here.
+    unsafe {
+        drop(Box::from_raw((*scan).opaque.cast::<ScanState>()));
+        (*scan).opaque = std::ptr::null_mut();
+    }
+}
