@@ -1,1 +1,192 @@
-//! `quantvec_index_check(regclass)`: verifies an index against its table (written below).
+//! `quantvec_index_check(regclass)`: verifies an index against its table. Every row
+//! visible to the current snapshot with a non-NULL vector must be indexed exactly once, in
+//! the list of its nearest centroid, with the codes its value encodes to; every other
+//! index entry must point at a heap line pointer still in use (a dead row that vacuum has
+//! not yet removed). Any difference is an ERROR naming the row.
+
+use std::collections::HashMap;
+use std::ffi::c_void;
+
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use quantvec_core::bits::BitRef;
+use quantvec_core::int8::Int8Ref;
+use quantvec_core::ivf::search::Lists;
+use quantvec_core::ivf::{block, vector_tid, EncodedRow, ItemPointer, Layout};
+use quantvec_core::{kernels, ErrorKind};
+
+use super::pages::{self, Cached, Kind};
+use super::scan::PgLists;
+use crate::error::{raise_with, OrRaise};
+
+/// One index entry as stored.
+struct Entry {
+    list: usize,
+    row: EncodedRow,
+}
+
+fn corrupt(message: String) -> ! {
+    raise_with(ErrorKind::DataException, format!("quantvec index is inconsistent with its table: {message}"))
+}
+
+/// Every entry of the index by heap tid, and the number of vectors no code points at
+/// (left by an insert interrupted by a crash; vacuum frees them).
+fn entries(lists: &PgLists, cached: &Cached) -> (HashMap<ItemPointer, Entry>, usize) {
+    let layout = &cached.layout;
+    let mut entries = HashMap::new();
+    let mut orphans = 0;
+    for list in 0..layout.lists() {
+        let mut vectors: HashMap<ItemPointer, Vec<u8>> = HashMap::new();
+        if layout.has_vectors() {
+            let len = layout.vector_len();
+            lists.walk(cached.vector_heads[list], Kind::Vectors, &mut |block, data| {
+                for (slot, vector) in data.chunks_exact(len).enumerate() {
+                    if vector_tid(vector) != ItemPointer::NONE {
+                        vectors.insert(ItemPointer { block, offset: slot as u16 }, vector.to_vec());
+                    }
+                }
+            });
+        }
+        lists.scan_list(list as u32, &mut |b| {
+            let (alphas, betas) = if layout.has_vectors() { block::factors(layout, b) } else { (&[][..], &[][..]) };
+            for slot in 0..block::ROWS {
+                let target = block::pointer(layout, b, slot);
+                if target == ItemPointer::NONE {
+                    continue;
+                }
+                let code = (0..layout.code_len()).map(|p| b[block::ROWS * p + slot]).collect();
+                let factor = |bytes: &[u8]| bytes.get(4 * slot..4 * slot + 4).map_or(0.0, |f| f32::from_ne_bytes(f.try_into().expect("4 bytes")));
+                let (tid, vector) = if layout.has_vectors() {
+                    let vector = vectors.remove(&target).unwrap_or_else(|| {
+                        corrupt(format!("a code in list {list} points at vector slot ({}, {}), which is empty", target.block, target.offset))
+                    });
+                    (vector_tid(&vector), vector)
+                } else {
+                    (target, Vec::new())
+                };
+                let row = EncodedRow { list, code, alpha: factor(alphas), beta: factor(betas), vector };
+                if entries.insert(tid, Entry { list, row }).is_some() {
+                    corrupt(format!("heap row ({}, {}) is indexed more than once", tid.block, tid.offset));
+                }
+            }
+        });
+        orphans += vectors.len();
+    }
+    (entries, orphans)
+}
+
+struct HeapCheck<'a> {
+    layout: &'a Layout,
+    entries: HashMap<ItemPointer, Entry>,
+    heap_rows: u64,
+}
+
+fn same_factor(a: f32, b: f32) -> bool {
+    a == b || (a - b).abs() <= 1e-5 * a.abs().max(b.abs())
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn check_row(
+    _index: pg_sys::Relation,
+    tid: pg_sys::ItemPointer,
+    values: *mut pg_sys::Datum,
+    isnull: *mut bool,
+    _alive: bool,
+    state: *mut c_void,
+) {
+    // SAFETY: state is the HeapCheck passed to the scan; values/isnull/tid are this row's.
+    let (state, payload, tid) = unsafe {
+        if *isnull {
+            return;
+        }
+        (&mut *state.cast::<HeapCheck>(), crate::varlena::payload(*values), super::tid_from_pg(&*tid))
+    };
+    state.heap_rows += 1;
+    let layout = state.layout;
+    let k = kernels::active();
+    let expected = if layout.has_vectors() {
+        layout.encode_int8(k, tid, &Int8Ref::decode(payload).or_raise())
+    } else {
+        layout.encode_bits(k, &BitRef::decode(payload).or_raise())
+    }
+    .or_raise();
+    let Some(Entry { list, row }) = state.entries.remove(&tid) else {
+        corrupt(format!("heap row ({}, {}) is not in the index", tid.block, tid.offset));
+    };
+    let matches = list == expected.list
+        && row.code == expected.code
+        && row.vector == expected.vector
+        && same_factor(row.alpha, expected.alpha)
+        && same_factor(row.beta, expected.beta);
+    if !matches {
+        corrupt(format!("the index entry of heap row ({}, {}) does not encode its value", tid.block, tid.offset));
+    }
+}
+
+/// Whether the heap line pointer at `tid` is in use (a live or dead row, or a HOT
+/// redirect), as it must be while an index entry points at it.
+fn heap_item_in_use(heap: pg_sys::Relation, tid: ItemPointer) -> bool {
+    // SAFETY: heap is open; the block is checked against the relation's size before it is
+    // read, and the line pointer index against the page's line pointer count.
+    unsafe {
+        if tid.block >= pg_sys::RelationGetNumberOfBlocksInFork(heap, pg_sys::ForkNumber::MAIN_FORKNUM) {
+            return false;
+        }
+        let buffer = pg_sys::ReadBufferExtended(heap, pg_sys::ForkNumber::MAIN_FORKNUM, tid.block, pg_sys::ReadBufferMode::RBM_NORMAL, std::ptr::null_mut());
+        pg_sys::LockBuffer(buffer, pg_sys::BUFFER_LOCK_SHARE as i32);
+        let page = pg_sys::BufferGetPage(buffer).cast::<pg_sys::PageHeaderData>();
+        let line_pointers = (usize::from((*page).pd_lower) - std::mem::offset_of!(pg_sys::PageHeaderData, pd_linp)) / std::mem::size_of::<pg_sys::ItemIdData>();
+        let used = tid.offset >= 1
+            && usize::from(tid.offset) <= line_pointers
+            && (*(*page).pd_linp.as_ptr().add(usize::from(tid.offset) - 1)).lp_flags() != pg_sys::LP_UNUSED;
+        pg_sys::UnlockReleaseBuffer(buffer);
+        used
+    }
+}
+
+#[pg_extern(volatile, parallel_unsafe)]
+fn quantvec_index_check(
+    index: pgrx::PgRelation,
+) -> TableIterator<'static, (name!(lists, i32), name!(indexed_rows, i64), name!(heap_rows, i64), name!(unreferenced_vectors, i64))> {
+    // SAFETY: index_open raises an ERROR for anything that is not an index; the AM check
+    // below refuses other access methods before any page is read.
+    let relation = unsafe { pg_sys::index_open(index.oid(), pg_sys::AccessShareLock as pg_sys::LOCKMODE) };
+    // SAFETY: relation is open.
+    let (am, heap_oid) = unsafe { ((*(*relation).rd_rel).relam, (*(*relation).rd_index).indrelid) };
+    // SAFETY: a catalog lookup by name.
+    if am != unsafe { pg_sys::get_am_oid(c"quantvec".as_ptr(), false) } {
+        raise_with(ErrorKind::InvalidParameter, "not a quantvec index");
+    }
+    let cached = pages::cached(relation);
+    let lists = PgLists { index: relation, cached: &cached };
+    let (entries, orphans) = entries(&lists, &cached);
+    let indexed = entries.len();
+    let mut state = HeapCheck { layout: &cached.layout, entries, heap_rows: 0 };
+    // SAFETY: the heap is opened under AccessShareLock for the scan; the scan uses a
+    // registered MVCC snapshot (as amcheck does), which the build-scan routine ends; the
+    // callback and state live for the call. table_beginscan_strat is inline in C.
+    let heap = unsafe {
+        let heap = pg_sys::table_open(heap_oid, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+        let snapshot = pg_sys::RegisterSnapshot(pg_sys::GetTransactionSnapshot());
+        let flags = pg_sys::ScanOptions::SO_TYPE_SEQSCAN | pg_sys::ScanOptions::SO_ALLOW_PAGEMODE | pg_sys::ScanOptions::SO_ALLOW_SYNC;
+        let begin = (*(*heap).rd_tableam).scan_begin.expect("table AM scans");
+        let scan = begin(heap, snapshot, 0, std::ptr::null_mut(), std::ptr::null_mut(), flags);
+        let build_scan = (*(*heap).rd_tableam).index_build_range_scan.expect("table AM builds indexes");
+        let info = pg_sys::BuildIndexInfo(relation);
+        build_scan(heap, relation, info, true, true, false, 0, pg_sys::InvalidBlockNumber, Some(check_row), (&raw mut state).cast(), scan);
+        pg_sys::UnregisterSnapshot(snapshot);
+        heap
+    };
+    for tid in state.entries.keys() {
+        if !heap_item_in_use(heap, *tid) {
+            corrupt(format!("index entry points at heap row ({}, {}), which does not exist", tid.block, tid.offset));
+        }
+    }
+    // SAFETY: closing what we opened, keeping the locks to the end of the transaction.
+    unsafe {
+        pg_sys::table_close(heap, pg_sys::NoLock as pg_sys::LOCKMODE);
+        pg_sys::index_close(relation, pg_sys::NoLock as pg_sys::LOCKMODE);
+    }
+    let result = (cached.layout.lists() as i32, indexed as i64, state.heap_rows as i64, orphans as i64);
+    TableIterator::once(result)
+}
