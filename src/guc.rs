@@ -63,6 +63,7 @@ pub fn auto_probes(lists: usize) -> usize {
     lists.div_ceil(10).max(10).min(lists)
 }
 
+#[pg_guard]
 unsafe extern "C-unwind" fn check_simd(newval: *mut c_int, _extra: *mut *mut c_void, _source: pg_sys::GucSource::Type) -> bool {
     // SAFETY: Postgres passes a valid pointer to the proposed ordinal.
     let isa = Simd::from_ordinal(unsafe { *newval }).isa();
@@ -76,6 +77,7 @@ unsafe extern "C-unwind" fn check_simd(newval: *mut c_int, _extra: *mut *mut c_v
     false
 }
 
+#[pg_guard]
 unsafe extern "C-unwind" fn assign_simd(newval: c_int, _extra: *mut c_void) {
     // The check hook accepted this value, so the tier is supported.
     let _ = kernels::select(Simd::from_ordinal(newval).isa());

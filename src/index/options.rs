@@ -30,6 +30,7 @@ pub fn init() {
 }
 
 /// `amoptions`: parses and validates `reloptions`.
+#[pgrx::pg_guard]
 pub unsafe extern "C-unwind" fn amoptions(reloptions: pg_sys::Datum, validate: bool) -> *mut pg_sys::bytea {
     let table = [
         pg_sys::relopt_parse_elt {

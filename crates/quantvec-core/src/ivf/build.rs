@@ -32,7 +32,7 @@ pub fn plan(rows: usize, lists: usize, sample: usize, sampled: usize) -> Result<
     if sample_rows < wanted && sample_rows < MIN_SAMPLE_PER_LIST * lists {
         bail!(
             TooLarge,
-            "maintenance_work_mem is too small to sample {} rows for {lists} lists (it holds {sample_rows})",
+            "maintenance_work_mem is too small to sample {} rows for {lists} lists (it holds {sample_rows}); raise it or use fewer lists",
             MIN_SAMPLE_PER_LIST * lists
         );
     }

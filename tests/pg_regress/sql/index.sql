@@ -1,0 +1,106 @@
+-- The quantvec index: operator classes, plans, exact answers when every list is probed,
+-- NULLs, inserts, deletes and vacuum, options and errors.
+CREATE TABLE docs (id int PRIMARY KEY, e int8vec(16), b bitvec(16));
+INSERT INTO docs
+SELECT i, v::int8vec(16), bitvec_quantize(v)::bitvec(16)
+  FROM (SELECT i, (SELECT array_agg(sin(i * 0.37 + d * 1.3) + cos(i * 0.11 * d))::real[] FROM generate_series(1, 16) d) v
+          FROM generate_series(1, 3000) i) s;
+INSERT INTO docs VALUES (0, NULL, NULL);
+CREATE INDEX docs_cos ON docs USING quantvec (e int8vec_cosine_ops);
+CREATE INDEX docs_l2 ON docs USING quantvec (e int8vec_l2_ops) WITH (lists = 30);
+CREATE INDEX docs_ip ON docs USING quantvec (e int8vec_ip_ops) WITH (lists = 10, sample = 500);
+CREATE INDEX docs_ham ON docs USING quantvec (b bitvec_hamming_ops);
+SELECT * FROM quantvec_index_check('docs_cos');
+SELECT * FROM quantvec_index_check('docs_ham');
+\d docs
+
+-- The planner takes the index for ORDER BY distance LIMIT k, not without ORDER BY.
+ANALYZE docs;
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT id FROM docs ORDER BY e <=> '{1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1}'::real[] LIMIT 5;
+EXPLAIN (COSTS OFF) SELECT id FROM docs ORDER BY e <-> (SELECT e FROM docs WHERE id = 7) LIMIT 5;
+EXPLAIN (COSTS OFF) SELECT id FROM docs WHERE e IS NOT NULL LIMIT 5;
+RESET enable_seqscan;
+
+-- Probing every list and rescoring every candidate gives the exact int8 answers.
+SET quantvec.probes = 1000000;
+SET quantvec.rescore_factor = 1000000;
+CREATE TEMP TABLE q AS SELECT e AS qi, e::real[] AS qf, b AS qb FROM docs WHERE id = 42;
+SET enable_seqscan = off;
+CREATE TEMP TABLE by_index AS
+  SELECT 'cos' AS op, array_agg(id) AS ids FROM (SELECT id FROM docs, q ORDER BY e <=> qf LIMIT 10) s
+  UNION ALL SELECT 'cos_int8', array_agg(id) FROM (SELECT id FROM docs, q ORDER BY e <=> qi LIMIT 10) s
+  UNION ALL SELECT 'l2', array_agg(id) FROM (SELECT id FROM docs, q ORDER BY e <-> qf LIMIT 10) s
+  UNION ALL SELECT 'ip', array_agg(id) FROM (SELECT id FROM docs, q ORDER BY e <#> qf LIMIT 10) s
+  UNION ALL SELECT 'hamming', array_agg(d) FROM (SELECT b <~> qb AS d FROM docs, q ORDER BY b <~> qb LIMIT 10) s;
+RESET enable_seqscan;
+SET enable_indexscan = off;
+CREATE TEMP TABLE by_scan AS
+  SELECT 'cos' AS op, array_agg(id) AS ids FROM (SELECT id FROM docs, q ORDER BY e <=> qf LIMIT 10) s
+  UNION ALL SELECT 'cos_int8', array_agg(id) FROM (SELECT id FROM docs, q ORDER BY e <=> qi::real[] LIMIT 10) s
+  UNION ALL SELECT 'l2', array_agg(id) FROM (SELECT id FROM docs, q ORDER BY e <-> qf LIMIT 10) s
+  UNION ALL SELECT 'ip', array_agg(id) FROM (SELECT id FROM docs, q ORDER BY e <#> qf LIMIT 10) s
+  UNION ALL SELECT 'hamming', array_agg(d) FROM (SELECT b <~> qb AS d FROM docs, q ORDER BY b <~> qb LIMIT 10) s;
+RESET enable_indexscan;
+-- (Hamming distances tie: the nearest 10 distances are compared, not which of the tied rows.)
+SELECT i.op, i.ids = s.ids AS same_as_sequential_scan FROM by_index i JOIN by_scan s USING (op) ORDER BY op;
+RESET quantvec.probes;
+RESET quantvec.rescore_factor;
+
+-- The scan never stops at k: a filter that rejects most rows still gets its rows, and a
+-- query that reads every row gets every non-NULL row once.
+SET enable_seqscan = off;
+SELECT count(*) FROM (SELECT id FROM docs, q WHERE id % 50 = 0 ORDER BY e <=> qf LIMIT 20) s;
+SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM docs, q ORDER BY e <=> qf) s;
+-- A NULL query returns the rows in no particular order.
+SELECT count(*) FROM (SELECT id FROM docs ORDER BY e <=> NULL::real[]) s;
+SELECT count(*) FROM (SELECT id FROM docs ORDER BY b <~> NULL::bitvec) s;
+RESET enable_seqscan;
+
+-- Inserts, updates, deletes and vacuum keep the index consistent.
+INSERT INTO docs SELECT i + 10000, ('{' || i || ',1,0,0,0,0,0,0,0,0,0,0,0,0,0,1}')::real[], repeat('10', 8)::bitvec FROM generate_series(1, 700) i;
+UPDATE docs SET e = '{1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1}' WHERE id BETWEEN 100 AND 199;
+DELETE FROM docs WHERE id % 4 = 0;
+SELECT * FROM quantvec_index_check('docs_cos');
+VACUUM docs;
+SELECT * FROM quantvec_index_check('docs_cos');
+SELECT * FROM quantvec_index_check('docs_l2');
+SELECT * FROM quantvec_index_check('docs_ip');
+SELECT * FROM quantvec_index_check('docs_ham');
+INSERT INTO docs SELECT i + 20000, ('{1,' || i || ',0,0,0,0,0,0,0,0,0,0,0,0,0,1}')::real[], repeat('01', 8)::bitvec FROM generate_series(1, 400) i;
+SELECT * FROM quantvec_index_check('docs_cos');
+REINDEX INDEX docs_cos;
+SELECT * FROM quantvec_index_check('docs_cos');
+REINDEX INDEX CONCURRENTLY docs_l2;
+SELECT * FROM quantvec_index_check('docs_l2');
+DROP INDEX docs_ip;
+CREATE INDEX CONCURRENTLY docs_ip ON docs USING quantvec (e int8vec_ip_ops);
+SELECT * FROM quantvec_index_check('docs_ip');
+INSERT INTO docs VALUES (99999, '{1,2}', '10');
+
+-- An unlogged table, indexed while empty (one list until it is rebuilt).
+CREATE UNLOGGED TABLE scratch (id int, e int8vec(4));
+CREATE INDEX ON scratch USING quantvec (e int8vec_l2_ops);
+INSERT INTO scratch SELECT i, ARRAY[i, -i, i % 7, 1]::real[] FROM generate_series(1, 300) i;
+SELECT * FROM quantvec_index_check('scratch_e_idx');
+SET enable_seqscan = off;
+SELECT id FROM scratch ORDER BY e <-> '{5,-5,5,1}'::real[] LIMIT 3;
+RESET enable_seqscan;
+
+-- Options, progress phase names and errors.
+SELECT pg_indexam_progress_phasename(oid, phase) FROM pg_am, generate_series(2, 5) phase WHERE amname = 'quantvec';
+CREATE TABLE free (e int8vec);
+CREATE INDEX ON free USING quantvec (e int8vec_l2_ops);
+CREATE INDEX ON docs USING quantvec (e int8vec_l2_ops) WITH (lists = -1);
+CREATE INDEX ON docs USING quantvec (e int8vec_l2_ops) WITH (probes = 3);
+CREATE INDEX docs_default ON docs USING quantvec (e);
+SELECT pg_get_indexdef('docs_default'::regclass);
+DROP INDEX docs_default;
+CREATE TABLE wide (e int8vec(1000));
+INSERT INTO wide SELECT array_fill(i::real, ARRAY[1000]) FROM generate_series(1, 600) i;
+SET maintenance_work_mem = '1MB';
+CREATE INDEX ON wide USING quantvec (e int8vec_l2_ops) WITH (lists = 60);
+RESET maintenance_work_mem;
+CREATE TABLE huge (e int8vec(4000));
+CREATE INDEX ON huge USING quantvec (e int8vec_l2_ops);
+SELECT quantvec_index_check('docs_pkey');
