@@ -18,8 +18,9 @@ pgdata=/tmp/quantvec-pgrx-test
 rm -rf "$pgdata" && install -d -o postgres -g postgres "$pgdata"
 CARGO_PGRX_TEST_RUNAS=postgres CARGO_PGRX_TEST_PGDATA="$pgdata" cargo pgrx test pg15
 
-echo "== 3/3 SQL regression and dump/restore"
+echo "== 3/3 SQL regression, dump/restore, index recall"
 bash scripts/install.sh
 bash tests/regress.sh
 bash tests/dump_restore.sh
+bash tests/index_recall.sh
 echo "all tests passed"

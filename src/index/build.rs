@@ -352,14 +352,12 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     // k-means, spread over the pool, checking for cancellation between iterations.
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_KMEANS);
     let options = KMeans { clusters: lists, iterations: KMEANS_ITERATIONS, spherical: shape.metric == Metric::Cosine, seed: 42 };
-    let centroids = pool
-        .install(|| {
-            kmeans::train(k, &sample, shape.dims, &options, &mut |_| {
-                pages::check_for_interrupts();
-                Ok(())
-            })
-        })
-        .or_raise();
+    // The callback runs on this thread, between iterations: Postgres may only be called here.
+    let centroids = kmeans::train(k, &pool, &sample, shape.dims, &options, &mut |_| {
+        pages::check_for_interrupts();
+        Ok(())
+    })
+    .or_raise();
     drop(sample);
     let layout = Layout::new(k, shape.metric, shape.dims, true, centroids).or_raise();
     let lists = layout.lists();

@@ -46,6 +46,7 @@ fn main() {
         println!("{:>7} {:>8} {:>10} {:>12}", "probes", "rescore", "recall@10", "us/query");
         let only: Option<usize> = std::env::var("PROBES").ok().and_then(|p| p.parse().ok());
         let scale = options.lists as f64 / 632.0;
+        println!("(probes scaled to {} lists)", options.lists);
         for probes in [20, 40, 60, 80, 120, 160, 240].map(|p| (p as f64 * scale).round() as usize).into_iter().filter(|p| only.is_none_or(|o| o == *p)) {
             for rescore_factor in [2.0, 4.0, 8.0] {
                 let options = SearchOptions { probes, rescore_factor };

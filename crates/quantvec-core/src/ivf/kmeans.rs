@@ -49,10 +49,12 @@ pub fn squared_norms(k: &Kernels, centroids: &[f32], dims: usize) -> Vec<f32> {
 }
 
 /// Trains `options.clusters` centroids (fewer when there are fewer rows) on `data`, rows
-/// of `dims` floats. `between_iterations` runs on the calling thread after each iteration
-/// (to check for cancellation and report progress); an error from it stops training.
+/// of `dims` floats, with the assignment and update steps spread over `pool`.
+/// `between_iterations` runs on the calling thread after each iteration (to check for
+/// cancellation and report progress); an error from it stops training.
 pub fn train(
     k: &Kernels,
+    pool: &rayon::ThreadPool,
     data: &[f32],
     dims: usize,
     options: &KMeans,
@@ -65,7 +67,7 @@ pub fn train(
     }
     let mut data = data.to_vec();
     if options.spherical {
-        data.par_chunks_mut(dims).for_each(normalize);
+        pool.install(|| data.par_chunks_mut(dims).for_each(normalize));
     }
     let mut rng = SmallRng::seed_from_u64(options.seed);
     let mut centroids: Vec<f32> = index::sample(&mut rng, rows, clusters)
@@ -75,8 +77,8 @@ pub fn train(
     let mut assignment = vec![usize::MAX; rows];
     for iteration in 0..options.iterations {
         let norms = squared_norms(k, &centroids, dims);
-        let changed: usize = data
-            .par_chunks(dims * CHUNK_ROWS)
+        let changed: usize = pool.install(|| {
+            data.par_chunks(dims * CHUNK_ROWS)
             .zip(assignment.par_chunks_mut(CHUNK_ROWS))
             .map(|(chunk, assigned)| {
                 let mut changed = 0;
@@ -87,14 +89,15 @@ pub fn train(
                 }
                 changed
             })
-            .sum();
+            .sum()
+        });
         between_iterations(iteration)?;
         if changed == 0 {
             break;
         }
         // Update: per-cluster sums in f64, folded per task and then reduced.
-        let (sums, counts) = data
-            .par_chunks(dims * CHUNK_ROWS)
+        let (sums, counts) = pool.install(|| {
+            data.par_chunks(dims * CHUNK_ROWS)
             .zip(assignment.par_chunks(CHUNK_ROWS))
             .fold(
                 || (vec![0.0f64; clusters * dims], vec![0usize; clusters]),
@@ -115,7 +118,8 @@ pub fn train(
                     ca.iter_mut().zip(&cb).for_each(|(x, y)| *x += y);
                     (a, ca)
                 },
-            );
+            )
+        });
         for (c, centroid) in centroids.chunks_exact_mut(dims).enumerate() {
             if counts[c] == 0 {
                 // An empty cluster restarts at a random row.
@@ -149,7 +153,8 @@ mod tests {
             .collect();
         let options = KMeans { clusters: 3, iterations: 20, spherical: false, seed: 7 };
         let mut calls = 0;
-        let centroids = train(kernels::active(), &data, 4, &options, &mut |_| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        let centroids = train(kernels::active(), &pool, &data, 4, &options, &mut |_| {
             calls += 1;
             Ok(())
         })
@@ -168,10 +173,13 @@ mod tests {
     fn few_rows_and_interruption() {
         let data = [1.0f32, 0.0, 0.0, 1.0];
         let options = KMeans { clusters: 10, iterations: 5, spherical: true, seed: 1 };
-        let centroids = train(kernels::active(), &data, 2, &options, &mut |_| Ok(())).unwrap();
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        let centroids = train(kernels::active(), &pool, &data, 2, &options, &mut |_| Ok(())).unwrap();
         assert_eq!(centroids.len(), 4, "no more clusters than rows");
-        assert_eq!(train(kernels::active(), &[], 2, &options, &mut |_| Ok(())).unwrap(), vec![0.0, 0.0]);
-        let err = train(kernels::active(), &data, 2, &options, &mut |_| {
+        assert_eq!(train(kernels::active(), &pool, &[], 2, &options, &mut |_| Ok(())).unwrap(), vec![0.0, 0.0]);
+        let caller = std::thread::current().id();
+        let err = train(kernels::active(), &pool, &data, 2, &options, &mut |_| {
+            assert_eq!(std::thread::current().id(), caller, "the callback runs on the calling thread");
             Err(crate::Error::new(crate::ErrorKind::InvalidParameter, "canceled"))
         });
         assert!(err.is_err());

@@ -47,7 +47,8 @@ impl MemoryIndex {
         let dims = floats.first().map_or(1, Vec::len);
         let sample: Vec<f32> = floats.iter().take(options.sample_rows).flatten().copied().collect();
         let kmeans = KMeans { clusters: options.lists, iterations: options.iterations, spherical: metric.spherical(), seed: 42 };
-        let centroids = kmeans::train(k, &sample, dims, &kmeans, &mut |_| Ok(()))?;
+        let pool = rayon::ThreadPoolBuilder::new().build().expect("a thread pool");
+        let centroids = kmeans::train(k, &pool, &sample, dims, &kmeans, &mut |_| Ok(()))?;
         Layout::new(k, metric, dims, residual, centroids)
     }
 
