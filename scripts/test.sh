@@ -18,9 +18,12 @@ pgdata=/tmp/quantvec-pgrx-test
 rm -rf "$pgdata" && install -d -o postgres -g postgres "$pgdata"
 CARGO_PGRX_TEST_RUNAS=postgres CARGO_PGRX_TEST_PGDATA="$pgdata" cargo pgrx test pg15
 
-echo "== 3/3 SQL regression, dump/restore, index recall"
+echo "== 3/3 SQL regression, dump/restore, index recall, crash recovery, replication, concurrency"
 bash scripts/install.sh
 bash tests/regress.sh
 bash tests/dump_restore.sh
 bash tests/index_recall.sh
+bash tests/crash.sh
+bash tests/replica.sh
+bash tests/concurrency.sh
 echo "all tests passed"

@@ -2,7 +2,7 @@
 //! list's inserts at its first page with room, so the space is reused;
 //! `amvacuumcleanup` reports the index's size.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -83,19 +83,31 @@ fn clean_list(index: pg_sys::Relation, cached: &Cached, list: usize, dead: &mut 
     let entry = read_entry(index, &cached.meta, list);
     let mut removed = 0.0;
     let (code_room, kept) = if layout.has_vectors() {
-        // Free the vectors of dead rows, then the code slots that point at them.
+        // Three passes, so that a vector slot is freed only once no code points at it (an
+        // insert may reuse a free slot at once, and its code must not be cleared with the
+        // dead row's): find the dead rows' vectors, clear the codes pointing at them, then
+        // free the vectors.
         let len = layout.vector_len();
-        let mut freed = HashSet::new();
+        let mut dead_vectors: HashMap<ItemPointer, ItemPointer> = HashMap::new();
+        super::scan::PgLists { index, cached }.walk(entry.vector_head, Kind::Vectors, &mut |block, data| {
+            for (slot, vector) in data.chunks_exact(len).enumerate() {
+                let tid = vector_tid(vector);
+                if tid != ItemPointer::NONE && dead(tid) {
+                    dead_vectors.insert(ItemPointer { block, offset: slot as u16 }, tid);
+                }
+            }
+        });
+        let codes = clean_codes(index, cached, entry.code_head, &mut |target| dead_vectors.contains_key(&target));
         let vector_room = edit_chain(index, entry.vector_head, Kind::Vectors, &mut |block, data| {
             let (mut changed, mut room) = (false, data.len() + len <= CAPACITY);
             for (slot, vector) in data.chunks_exact_mut(len).enumerate() {
                 let tid = vector_tid(vector);
                 if tid == ItemPointer::NONE {
                     room = true;
-                } else if dead(tid) {
+                } else if dead_vectors.get(&ItemPointer { block, offset: slot as u16 }) == Some(&tid) {
                     ItemPointer::NONE.write(vector);
-                    freed.insert(ItemPointer { block, offset: slot as u16 });
                     (changed, room) = (true, true);
+                    removed += 1.0;
                 }
             }
             (changed, room)
@@ -103,8 +115,7 @@ fn clean_list(index: pg_sys::Relation, cached: &Cached, list: usize, dead: &mut 
         if let Some(block) = vector_room.filter(|&b| b != entry.vector_insert) {
             set_insert_page(index, &cached.meta, list, Kind::Vectors, block);
         }
-        removed += freed.len() as f64;
-        clean_codes(index, cached, entry.code_head, &mut |target| freed.contains(&target))
+        codes
     } else {
         clean_codes(index, cached, entry.code_head, &mut |tid| {
             let is_dead = dead(tid);

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Concurrency: inserts, updates, deletes, vacuum and index queries from several sessions at
+# once (pgbench, STRESS_SECONDS, default 45) end with no errors and a consistent index.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/cluster.sh
+
+work=/tmp/quantvec-stress
+port=${STRESS_PORT:-54339}
+seconds=${STRESS_SECONDS:-45}
+trap 'cluster_stop $work' EXIT
+cluster_start "$work" "$port" "max_connections = 30" "autovacuum_naptime = 1" "autovacuum_vacuum_threshold = 500"
+sql() { cluster_psql "$work" -d postgres -At "$@"; }
+
+sql <<'SQL'
+CREATE EXTENSION quantvec;
+CREATE TABLE items (id bigserial PRIMARY KEY, e int8vec(32), b bitvec(32));
+INSERT INTO items (e, b) SELECT v, bitvec_quantize(v)
+  FROM (SELECT (SELECT array_agg(sin(i * d * 0.1) + random() / 5)::real[] FROM generate_series(1, 32) d) v FROM generate_series(1, 20000) i) s;
+CREATE INDEX items_cos ON items USING quantvec (e int8vec_cosine_ops);
+CREATE INDEX items_ham ON items USING quantvec (b bitvec_hamming_ops);
+SQL
+
+cat >"$work/write.sql" <<'SQL'
+\set id random(1, 40000)
+BEGIN;
+INSERT INTO items (e, b) SELECT v, bitvec_quantize(v) FROM (SELECT (SELECT array_agg(random() - 0.5)::real[] FROM generate_series(1, 32)) v) s;
+DELETE FROM items WHERE id = :id;
+UPDATE items SET e = (SELECT array_agg(random() - 0.5)::real[] FROM generate_series(1, 32)) WHERE id = :id + 1;
+END;
+SQL
+cat >"$work/read.sql" <<'SQL'
+SELECT count(*) FROM (SELECT id FROM items ORDER BY e <=> (SELECT array_agg(random() - 0.5)::real[] FROM generate_series(1, 32)) LIMIT 10) s;
+SELECT count(*) FROM (SELECT id FROM items WHERE id % 7 = 0 ORDER BY b <~> (SELECT b FROM items ORDER BY id DESC LIMIT 1) LIMIT 10) s;
+SQL
+cat >"$work/vacuum.sql" <<'SQL'
+VACUUM items;
+SELECT pg_sleep(1);
+SQL
+chown postgres "$work"/*.sql
+bench() {
+    as_postgres "$PG_BIN/pgbench" -n -h "$work/socket" -p "$port" -U postgres -T "$seconds" "$@" postgres
+}
+sql -c "ALTER DATABASE postgres SET enable_seqscan = off"
+bench -c 3 -f "$work/write.sql" >"$work/write.log" 2>&1 &
+writers=$!
+bench -c 3 -f "$work/read.sql" >"$work/read.log" 2>&1 &
+readers=$!
+bench -c 1 -f "$work/vacuum.sql" >"$work/vacuum.log" 2>&1 &
+vacuum=$!
+status=0
+for job in $writers $readers $vacuum; do wait $job || status=1; done
+for log in write read vacuum; do
+    echo "$log: $(grep -E '^number of (transactions actually processed|failed transactions)' "$work/$log.log" | tr '\n' ' ')"
+done
+if [ $status -ne 0 ] || grep -q -E "ERROR|FATAL|aborted" "$work"/*.log; then
+    grep -h -E "ERROR|FATAL|aborted" "$work"/*.log | head
+    echo "FAILED: errors under concurrent load"
+    exit 1
+fi
+grep -q -E "PANIC|TRAP|terminated by signal" "$work/data/server.log" && { echo "FAILED: the server crashed"; exit 1; }
+sql -c "SELECT * FROM quantvec_index_check('items_cos')"
+sql -c "SELECT * FROM quantvec_index_check('items_ham')"
+sql -c "VACUUM items"
+sql -c "SELECT * FROM quantvec_index_check('items_cos')"
+echo "concurrency: passed"

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Replication: a primary and a streaming replica (both local clusters) return identical
+# index scan results after builds, inserts, deletes, vacuum and REINDEX on the primary,
+# because every index page change is WAL-logged.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/cluster.sh
+
+work=/tmp/quantvec-replica
+primary_port=${PRIMARY_PORT:-54337}
+replica_port=${REPLICA_PORT:-54338}
+trap 'cluster_stop $work/primary; cluster_stop $work/replica' EXIT
+cluster_start "$work/primary" "$primary_port" "wal_level = replica" "max_wal_senders = 4" "hot_standby = on"
+primary() { cluster_psql "$work/primary" -d postgres -At "$@"; }
+replica() { cluster_psql "$work/replica" -d postgres -At "$@"; }
+
+primary <<'SQL'
+CREATE EXTENSION quantvec;
+CREATE TABLE items (id int PRIMARY KEY, e int8vec(24), b bitvec(24));
+INSERT INTO items SELECT i, v, bitvec_quantize(v)
+  FROM (SELECT i, (SELECT array_agg(sin(i * 0.7 + d) + cos(i * d * 0.01))::real[] FROM generate_series(1, 24) d) v
+          FROM generate_series(1, 6000) i) s;
+CREATE INDEX items_cos ON items USING quantvec (e int8vec_cosine_ops);
+SQL
+
+# The replica: a base backup of the primary, streaming from it.
+rm -rf "$work/replica" && install -d -o postgres -g postgres "$work/replica" "$work/replica/socket"
+as_postgres "$PG_BIN/pg_basebackup" -h "$work/primary/socket" -p "$primary_port" -U postgres -D "$work/replica/data" -R -X stream >/dev/null
+{
+    echo "port = $replica_port"
+    echo "unix_socket_directories = '$work/replica/socket'"
+} | as_postgres tee -a "$work/replica/data/postgresql.conf" >/dev/null
+echo "$replica_port" >"$work/replica/port"
+as_postgres "$PG_BIN/pg_ctl" -D "$work/replica/data" -l "$work/replica/data/server.log" -w start >/dev/null
+[ "$(replica -c "SELECT pg_is_in_recovery()")" = t ] || { echo "FAILED: the replica is not in recovery"; exit 1; }
+
+# Changes after the backup reach the replica only through WAL.
+primary <<'SQL'
+INSERT INTO items SELECT i, v, bitvec_quantize(v)
+  FROM (SELECT i, (SELECT array_agg(cos(i * 0.3 + d))::real[] FROM generate_series(1, 24) d) v
+          FROM generate_series(6001, 9000) i) s;
+DELETE FROM items WHERE id % 5 = 0;
+VACUUM items;
+CREATE INDEX items_l2 ON items USING quantvec (e int8vec_l2_ops);
+CREATE INDEX items_ham ON items USING quantvec (b bitvec_hamming_ops);
+REINDEX INDEX items_cos;
+UPDATE items SET e = '{1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1}' WHERE id BETWEEN 10 AND 30;
+SQL
+target=$(primary -c "SELECT pg_current_wal_lsn()")
+for _ in $(seq 1 100); do
+    [ "$(replica -c "SELECT pg_last_wal_replay_lsn() >= '$target'")" = t ] && break
+    sleep 0.1
+done
+
+results() {
+    "$@" <<'SQL'
+SET enable_seqscan = off;
+SELECT string_agg(ids, ' | ' ORDER BY q) FROM (
+  SELECT q, (SELECT string_agg(id::text, ',') FROM (SELECT id FROM items ORDER BY e <=> (SELECT e FROM items WHERE id = q) LIMIT 10) s) ||
+            ' / ' || (SELECT string_agg(id::text, ',') FROM (SELECT id FROM items ORDER BY e <-> (SELECT e::real[] FROM items WHERE id = q) LIMIT 10) s) ||
+            ' / ' || (SELECT string_agg(d::text, ',') FROM (SELECT b <~> (SELECT b FROM items WHERE id = q) AS d FROM items ORDER BY b <~> (SELECT b FROM items WHERE id = q) LIMIT 10) s) AS ids
+    FROM generate_series(1, 8999, 499) q WHERE q % 5 <> 0) r;
+SQL
+}
+on_primary=$(results primary)
+on_replica=$(results replica)
+[ -n "$on_primary" ] && [ "$on_primary" = "$on_replica" ] || { echo "FAILED: the replica answers differently"; echo "primary: $on_primary"; echo "replica: $on_replica"; exit 1; }
+echo "primary and replica return identical results for $(echo "$on_primary" | tr '|' '\n' | wc -l) queries on three indexes"
+replica -c "SELECT * FROM quantvec_index_check('items_cos')"
+replica -c "SELECT * FROM quantvec_index_check('items_ham')"
+echo "replication: passed"
