@@ -190,3 +190,48 @@ pgrx::extension_sql_file!(
         quantvec_metric_hamming
     ]
 );
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    use super::pages::{Locked, META_BLOCK};
+
+    /// Writes `version` into the metapage of index `name`, as a newer or older quantvec
+    /// would have left it.
+    fn set_format_version(name: &str, version: u32) {
+        let oid = Spi::get_one::<pg_sys::Oid>(&format!("SELECT '{name}'::regclass::oid")).unwrap().unwrap();
+        // SAFETY: the index exists; its metapage is locked exclusively while it is changed.
+        unsafe {
+            let index = pg_sys::index_open(oid, pg_sys::AccessExclusiveLock as pg_sys::LOCKMODE);
+            {
+                let mut locked = Locked::read(index, META_BLOCK, true);
+                locked.page_mut_unlogged().data_mut()[4..8].copy_from_slice(&version.to_ne_bytes());
+            }
+            pg_sys::index_close(index, pg_sys::NoLock as pg_sys::LOCKMODE);
+        }
+    }
+
+    #[pg_test(error = "quantvec index has page format version 99, but this build of quantvec reads version 1; run REINDEX")]
+    fn unknown_format_versions_are_refused() {
+        Spi::run("CREATE TABLE t (id int, e int8vec(4))").unwrap();
+        Spi::run("INSERT INTO t SELECT i, ARRAY[i, 1, 2, 3]::real[] FROM generate_series(1, 100) i").unwrap();
+        Spi::run("CREATE INDEX t_e ON t USING quantvec (e)").unwrap();
+        set_format_version("t_e", 99);
+        Spi::run("SET enable_seqscan = off").unwrap();
+        Spi::run("SELECT id FROM t ORDER BY e <-> '{1,1,1,1}'::real[] LIMIT 1").unwrap();
+    }
+
+    #[pg_test]
+    fn reindex_repairs_a_refused_index() {
+        Spi::run("CREATE TABLE t (id int, e int8vec(4))").unwrap();
+        Spi::run("INSERT INTO t SELECT i, ARRAY[i, 1, 2, 3]::real[] FROM generate_series(1, 100) i").unwrap();
+        Spi::run("CREATE INDEX t_e ON t USING quantvec (e)").unwrap();
+        set_format_version("t_e", 99);
+        Spi::run("REINDEX INDEX t_e").unwrap();
+        Spi::run("SET enable_seqscan = off").unwrap();
+        let nearest = Spi::get_one::<i32>("SELECT id FROM t ORDER BY e <-> '{1,1,2,3}'::real[] LIMIT 1").unwrap();
+        assert_eq!(nearest, Some(1));
+    }
+}

@@ -30,12 +30,12 @@ pub fn normalize(v: &mut [f32]) {
 }
 
 /// The nearest of `centroids` (rows of `dims`) to `x`: by inner product when `spherical`,
-/// else by L2 (`norms` holds each centroid's squared norm).
-pub fn nearest(k: &Kernels, x: &[f32], centroids: &[f32], norms: &[f32], spherical: bool) -> usize {
-    let dims = x.len();
+/// else by L2 (`norms` holds each centroid's squared norm). `dots` is scratch space of one
+/// float per centroid.
+pub fn nearest(k: &Kernels, x: &[f32], centroids: &[f32], norms: &[f32], spherical: bool, dots: &mut [f32]) -> usize {
+    (k.dot_f32_rows)(x, centroids, dots);
     let mut best = (f32::INFINITY, 0);
-    for (i, c) in centroids.chunks_exact(dims).enumerate() {
-        let dot = (k.dot_f32)(x, c);
+    for (i, &dot) in dots.iter().enumerate() {
         let score = if spherical { -dot } else { norms[i] - 2.0 * dot };
         if score < best.0 {
             best = (score, i);
@@ -82,8 +82,9 @@ pub fn train(
             .zip(assignment.par_chunks_mut(CHUNK_ROWS))
             .map(|(chunk, assigned)| {
                 let mut changed = 0;
+                let mut dots = vec![0.0; clusters];
                 for (x, slot) in chunk.chunks_exact(dims).zip(assigned) {
-                    let best = nearest(k, x, &centroids, &norms, options.spherical);
+                    let best = nearest(k, x, &centroids, &norms, options.spherical, &mut dots);
                     changed += usize::from(*slot != best);
                     *slot = best;
                 }

@@ -141,12 +141,13 @@ impl Layout {
 
     /// The list a vector (as floats) belongs to.
     pub fn list_of(&self, k: &Kernels, x: &[f32]) -> usize {
+        let mut dots = vec![0.0; self.lists()];
         if self.metric.spherical() {
             let mut unit = x.to_vec();
             kmeans::normalize(&mut unit);
-            return kmeans::nearest(k, &unit, &self.centroids, &self.centroid_norms, true);
+            return kmeans::nearest(k, &unit, &self.centroids, &self.centroid_norms, true, &mut dots);
         }
-        kmeans::nearest(k, x, &self.centroids, &self.centroid_norms, false)
+        kmeans::nearest(k, x, &self.centroids, &self.centroid_norms, false, &mut dots)
     }
 
     /// Assigns an int8 row to its list and encodes it.
@@ -260,9 +261,11 @@ impl Scorer {
     /// Lists nearest first, each with the part of the first-pass score it contributes.
     pub fn ranked_lists(&self) -> Vec<(f32, u32, f32)> {
         let layout = &self.layout;
+        let mut dots = vec![0.0; layout.lists()];
+        (self.k.dot_f32_rows)(&self.ranking, &layout.centroids, &mut dots);
         let mut ranked: Vec<(f32, u32, f32)> = (0..layout.lists())
             .map(|list| {
-                let dot = (self.k.dot_f32)(&self.ranking, layout.centroid(list));
+                let dot = dots[list];
                 let rank = match layout.metric {
                     Metric::L2 | Metric::Hamming => layout.centroid_norms[list] - 2.0 * dot,
                     Metric::InnerProduct | Metric::Cosine => -dot,

@@ -74,23 +74,20 @@ impl Ord for ByDistance {
 }
 
 impl Pool {
-    /// Adds candidates, keeping at least the nearest `keep` of all in the frontier.
+    /// Starts a batch of candidates, keeping at least the nearest `keep` of all (the
+    /// frontier and the batch) at hand.
+    fn start_batch(&mut self, keep: usize) -> Batch<'_> {
+        let best: BinaryHeap<ByDistance> = self.frontier.drain(..).map(ByDistance).collect();
+        Batch { keep: keep.max(1), best, pool: self }
+    }
+
+    #[cfg(test)]
     fn extend(&mut self, candidates: impl IntoIterator<Item = Candidate>, keep: usize) {
-        let keep = keep.max(1);
-        let mut best: BinaryHeap<ByDistance> = self.frontier.drain(..).map(ByDistance).collect();
+        let mut batch = self.start_batch(keep);
         for candidate in candidates {
-            if best.len() < keep {
-                best.push(ByDistance(candidate));
-            } else if best.peek().is_some_and(|worst| nearer(&candidate, &worst.0) == Ordering::Less) {
-                let displaced = best.pop().expect("heap is full");
-                self.pending.push(displaced.0);
-                best.push(ByDistance(candidate));
-            } else {
-                self.pending.push(candidate);
-            }
+            batch.offer(candidate);
         }
-        // into_sorted_vec is nearest first; the frontier pops from the end.
-        self.frontier = best.into_sorted_vec().into_iter().rev().map(|c| c.0).collect();
+        batch.finish();
     }
 
     fn pop(&mut self) -> Option<Candidate> {
@@ -108,6 +105,32 @@ impl Pool {
             self.frontier.sort_unstable_by(|a, b| nearer(b, a));
         }
         self.frontier.pop()
+    }
+}
+
+/// Candidates arriving from probed lists: the nearest `keep` in a bounded max-heap (most
+/// rows are turned away by one comparison with its top), the rest to the pool's pending.
+struct Batch<'p> {
+    keep: usize,
+    best: BinaryHeap<ByDistance>,
+    pool: &'p mut Pool,
+}
+
+impl Batch<'_> {
+    fn offer(&mut self, candidate: Candidate) {
+        if self.best.len() < self.keep {
+            self.best.push(ByDistance(candidate));
+        } else if self.best.peek().is_some_and(|worst| nearer(&candidate, &worst.0) == Ordering::Less) {
+            let mut worst = self.best.peek_mut().expect("the heap is full");
+            self.pool.pending.push(std::mem::replace(&mut worst.0, candidate));
+        } else {
+            self.pool.pending.push(candidate);
+        }
+    }
+
+    fn finish(self) {
+        // into_sorted_vec is nearest first; the frontier pops from the end.
+        self.pool.frontier = self.best.into_sorted_vec().into_iter().rev().map(|c| c.0).collect();
     }
 }
 
@@ -148,23 +171,22 @@ impl Search {
             return false;
         }
         let end = (self.next_list + self.options.probes).min(self.lists.len());
-        let mut found = Vec::new();
-        let layout = &self.scorer.layout;
+        let keep = (self.wanted() - self.rescored as f64).max(FRONTIER as f64) as usize;
+        let mut batch = self.pool.start_batch(keep);
+        let (layout, scorer) = (&self.scorer.layout, &self.scorer);
         for &(_, list, term) in &self.lists[self.next_list..end] {
-            let scorer = &self.scorer;
             source.scan_list(list, &mut |block| {
                 let mut estimates = [0.0f32; block::ROWS];
                 scorer.estimate_block(block, term, &mut estimates);
                 for (slot, &estimate) in estimates.iter().enumerate() {
                     let target = block::pointer(layout, block, slot);
                     if target != ItemPointer::NONE {
-                        found.push((estimate, target));
+                        batch.offer((estimate, target));
                     }
                 }
             });
         }
-        let keep = (self.wanted() - self.rescored as f64).max(FRONTIER as f64) as usize;
-        self.pool.extend(found, keep);
+        batch.finish();
         self.next_list = end;
         true
     }

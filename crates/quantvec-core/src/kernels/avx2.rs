@@ -262,3 +262,37 @@ pub unsafe fn fastscan(lut: &[u8], block: &[u8], out: &mut [u32; scalar::BLOCK_R
         }
     }
 }
+
+/// `out[j] = x · rows[j]`: four rows at a time, so each chunk of `x` is loaded once per
+/// four fused multiply-adds.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn dot_f32_rows(x: &[f32], rows: &[f32], out: &mut [f32]) {
+    let d = x.len();
+    assert_eq!(rows.len(), d * out.len());
+    let (px, pr) = (x.as_ptr(), rows.as_ptr());
+    let whole = d & !7;
+    let mut j = 0;
+    while j + 4 <= out.len() {
+        let mut acc = [_mm256_setzero_ps(); 4];
+        let mut i = 0;
+        while i < whole {
+            // SAFETY: i + 8 <= whole <= d, inside x and inside each of the four rows.
+            unsafe {
+                let xv = _mm256_loadu_ps(px.add(i));
+                for (r, a) in acc.iter_mut().enumerate() {
+                    *a = _mm256_fmadd_ps(xv, _mm256_loadu_ps(pr.add((j + r) * d + i)), *a);
+                }
+            }
+            i += 8;
+        }
+        for (r, a) in acc.iter().enumerate() {
+            let row = &rows[(j + r) * d..(j + r + 1) * d];
+            out[j + r] = hsum_ps(*a) + scalar::dot_f32(&x[whole..], &row[whole..]);
+        }
+        j += 4;
+    }
+    for (o, row) in out[j..].iter_mut().zip(rows[j * d..].chunks_exact(d.max(1))) {
+        // SAFETY: this function runs only where the AVX2 kernels are supported.
+        *o = unsafe { dot_f32(x, row) };
+    }
+}

@@ -244,3 +244,36 @@ pub unsafe fn masked_sum(x: &[f32], bits: &[u8]) -> f32 {
     }
     _mm512_reduce_add_ps(acc)
 }
+
+/// `out[j] = x · rows[j]`: four rows at a time, so each chunk of `x` is loaded once per
+/// four fused multiply-adds.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+pub unsafe fn dot_f32_rows(x: &[f32], rows: &[f32], out: &mut [f32]) {
+    let d = x.len();
+    assert_eq!(rows.len(), d * out.len());
+    let (px, pr) = (x.as_ptr(), rows.as_ptr());
+    let mut j = 0;
+    while j + 4 <= out.len() {
+        let mut acc = [_mm512_setzero_ps(); 4];
+        let mut i = 0;
+        while i < d {
+            let k = first_lanes(d - i) as __mmask16;
+            // SAFETY: masked loads read only the d - i floats left in x and in each row.
+            unsafe {
+                let xv = _mm512_maskz_loadu_ps(k, px.add(i));
+                for (r, a) in acc.iter_mut().enumerate() {
+                    *a = _mm512_fmadd_ps(xv, _mm512_maskz_loadu_ps(k, pr.add((j + r) * d + i)), *a);
+                }
+            }
+            i += 16;
+        }
+        for (r, a) in acc.iter().enumerate() {
+            out[j + r] = _mm512_reduce_add_ps(*a);
+        }
+        j += 4;
+    }
+    for (o, row) in out[j..].iter_mut().zip(rows[j * d..].chunks_exact(d.max(1))) {
+        // SAFETY: this function runs only where the AVX-512 kernels are supported.
+        *o = unsafe { dot_f32(x, row) };
+    }
+}

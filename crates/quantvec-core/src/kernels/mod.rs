@@ -35,6 +35,8 @@ pub struct Kernels {
     pub l2_f32_i8: fn(&[f32], &[i8], Params) -> f32,
     /// Σ a·b over floats.
     pub dot_f32: fn(&[f32], &[f32]) -> f32,
+    /// `out[j]` = x · row j, for consecutive rows of x.len() floats (centroid ranking).
+    pub dot_f32_rows: fn(&[f32], &[f32], &mut [f32]),
     /// popcount(a ⊕ b).
     pub hamming: fn(&[u8], &[u8]) -> u64,
     /// (popcount(a ∧ b), popcount(a ∨ b)) in one pass.
@@ -118,6 +120,7 @@ static SCALAR: Kernels = Kernels {
     dot_f32_i8: scalar::dot_f32_i8,
     l2_f32_i8: scalar::l2_f32_i8,
     dot_f32: scalar::dot_f32,
+    dot_f32_rows: scalar::dot_f32_rows,
     hamming: scalar::hamming,
     and_or: scalar::and_or,
     masked_sum: scalar::masked_sum,
@@ -147,6 +150,7 @@ mod avx2_table {
         fn dot_f32_i8(x: &[f32], q: &[i8]) -> f32;
         fn l2_f32_i8(x: &[f32], q: &[i8], p: Params) -> f32;
         fn dot_f32(a: &[f32], b: &[f32]) -> f32;
+        fn dot_f32_rows(x: &[f32], rows: &[f32], out: &mut [f32]) -> ();
         fn hamming(a: &[u8], b: &[u8]) -> u64;
         fn and_or(a: &[u8], b: &[u8]) -> (u64, u64);
         fn masked_sum(x: &[f32], bits: &[u8]) -> f32;
@@ -160,6 +164,7 @@ mod avx2_table {
         dot_f32_i8,
         l2_f32_i8,
         dot_f32,
+        dot_f32_rows,
         hamming,
         and_or,
         masked_sum,
@@ -177,6 +182,7 @@ mod avx512_table {
         fn dot_f32_i8(x: &[f32], q: &[i8]) -> f32;
         fn l2_f32_i8(x: &[f32], q: &[i8], p: Params) -> f32;
         fn dot_f32(a: &[f32], b: &[f32]) -> f32;
+        fn dot_f32_rows(x: &[f32], rows: &[f32], out: &mut [f32]) -> ();
         fn hamming(a: &[u8], b: &[u8]) -> u64;
         fn and_or(a: &[u8], b: &[u8]) -> (u64, u64);
         fn masked_sum(x: &[f32], bits: &[u8]) -> f32;
@@ -189,6 +195,7 @@ mod avx512_table {
         dot_f32_i8,
         l2_f32_i8,
         dot_f32,
+        dot_f32_rows,
         hamming,
         and_or,
         masked_sum,
@@ -205,6 +212,7 @@ static NEON: Kernels = Kernels {
     dot_f32_i8: neon::dot_f32_i8,
     l2_f32_i8: scalar::l2_f32_i8,
     dot_f32: neon::dot_f32,
+    dot_f32_rows: scalar::dot_f32_rows,
     hamming: neon::hamming,
     and_or: neon::and_or,
     masked_sum: scalar::masked_sum,

@@ -42,6 +42,14 @@ pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(&x, &y)| x * y).sum()
 }
 
+/// `out[j] = x · rows[j]` for the consecutive rows of `x.len()` floats in `rows`.
+pub fn dot_f32_rows(x: &[f32], rows: &[f32], out: &mut [f32]) {
+    assert_eq!(rows.len(), x.len() * out.len());
+    for (o, row) in out.iter_mut().zip(rows.chunks_exact(x.len().max(1))) {
+        *o = dot_f32(x, row);
+    }
+}
+
 pub fn hamming(a: &[u8], b: &[u8]) -> u64 {
     assert_eq!(a.len(), b.len());
     a.iter().zip(b).map(|(&x, &y)| u64::from((x ^ y).count_ones())).sum()

@@ -122,6 +122,28 @@ fn extreme_codes_are_exact() {
 }
 
 #[test]
+fn dot_rows_match_scalar() {
+    let tables = simd_tables();
+    let mut rng = SmallRng::seed_from_u64(4);
+    for d in (1..=40).chain([384, 385, 1536]) {
+        for rows in [1, 3, 4, 5, 8, 13] {
+            let x = floats(&mut rng, d);
+            let m = floats(&mut rng, d * rows);
+            let mut want = vec![0.0; rows];
+            scalar::dot_f32_rows(&x, &m, &mut want);
+            for k in &tables {
+                let mut got = vec![0.0; rows];
+                (k.dot_f32_rows)(&x, &m, &mut got);
+                for (j, (g, w)) in got.iter().zip(&want).enumerate() {
+                    let magnitude: f64 = x.iter().zip(&m[j * d..(j + 1) * d]).map(|(a, b)| f64::from(a * b).abs()).sum();
+                    assert_close("dot_f32_rows", k.isa, d, *g, *w, magnitude);
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn fastscan_matches_scalar_exactly() {
     let tables = simd_tables();
     let mut rng = SmallRng::seed_from_u64(3);

@@ -1,0 +1,51 @@
+//! Search benchmark client: QPS the way a client sees it (one session, one prepared
+//! statement, the query vector sent as a real[] parameter, wall time over all queries
+//! after a warm-up pass) and recall@10 against the exact top-10 of wordnet-minilm-384.
+//!
+//! Reads runs from standard input, one per line: `label<TAB>SET commands<TAB>query with $1`,
+//! and prints a result line per run.
+//!
+//!     cargo run --release -p quantvec-client --example bench_index -- SOCKET_DIR PORT DATA_DIR [QUERIES]
+
+use std::io::BufRead;
+use std::path::Path;
+use std::time::Instant;
+
+use quantvec_core::eval::recall;
+use quantvec_core::npy;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [socket, port, data, ..] = &args[..] else {
+        return Err("usage: bench_index SOCKET_DIR PORT DATA_DIR [QUERIES] < runs".into());
+    };
+    let data = Path::new(data);
+    let limit: usize = args.get(3).and_then(|q| q.parse().ok()).unwrap_or(1000);
+    let queries = npy::read_f32(&data.join("queries_f16.npy"))?;
+    let truth = npy::read_i32(&data.join("gt_cosine_top100.npy"))?;
+    let count = queries.rows.min(limit);
+    let mut client = postgres::Config::new().host_path(socket).port(port.parse()?).user("postgres").dbname("postgres").connect(postgres::NoTls)?;
+    println!("{:<44} {:>9} {:>9} {:>9}", "run", "recall@10", "QPS", "ms/query");
+    for line in std::io::stdin().lock().lines() {
+        let line = line?;
+        let mut fields = line.split('\t');
+        let (Some(label), Some(settings), Some(sql)) = (fields.next(), fields.next(), fields.next()) else { continue };
+        client.batch_execute(&format!("RESET ALL; {settings}"))?;
+        let statement = client.prepare(sql)?;
+        let mut run = |client: &mut postgres::Client| -> Result<(f64, f64), postgres::Error> {
+            let started = Instant::now();
+            let mut total = 0.0;
+            for q in 0..count {
+                let rows = client.query(&statement, &[&queries.row(q).to_vec()])?;
+                let found: Vec<usize> = rows.iter().map(|r| r.get::<_, i32>(0) as usize).collect();
+                let want: Vec<usize> = truth.row(q)[..10].iter().map(|&i| i as usize).collect();
+                total += recall(&found, &want);
+            }
+            Ok((total / count as f64, started.elapsed().as_secs_f64()))
+        };
+        run(&mut client)?; // warm-up pass
+        let (mean_recall, seconds) = run(&mut client)?;
+        println!("{label:<44} {mean_recall:>9.4} {:>9.0} {:>9.3}", count as f64 / seconds, seconds * 1000.0 / count as f64);
+    }
+    Ok(())
+}
