@@ -116,25 +116,32 @@ unsafe extern "C-unwind" fn sample_row(
     }
 }
 
-/// A list's page being filled in memory, with the block it will be written to.
-struct OpenPage {
-    block: u32,
-    data: Vec<u8>,
-}
-
-/// Where a list's pages are while the build writes them.
-struct ListPages {
-    entry: Option<ListEntry>,
-    code: Option<OpenPage>,
-    vector: Option<OpenPage>,
-}
-
+/// Writes an index's code and vector pages during a build.
+///
+/// Each list gathers its FastScan blocks in memory; a page's worth of full blocks is
+/// written as one page of that list (so scans read long lists page by page), and what is
+/// left at the end (the short tail of every list) is packed into shared pages. Vectors go
+/// to one chain of pages in arrival order. Blocks link to their list's next block, which
+/// for a just-written page is not known yet: the link is patched when the next block is
+/// placed.
 struct Writer {
     index: pg_sys::Relation,
     fork: pg_sys::ForkNumber::Type,
     layout: Layout,
-    lists: Vec<ListPages>,
+    lists: Vec<ListBlocks>,
+    /// The vector page being filled: its block and data.
+    vectors: Option<(u32, Vec<u8>)>,
+    vector_head: u32,
     rows: u64,
+}
+
+#[derive(Default)]
+struct ListBlocks {
+    /// Blocks not yet written, the last one being filled.
+    pending: Vec<Vec<u8>>,
+    head: Option<ItemPointer>,
+    /// The list's last written block, whose link the next placed block patches.
+    last: Option<ItemPointer>,
 }
 
 impl Writer {
@@ -142,104 +149,146 @@ impl Writer {
         Locked::extend(self.index, self.fork, kind).block()
     }
 
-    /// Writes a finished page to its block, linked to `next`.
-    fn flush(&self, page: OpenPage, kind: Kind, next: u32) {
-        let mut locked = Locked::read_fork(self.index, self.fork, page.block, true);
+    /// Writes `data` to the page at `block` (allocated earlier), linked to `next`.
+    fn write_page(&self, block: u32, kind: Kind, data: &[u8], next: u32) {
+        let mut locked = Locked::read_fork(self.index, self.fork, block, true);
         let mut target = locked.page_mut_unlogged();
         target.init(kind);
-        assert!(target.append(&page.data), "a page's data fits its page");
+        assert!(target.append(data), "a page's data fits its page");
         target.set_next(next);
     }
 
-    /// Appends `bytes` to list `list`'s open page of `kind`, starting (and linking) a new
-    /// page when it is full; returns the block and the byte offset within the page data.
-    fn append(&mut self, list: usize, kind: Kind, bytes: &[u8]) -> (u32, usize) {
-        let open = match kind {
-            Kind::Codes => &self.lists[list].code,
-            _ => &self.lists[list].vector,
-        };
-        let full = open.as_ref().is_none_or(|page| page.data.len() + bytes.len() > CAPACITY);
-        if full {
-            let block = self.allocate(kind);
-            let fresh = OpenPage { block, data: Vec::with_capacity(CAPACITY) };
-            let previous = match kind {
-                Kind::Codes => self.lists[list].code.replace(fresh),
-                _ => self.lists[list].vector.replace(fresh),
-            };
-            let entry = self.lists[list].entry.get_or_insert(ListEntry {
-                code_head: pg_sys::InvalidBlockNumber,
-                code_insert: pg_sys::InvalidBlockNumber,
-                vector_head: pg_sys::InvalidBlockNumber,
-                vector_insert: pg_sys::InvalidBlockNumber,
-            });
-            match kind {
-                Kind::Codes if entry.code_head == pg_sys::InvalidBlockNumber => entry.code_head = block,
-                Kind::Vectors if entry.vector_head == pg_sys::InvalidBlockNumber => entry.vector_head = block,
-                _ => {}
+    /// Points the link of the written block `at` to `next`.
+    fn patch_link(&self, at: ItemPointer, next: ItemPointer) {
+        let mut locked = Locked::read_fork(self.index, self.fork, at.block, true);
+        let mut page = locked.page_mut_unlogged();
+        let (link, _) = pages::stored_block_mut(&self.layout, page.data_mut(), at.offset);
+        next.write(link);
+    }
+
+    /// Records that `first..=last` (already written, linked among themselves) follow
+    /// the list's blocks so far.
+    fn chain(&mut self, list: usize, first: ItemPointer, last: ItemPointer) {
+        let state = &mut self.lists[list];
+        state.head.get_or_insert(first);
+        if let Some(previous) = state.last.replace(last) {
+            self.patch_link(previous, first);
+        }
+    }
+
+    /// Writes a list's pending blocks, all full, as one page of its own.
+    fn write_list_page(&mut self, list: usize) {
+        let block = self.allocate(Kind::Codes);
+        let blocks = std::mem::take(&mut self.lists[list].pending);
+        let mut data = Vec::with_capacity(CAPACITY);
+        for (i, b) in blocks.iter().enumerate() {
+            let next = if i + 1 < blocks.len() { ItemPointer { block, offset: (i + 1) as u16 } } else { ItemPointer::NONE };
+            data.extend(pages::stored_block_bytes(next, b));
+        }
+        self.write_page(block, Kind::Codes, &data, pg_sys::InvalidBlockNumber);
+        self.chain(list, ItemPointer { block, offset: 0 }, ItemPointer { block, offset: (blocks.len() - 1) as u16 });
+    }
+
+    fn add_vector(&mut self, vector: &[u8]) -> ItemPointer {
+        let len = self.layout.vector_len();
+        if self.vectors.as_ref().is_none_or(|(_, data)| data.len() + len > CAPACITY) {
+            let block = self.allocate(Kind::Vectors);
+            if self.vector_head == pg_sys::InvalidBlockNumber {
+                self.vector_head = block;
             }
-            if let Some(previous) = previous {
-                self.flush(previous, kind, block);
+            if let Some((full, data)) = self.vectors.replace((block, Vec::with_capacity(CAPACITY))) {
+                self.write_page(full, Kind::Vectors, &data, block);
             }
         }
-        let page = match kind {
-            Kind::Codes => self.lists[list].code.as_mut(),
-            _ => self.lists[list].vector.as_mut(),
-        }
-        .expect("an open page");
-        let at = page.data.len();
-        page.data.extend_from_slice(bytes);
-        (page.block, at)
+        let (block, data) = self.vectors.as_mut().expect("an open vector page");
+        let slot = data.len() / len;
+        data.extend_from_slice(vector);
+        ItemPointer { block: *block, offset: slot as u16 }
     }
 
     fn add(&mut self, row: &EncodedRow, tid: ItemPointer) {
-        let target = if self.layout.has_vectors() {
-            let (block, at) = self.append(row.list, Kind::Vectors, &row.vector);
-            ItemPointer { block, offset: (at / self.layout.vector_len()) as u16 }
-        } else {
-            tid
-        };
+        let target = if self.layout.has_vectors() { self.add_vector(&row.vector) } else { tid };
         let layout = &self.layout;
-        let open_block = self.lists[row.list].code.as_ref().and_then(|page| {
-            let start = page.data.len().checked_sub(layout.block_len())?;
-            block::free_slot(layout, &page.data[start..]).map(|slot| (start, slot))
-        });
-        let (start, slot) = match open_block {
-            Some(found) => found,
+        let open = self.lists[row.list].pending.last().and_then(|b| block::free_slot(layout, b));
+        let slot = match open {
+            Some(slot) => slot,
             None => {
-                let (_, at) = self.append(row.list, Kind::Codes, &block::empty(layout));
-                (at, 0)
+                if self.lists[row.list].pending.len() == pages::blocks_per_page(&self.layout) {
+                    self.write_list_page(row.list);
+                }
+                self.lists[row.list].pending.push(block::empty(&self.layout));
+                0
             }
         };
-        let page = self.lists[row.list].code.as_mut().expect("an open code page");
-        block::write_row(&self.layout, &mut page.data[start..start + self.layout.block_len()], slot, row, target);
+        let open_block = self.lists[row.list].pending.last_mut().expect("an open block");
+        block::write_row(&self.layout, open_block, slot, row, target);
         self.rows += 1;
     }
 
-    /// Writes the open pages and returns the directory: every list gets a code page (and
-    /// a vector page, for int8), empty ones too, so that list heads never change after
-    /// the build.
-    fn finish(mut self) -> (Vec<ListEntry>, u64) {
-        let mut entries = Vec::with_capacity(self.lists.len());
+    /// Packs every list's remaining blocks (an empty block for an empty list, so that
+    /// every list has a head) into shared pages, and returns the directory, the code page
+    /// new blocks go to, and the vector chain's head and tail.
+    fn finish(mut self) -> (Vec<ListEntry>, u32, u32, u32, u64) {
+        let per_page = pages::blocks_per_page(&self.layout);
+        let mut shared: Option<(u32, Vec<u8>)> = None;
         for list in 0..self.lists.len() {
-            if self.lists[list].code.is_none() {
-                let (_, at) = self.append(list, Kind::Codes, &[]);
-                debug_assert_eq!(at, 0);
+            let mut blocks = std::mem::take(&mut self.lists[list].pending);
+            if blocks.is_empty() && self.lists[list].head.is_none() {
+                blocks.push(block::empty(&self.layout));
             }
-            if self.layout.has_vectors() && self.lists[list].vector.is_none() {
-                self.append(list, Kind::Vectors, &[]);
+            for b in blocks {
+                let full = shared.as_ref().is_none_or(|(_, data)| data.len() / pages::stored_block_len(&self.layout) == per_page);
+                if full {
+                    let block = self.allocate(Kind::Codes);
+                    if let Some((written, data)) = shared.replace((block, Vec::with_capacity(CAPACITY))) {
+                        self.write_page(written, Kind::Codes, &data, pg_sys::InvalidBlockNumber);
+                    }
+                }
+                let (block, data) = shared.as_mut().expect("a shared page");
+                let at = ItemPointer { block: *block, offset: (data.len() / pages::stored_block_len(&self.layout)) as u16 };
+                data.extend(pages::stored_block_bytes(ItemPointer::NONE, &b));
+                // Link from the previous block of this list: written earlier, or just
+                // before in this shared page (still in memory).
+                let previous = self.lists[list].last;
+                match previous {
+                    Some(p) if p.block == at.block => {
+                        let (_, data) = shared.as_mut().expect("a shared page");
+                        let (link, _) = pages::stored_block_mut(&self.layout, data, p.offset);
+                        at.write(link);
+                        self.lists[list].last = Some(at);
+                    }
+                    _ => self.chain(list, at, at),
+                }
             }
-            let pages = &mut self.lists[list];
-            let (code, vector) = (pages.code.take().expect("code page"), pages.vector.take());
-            let mut entry = pages.entry.expect("a list with pages has an entry");
-            entry.code_insert = code.block;
-            self.flush(code, Kind::Codes, pg_sys::InvalidBlockNumber);
-            if let Some(vector) = vector {
-                entry.vector_insert = vector.block;
-                self.flush(vector, Kind::Vectors, pg_sys::InvalidBlockNumber);
-            }
-            entries.push(entry);
         }
-        (entries, self.rows)
+        let code_tail = match shared {
+            Some((block, data)) => {
+                self.write_page(block, Kind::Codes, &data, pg_sys::InvalidBlockNumber);
+                block
+            }
+            None => self.allocate(Kind::Codes),
+        };
+        if self.layout.has_vectors() && self.vectors.is_none() {
+            self.vector_head = self.allocate(Kind::Vectors);
+            self.vectors = Some((self.vector_head, Vec::new()));
+        }
+        let vector_tail = match self.vectors.take() {
+            Some((block, data)) => {
+                self.write_page(block, Kind::Vectors, &data, pg_sys::InvalidBlockNumber);
+                block
+            }
+            None => pg_sys::InvalidBlockNumber,
+        };
+        let entries = self
+            .lists
+            .iter()
+            .map(|l| {
+                let head = l.head.expect("every list has a block");
+                let tail = l.last.expect("every list has a block");
+                ListEntry { head, insert: head, tail }
+            })
+            .collect();
+        (entries, code_tail, self.vector_head, vector_tail, self.rows)
     }
 }
 
@@ -381,8 +430,10 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     let writer = Writer {
         index,
         fork,
-        lists: (0..lists).map(|_| ListPages { entry: None, code: None, vector: None }).collect(),
+        lists: (0..lists).map(|_| ListBlocks::default()).collect(),
         layout,
+        vectors: None,
+        vector_head: pg_sys::InvalidBlockNumber,
         rows: 0,
     };
     let mut assigning = AssignState { writer, pool, batch: Vec::with_capacity(BATCH_ROWS) };
@@ -393,7 +444,7 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     let AssignState { writer, .. } = assigning;
 
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_FINISHING);
-    let (entries, index_rows) = writer.finish();
+    let (entries, code_tail, vector_head, vector_tail, index_rows) = writer.finish();
     for (page, chunk) in entries.chunks(ENTRIES_PER_PAGE).enumerate() {
         let mut locked = Locked::read_fork(index, fork, directory_start + page as u32, true);
         let mut target = locked.page_mut_unlogged();
@@ -410,6 +461,9 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
         centroid_pages,
         directory_start,
         directory_pages,
+        vector_head,
+        vector_insert: vector_tail,
+        code_tail,
         build_id: new_build_id(index),
         rows_at_build: index_rows,
     };

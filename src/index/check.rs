@@ -33,20 +33,19 @@ fn corrupt(message: String) -> ! {
 /// (left by an insert interrupted by a crash; vacuum frees them).
 fn entries(lists: &PgLists, cached: &Cached) -> (HashMap<ItemPointer, Entry>, usize) {
     let layout = &cached.layout;
-    let mut entries = HashMap::new();
-    let mut orphans = 0;
-    for list in 0..layout.lists() {
-        let mut vectors: HashMap<ItemPointer, Vec<u8>> = HashMap::new();
-        if layout.has_vectors() {
-            let len = layout.vector_len();
-            lists.walk(cached.vector_heads[list], Kind::Vectors, &mut |block, data| {
-                for (slot, vector) in data.chunks_exact(len).enumerate() {
-                    if vector_tid(vector) != ItemPointer::NONE {
-                        vectors.insert(ItemPointer { block, offset: slot as u16 }, vector.to_vec());
-                    }
+    let mut vectors: HashMap<ItemPointer, Vec<u8>> = HashMap::new();
+    if layout.has_vectors() {
+        let len = layout.vector_len();
+        lists.walk_pages(cached.meta.vector_head, Kind::Vectors, &mut |block, data| {
+            for (slot, vector) in data.chunks_exact(len).enumerate() {
+                if vector_tid(vector) != ItemPointer::NONE {
+                    vectors.insert(ItemPointer { block, offset: slot as u16 }, vector.to_vec());
                 }
-            });
-        }
+            }
+        });
+    }
+    let mut entries = HashMap::new();
+    for list in 0..layout.lists() {
         lists.scan_list(list as u32, &mut |b| {
             let (alphas, betas) = if layout.has_vectors() { block::factors(layout, b) } else { (&[][..], &[][..]) };
             for slot in 0..block::ROWS {
@@ -58,7 +57,7 @@ fn entries(lists: &PgLists, cached: &Cached) -> (HashMap<ItemPointer, Entry>, us
                 let factor = |bytes: &[u8]| bytes.get(4 * slot..4 * slot + 4).map_or(0.0, |f| f32::from_ne_bytes(f.try_into().expect("4 bytes")));
                 let (tid, vector) = if layout.has_vectors() {
                     let vector = vectors.remove(&target).unwrap_or_else(|| {
-                        corrupt(format!("a code in list {list} points at vector slot ({}, {}), which is empty", target.block, target.offset))
+                        corrupt(format!("a code in list {list} points at vector slot ({}, {}), which is empty or taken", target.block, target.offset))
                     });
                     (vector_tid(&vector), vector)
                 } else {
@@ -70,9 +69,8 @@ fn entries(lists: &PgLists, cached: &Cached) -> (HashMap<ItemPointer, Entry>, us
                 }
             }
         });
-        orphans += vectors.len();
     }
-    (entries, orphans)
+    (entries, vectors.len())
 }
 
 struct HeapCheck<'a> {

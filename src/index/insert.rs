@@ -1,8 +1,12 @@
 //! `aminsert`: a new row goes to the list of its nearest centroid: its vector into a free
-//! vector slot of the list, its code into a free FastScan block slot.
+//! vector slot, its code into a free row of one of its list's FastScan blocks, or into a
+//! new block linked to the end of the list.
 //!
-//! Each step locks one page at a time (and a new page while linking it), so inserts,
-//! scans and vacuum never wait on each other in a cycle. Every change is WAL-logged.
+//! Locks are taken in one order: list pages, then the shared code tail page, then the
+//! metapage, which is always locked last and never held while waiting for another page.
+//! So inserts, scans and vacuum (one page at a time) never wait on each other in a cycle.
+//! Every change is WAL-logged; the directory's insert and tail entries are hints that the
+//! block links make safe to read stale.
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -12,7 +16,7 @@ use quantvec_core::ivf::meta::{ListEntry, Meta};
 use quantvec_core::ivf::{block, vector_tid, EncodedRow, ItemPointer, Layout};
 use quantvec_core::kernels;
 
-use super::pages::{self, Kind, Locked, Wal, CAPACITY};
+use super::pages::{self, Kind, Locked, Wal, CAPACITY, META_BLOCK};
 use crate::error::OrRaise;
 
 /// The directory entry of `list`, read under a share lock.
@@ -24,120 +28,181 @@ pub fn read_entry(index: pg_sys::Relation, meta: &Meta, list: usize) -> ListEntr
     ListEntry::from_bytes(&page.data()[at..at + ListEntry::LEN])
 }
 
-/// Points `list`'s insert page of `kind` at `block`.
-pub fn set_insert_page(index: pg_sys::Relation, meta: &Meta, list: usize, kind: Kind, block: u32) {
+/// Changes `list`'s directory entry.
+pub fn update_entry(index: pg_sys::Relation, meta: &Meta, list: usize, change: impl FnOnce(&mut ListEntry)) {
     let (directory, at) = pages::entry_location(meta, list);
     let locked = Locked::read(index, directory, true);
     let mut wal = Wal::start(index);
     let mut page = wal.page(&locked, false);
     let data = &mut page.data_mut()[at..at + ListEntry::LEN];
     let mut entry = ListEntry::from_bytes(data);
-    match kind {
-        Kind::Codes => entry.code_insert = block,
-        _ => entry.vector_insert = block,
-    }
+    change(&mut entry);
     data.copy_from_slice(&entry.to_bytes());
     wal.finish();
 }
 
-/// Where a chain has room: a page and what to do there.
-enum Room {
-    /// Overwrite the bytes at this offset of the page data.
-    Reuse(usize),
-    /// Append to the page data.
-    Append,
+/// Changes the metapage (locked last: see the module comment).
+pub fn update_meta(index: pg_sys::Relation, change: impl FnOnce(&mut Meta)) {
+    let locked = Locked::read(index, META_BLOCK, true);
+    let mut meta = Meta::from_bytes(locked.page().data()).or_raise();
+    change(&mut meta);
+    let mut wal = Wal::start(index);
+    wal.page(&locked, false).data_mut().copy_from_slice(&meta.to_bytes());
+    wal.finish();
 }
 
-/// Finds room for an item along a chain from `start`, extending the chain at its end,
-/// and calls `write` with the page (locked exclusively and under WAL) and the room.
-/// Returns the block written to.
-fn place(
-    index: pg_sys::Relation,
-    start: u32,
-    kind: Kind,
-    append_len: usize,
-    find: &dyn Fn(&[u8]) -> Option<usize>,
-    write: &mut dyn FnMut(&mut pages::PageMut, Room),
-) -> u32 {
+/// Stores a vector in the first free slot from the metapage's insert page on, extending
+/// the vector chain at its end when it is full.
+fn insert_vector(index: pg_sys::Relation, layout: &Layout, start: u32, vector: &[u8]) -> ItemPointer {
+    let len = layout.vector_len();
     let mut block = start;
     loop {
         let locked = Locked::read(index, block, true);
         let page = locked.page();
-        pages::expect_kind(&page, kind, block);
-        let free = find(page.data());
-        let fits = page.data().len() + append_len <= CAPACITY;
-        let next = page.next();
+        pages::expect_kind(&page, Kind::Vectors, block);
+        let free = page.data().chunks_exact(len).position(|v| vector_tid(v) == ItemPointer::NONE);
+        let fits = page.data().len() + len <= CAPACITY;
         if free.is_some() || fits {
+            let slot = free.unwrap_or(page.data().len() / len);
             let mut wal = Wal::start(index);
             let mut target = wal.page(&locked, false);
-            write(&mut target, free.map_or(Room::Append, Room::Reuse));
+            if free.is_some() {
+                target.data_mut()[slot * len..(slot + 1) * len].copy_from_slice(vector);
+            } else {
+                assert!(target.append(vector));
+            }
             wal.finish();
-            return block;
-        }
-        if next != pg_sys::InvalidBlockNumber {
             drop(locked);
+            if block != start {
+                update_meta(index, |meta| meta.vector_insert = block);
+            }
+            return ItemPointer { block, offset: slot as u16 };
+        }
+        let next = page.next();
+        if next != pg_sys::InvalidBlockNumber {
             block = next;
             continue;
         }
-        // The chain's last page is full: link a new page to it, both in one WAL record.
-        let fresh = Locked::extend(index, pg_sys::ForkNumber::MAIN_FORKNUM, kind);
+        // The chain's last page is full: link a new page to it, in one WAL record.
+        let fresh = Locked::extend(index, pg_sys::ForkNumber::MAIN_FORKNUM, Kind::Vectors);
         let mut wal = Wal::start(index);
         wal.page(&locked, false).set_next(fresh.block());
         {
             let mut target = wal.page(&fresh, true);
-            target.init(kind);
-            write(&mut target, Room::Append);
+            target.init(Kind::Vectors);
+            assert!(target.append(vector));
         }
         wal.finish();
-        return fresh.block();
+        let new_block = fresh.block();
+        update_meta(index, |meta| meta.vector_insert = new_block);
+        return ItemPointer { block: new_block, offset: 0 };
     }
 }
 
-fn insert_vector(index: pg_sys::Relation, meta: &Meta, layout: &Layout, list: usize, entry: &ListEntry, vector: &[u8]) -> ItemPointer {
-    let len = layout.vector_len();
-    let mut slot = 0;
-    let find = |data: &[u8]| data.chunks_exact(len).position(|v| vector_tid(v) == ItemPointer::NONE).map(|i| i * len);
-    let block = place(index, entry.vector_insert, Kind::Vectors, len, &find, &mut |page, room| {
-        let at = match room {
-            Room::Reuse(at) => {
-                page.data_mut()[at..at + len].copy_from_slice(vector);
-                at
+/// Puts a row's code into the first block of its list with a free row, from the
+/// directory's insert hint on, or into a new block linked after the list's last.
+fn insert_code(index: pg_sys::Relation, layout: &Layout, meta: &Meta, list: usize, row: &EncodedRow, target: ItemPointer) {
+    let entry = read_entry(index, meta, list);
+    let mut at = entry.insert;
+    loop {
+        let locked = Locked::read(index, at.block, true);
+        let page = locked.page();
+        pages::expect_kind(&page, Kind::Codes, at.block);
+        // Follow the chain while it stays on this page.
+        let (found, last) = loop {
+            let Some((next, b)) = pages::stored_block(layout, page.data(), at.offset) else {
+                pages::corrupt(&format!("list {list} points past the blocks of page {}", at.block));
+            };
+            if let Some(slot) = block::free_slot(layout, b) {
+                break (Some(slot), at);
             }
-            Room::Append => {
-                let at = page.data().len();
-                assert!(page.append(vector));
-                at
+            if next.block != at.block {
+                break (None, at);
             }
+            at = next;
         };
-        slot = at / len;
-    });
-    if block != entry.vector_insert {
-        set_insert_page(index, meta, list, Kind::Vectors, block);
+        if let Some(slot) = found {
+            let mut wal = Wal::start(index);
+            let mut page = wal.page(&locked, false);
+            let (_, b) = pages::stored_block_mut(layout, page.data_mut(), last.offset);
+            block::write_row(layout, b, slot, row, target);
+            wal.finish();
+            drop(locked);
+            if last != entry.insert {
+                update_entry(index, meta, list, |e| e.insert = last);
+            }
+            return;
+        }
+        let (next, _) = pages::stored_block(layout, page.data(), last.offset).expect("checked above");
+        if next != ItemPointer::NONE {
+            drop(locked);
+            at = next;
+            continue;
+        }
+        // `last` ends the list and is full: a new block goes to the shared tail page (or a
+        // new page when that is full), linked from `last`.
+        let new_block = append_block(index, layout, &locked, last, row, target);
+        drop(locked);
+        update_entry(index, meta, list, |e| {
+            e.insert = new_block;
+            e.tail = new_block;
+        });
+        return;
     }
-    ItemPointer { block, offset: slot as u16 }
 }
 
-fn insert_code(index: pg_sys::Relation, meta: &Meta, layout: &Layout, list: usize, entry: &ListEntry, row: &EncodedRow, target: ItemPointer) {
-    let len = layout.block_len();
-    let find = |data: &[u8]| {
-        data.chunks_exact(len).enumerate().find_map(|(i, b)| block::free_slot(layout, b).map(|_| i * len))
+/// Appends a block holding `row` to the code tail page (or a new one), and links the list
+/// block `last` (on the exclusively locked `list_page`) to it; returns the new block.
+fn append_block(index: pg_sys::Relation, layout: &Layout, list_page: &Locked, last: ItemPointer, row: &EncodedRow, target: ItemPointer) -> ItemPointer {
+    let mut fresh_block = block::empty(layout);
+    block::write_row(layout, &mut fresh_block, 0, row, target);
+    let stored = pages::stored_block_bytes(ItemPointer::NONE, &fresh_block);
+    let tail_block = {
+        let meta_page = Locked::read(index, META_BLOCK, false);
+        Meta::from_bytes(meta_page.page().data()).or_raise().code_tail
     };
-    let block = place(index, entry.code_insert, Kind::Codes, len, &find, &mut |page, room| {
-        let at = match room {
-            Room::Reuse(at) => at,
-            Room::Append => {
-                let at = page.data().len();
-                assert!(page.append(&block::empty(layout)));
-                at
-            }
-        };
-        let block_bytes = &mut page.data_mut()[at..at + len];
-        let slot = block::free_slot(layout, block_bytes).expect("the block has a free slot");
-        block::write_row(layout, block_bytes, slot, row, target);
-    });
-    if block != entry.code_insert {
-        set_insert_page(index, meta, list, Kind::Codes, block);
+    let link = |wal: &mut Wal, to: ItemPointer| {
+        let mut page = wal.page(list_page, false);
+        let (l, _) = pages::stored_block_mut(layout, page.data_mut(), last.offset);
+        to.write(l);
+    };
+    let room = |data: &[u8]| data.len() + stored.len() <= CAPACITY;
+    if tail_block == list_page.block() {
+        if room(list_page.page().data()) {
+            let mut wal = Wal::start(index);
+            let mut page = wal.page(list_page, false);
+            let new_block = ItemPointer { block: tail_block, offset: (page.data().len() / stored.len()) as u16 };
+            assert!(page.append(&stored));
+            let (l, _) = pages::stored_block_mut(layout, page.data_mut(), last.offset);
+            new_block.write(l);
+            wal.finish();
+            return new_block;
+        }
+    } else {
+        let tail = Locked::read(index, tail_block, true);
+        pages::expect_kind(&tail.page(), Kind::Codes, tail_block);
+        if room(tail.page().data()) {
+            let new_block = ItemPointer { block: tail_block, offset: (tail.page().data().len() / stored.len()) as u16 };
+            let mut wal = Wal::start(index);
+            assert!(wal.page(&tail, false).append(&stored));
+            link(&mut wal, new_block);
+            wal.finish();
+            return new_block;
+        }
     }
+    // The tail page is full: a new page becomes the tail.
+    let fresh = Locked::extend(index, pg_sys::ForkNumber::MAIN_FORKNUM, Kind::Codes);
+    let new_block = ItemPointer { block: fresh.block(), offset: 0 };
+    let mut wal = Wal::start(index);
+    {
+        let mut page = wal.page(&fresh, true);
+        page.init(Kind::Codes);
+        assert!(page.append(&stored));
+    }
+    link(&mut wal, new_block);
+    wal.finish();
+    update_meta(index, |meta| meta.code_tail = new_block.block);
+    new_block
 }
 
 /// `aminsert`.
@@ -168,8 +233,12 @@ pub unsafe extern "C-unwind" fn aminsert(
         layout.encode_bits(k, &BitRef::decode(payload).or_raise())
     }
     .or_raise();
-    let entry = read_entry(index, &cached.meta, row.list);
-    let target = if layout.has_vectors() { insert_vector(index, &cached.meta, layout, row.list, &entry, &row.vector) } else { tid };
-    insert_code(index, &cached.meta, layout, row.list, &entry, &row, target);
+    let target = if layout.has_vectors() {
+        let start = pages::read_meta(index).vector_insert;
+        insert_vector(index, layout, start, &row.vector)
+    } else {
+        tid
+    };
+    insert_code(index, layout, &cached.meta, row.list, &row, target);
     false
 }

@@ -1,11 +1,14 @@
 //! Pages of a quantvec index, and the buffer, lock and WAL handling around them.
 //!
 //! Block 0 is the metapage. A build then writes the centroid pages (the centroids as one
-//! float stream), the directory pages (one `ListEntry` per list), and per list two chains
-//! of pages linked through their special space: code pages holding FastScan blocks, and
-//! vector pages holding fixed-size vector slots. Every page keeps its data between the
-//! page header and `pd_lower` and leaves `pd_lower..pd_upper` empty, the standard layout
-//! that full-page images and generic WAL rely on.
+//! float stream), the directory pages (one `ListEntry` per list), code pages and vector
+//! pages. Code pages hold stored FastScan blocks, each preceded by a link to the next
+//! block of its list: a list is a chain of blocks, and a page is shared by the short tails
+//! of many lists, so a list of a few blocks does not cost a page of its own. Vector pages
+//! hold fixed-size vector slots of every list, chained through their special space.
+//! Every page keeps its data between the page header and `pd_lower` and leaves
+//! `pd_lower..pd_upper` empty, the standard layout that full-page images and generic WAL
+//! rely on.
 //!
 //! All the unsafe buffer access of the index is here. The invariant it relies on: a page
 //! is read or written only while its buffer is pinned and locked (shared to read,
@@ -16,7 +19,7 @@ use std::sync::Arc;
 
 use pgrx::pg_sys;
 use quantvec_core::ivf::meta::{ListEntry, Meta};
-use quantvec_core::ivf::Layout;
+use quantvec_core::ivf::{ItemPointer, Layout};
 use quantvec_core::kernels;
 
 use crate::error::OrRaise;
@@ -241,6 +244,21 @@ impl PageMut<'_> {
     }
 }
 
+/// Whether `steps` along a chain exceed what the index can hold (a loop, from
+/// corruption). Checked cheaply: the relation's size is looked up only for long chains.
+pub fn chain_too_long(index: pg_sys::Relation, steps: usize, per_page: usize) -> bool {
+    steps > 1 << 20 && {
+        // SAFETY: index is open.
+        let blocks = unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) };
+        steps > blocks as usize * per_page
+    }
+}
+
+/// An ERROR for a damaged index.
+pub fn corrupt(what: &str) -> ! {
+    crate::error::raise_with(quantvec_core::ErrorKind::DataException, format!("quantvec index is corrupt: {what}; REINDEX the index"))
+}
+
 /// A page's data checked against the kind the caller expects (a corrupt or foreign page
 /// is an ERROR, never misread).
 pub fn expect_kind(page: &Page, kind: Kind, block: u32) {
@@ -252,13 +270,47 @@ pub fn expect_kind(page: &Page, kind: Kind, block: u32) {
     }
 }
 
+/// Bytes before each stored block: the link to the next block of its list, padded.
+pub const BLOCK_LINK: usize = 8;
+
+pub fn stored_block_len(layout: &Layout) -> usize {
+    BLOCK_LINK + layout.block_len()
+}
+
+pub fn blocks_per_page(layout: &Layout) -> usize {
+    CAPACITY / stored_block_len(layout)
+}
+
+/// The stored block at `index` of a code page's data: its link and its bytes.
+pub fn stored_block<'d>(layout: &Layout, data: &'d [u8], index: u16) -> Option<(ItemPointer, &'d [u8])> {
+    let len = stored_block_len(layout);
+    let at = usize::from(index) * len;
+    let entry = data.get(at..at + len)?;
+    Some((ItemPointer::read(entry), &entry[BLOCK_LINK..]))
+}
+
+/// A stored block's link and bytes, to change.
+pub fn stored_block_mut<'d>(layout: &Layout, data: &'d mut [u8], index: u16) -> (&'d mut [u8], &'d mut [u8]) {
+    let len = stored_block_len(layout);
+    let at = usize::from(index) * len;
+    data[at..at + len].split_at_mut(BLOCK_LINK)
+}
+
+/// A stored block with its link, for appending to a page.
+pub fn stored_block_bytes(next: ItemPointer, block: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; BLOCK_LINK + block.len()];
+    next.write(&mut out);
+    out[BLOCK_LINK..].copy_from_slice(block);
+    out
+}
+
 /// Everything about an index that does not change until it is rebuilt, read once per
 /// backend and build.
 pub struct Cached {
     pub meta: Meta,
     pub layout: Arc<Layout>,
-    pub code_heads: Vec<u32>,
-    pub vector_heads: Vec<u32>,
+    /// The first block of each list.
+    pub heads: Vec<ItemPointer>,
 }
 
 thread_local! {
@@ -295,12 +347,7 @@ pub fn cached(index: pg_sys::Relation) -> Arc<Cached> {
     }
     let entries = read_directory(index, &meta);
     let layout = quantvec_core::ivf::Layout::new(kernels::active(), meta.metric, meta.dims as usize, meta.residual, centroids).or_raise();
-    let cached = Arc::new(Cached {
-        code_heads: entries.iter().map(|e| e.code_head).collect(),
-        vector_heads: entries.iter().map(|e| e.vector_head).collect(),
-        layout: Arc::new(layout),
-        meta,
-    });
+    let cached = Arc::new(Cached { heads: entries.iter().map(|e| e.head).collect(), layout: Arc::new(layout), meta });
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         c.retain(|(o, _, _)| *o != oid);

@@ -22,8 +22,9 @@ pub struct PgLists<'a> {
 }
 
 impl PgLists<'_> {
-    /// Visits the pages of a chain starting at `head`, one at a time under a share lock.
-    pub fn walk(&self, head: u32, kind: Kind, visit: &mut dyn FnMut(u32, &[u8])) {
+    /// Visits the pages of a page chain from `head` (the vector pages), one at a time
+    /// under a share lock.
+    pub fn walk_pages(&self, head: u32, kind: Kind, visit: &mut dyn FnMut(u32, &[u8])) {
         let mut block = head;
         while block != pg_sys::InvalidBlockNumber {
             let next = {
@@ -37,16 +38,41 @@ impl PgLists<'_> {
             block = next;
         }
     }
+
+    /// Visits the blocks of a list's chain from `head`, keeping a page locked (shared)
+    /// while the chain stays on it.
+    pub fn walk_blocks(&self, head: ItemPointer, visit: &mut dyn FnMut(ItemPointer, &[u8])) {
+        let layout = &self.cached.layout;
+        let mut at = head;
+        let mut steps = 0usize;
+        while at != ItemPointer::NONE {
+            {
+                let locked = Locked::read(self.index, at.block, false);
+                let page = locked.page();
+                pages::expect_kind(&page, Kind::Codes, at.block);
+                loop {
+                    let Some((next, block)) = pages::stored_block(layout, page.data(), at.offset) else {
+                        pages::corrupt(&format!("list chain points past the blocks of page {}", at.block));
+                    };
+                    visit(at, block);
+                    steps += 1;
+                    at = next;
+                    if at.block != locked.block() {
+                        break;
+                    }
+                }
+            }
+            if pages::chain_too_long(self.index, steps, pages::blocks_per_page(layout)) {
+                pages::corrupt("a list chain loops");
+            }
+            pages::check_for_interrupts();
+        }
+    }
 }
 
 impl Lists for PgLists<'_> {
     fn scan_list(&self, list: u32, visit: &mut dyn FnMut(&[u8])) {
-        let block_len = self.cached.layout.block_len();
-        self.walk(self.cached.code_heads[list as usize], Kind::Codes, &mut |_, data| {
-            for block in data.chunks_exact(block_len) {
-                visit(block);
-            }
-        });
+        self.walk_blocks(self.cached.heads[list as usize], &mut |_, block| visit(block));
     }
 
     fn read_vector(&self, slot: ItemPointer, visit: &mut dyn FnMut(&[u8])) {
@@ -66,7 +92,9 @@ impl Lists for PgLists<'_> {
 enum Mode {
     Idle,
     Nearest(Box<Search>),
-    Unordered { next_list: usize, pending: Vec<ItemPointer> },
+    /// Every row: the vector pages in chain order (int8), or the lists' blocks (Hamming,
+    /// whose blocks hold heap tids), a page or a list at a time.
+    Unordered { next: u32, pending: Vec<ItemPointer> },
 }
 
 struct ScanState {
@@ -138,7 +166,7 @@ pub unsafe extern "C-unwind" fn amrescan(
             let scorer = Scorer::new(cached.layout.clone(), kernels::active(), query).or_raise();
             Mode::Nearest(Box::new(Search::new(scorer, search_options(cached.layout.lists()))))
         }
-        _ => Mode::Unordered { next_list: 0, pending: Vec::new() },
+        _ => Mode::Unordered { next: if cached.layout.has_vectors() { cached.meta.vector_head } else { 0 }, pending: Vec::new() },
     };
 }
 
@@ -152,15 +180,14 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
     let found = match &mut state.mode {
         Mode::Idle => None,
         Mode::Nearest(search) => search.next(&lists).map(|(tid, _)| tid),
-        Mode::Unordered { next_list, pending } => loop {
+        Mode::Unordered { next, pending } => loop {
             if let Some(tid) = pending.pop() {
                 break Some(tid);
             }
-            if *next_list >= state.cached.layout.lists() {
-                break None;
+            match unordered_batch(&lists, *next) {
+                Some((tids, following)) => (*pending, *next) = (tids, following),
+                None => break None,
             }
-            *pending = list_tids(&lists, *next_list);
-            *next_list += 1;
         },
     };
     let Some(tid) = found else { return false };
@@ -173,21 +200,34 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
     true
 }
 
-/// Every row of a list (heap tids).
-pub fn list_tids(lists: &PgLists, list: usize) -> Vec<ItemPointer> {
+/// The heap tids at cursor `at` of an unordered scan and the cursor after them: a vector
+/// page (int8) or a list (Hamming); None at the end.
+fn unordered_batch(lists: &PgLists, at: u32) -> Option<(Vec<ItemPointer>, u32)> {
     let layout = &lists.cached.layout;
-    let mut tids = Vec::new();
     if layout.has_vectors() {
-        let len = layout.vector_len();
-        lists.walk(lists.cached.vector_heads[list], Kind::Vectors, &mut |_, data| {
-            tids.extend(data.chunks_exact(len).map(vector_tid).filter(|&tid| tid != ItemPointer::NONE));
-        });
-    } else {
-        lists.scan_list(list as u32, &mut |b| {
-            tids.extend((0..block::ROWS).map(|slot| block::pointer(layout, b, slot)).filter(|&tid| tid != ItemPointer::NONE));
-        });
+        if at == pg_sys::InvalidBlockNumber {
+            return None;
+        }
+        let locked = Locked::read(lists.index, at, false);
+        let page = locked.page();
+        pages::expect_kind(&page, Kind::Vectors, at);
+        let tids = page.data().chunks_exact(layout.vector_len()).map(vector_tid).filter(|&t| t != ItemPointer::NONE).collect();
+        return Some((tids, page.next()));
     }
-    tids
+    if at as usize >= layout.lists() {
+        return None;
+    }
+    Some((list_targets(lists, at as usize), at + 1))
+}
+
+/// The block slot targets of a list: vector slots (int8) or heap tids (Hamming).
+pub fn list_targets(lists: &PgLists, list: usize) -> Vec<ItemPointer> {
+    let layout = &lists.cached.layout;
+    let mut targets = Vec::new();
+    lists.scan_list(list as u32, &mut |b| {
+        targets.extend((0..block::ROWS).map(|slot| block::pointer(layout, b, slot)).filter(|&t| t != ItemPointer::NONE));
+    });
+    targets
 }
 
 /// `amendscan`.

@@ -1,15 +1,21 @@
-//! Vacuum: `ambulkdelete` empties the vector and code slots of dead rows, and points each
-//! list's inserts at its first page with room, so the space is reused;
-//! `amvacuumcleanup` reports the index's size.
+//! Vacuum: `ambulkdelete` empties the code rows and vector slots of dead rows and points
+//! inserts at the first free space, so it is reused; `amvacuumcleanup` reports the index's
+//! size.
+//!
+//! For int8 indexes a dead row is removed in three passes, so that a vector slot is freed
+//! only once no code points at it (an insert may reuse a free slot at once, and its code
+//! must not be cleared with the dead row's): find the dead rows' vectors, clear the codes
+//! pointing at them, then free the vectors.
 
 use std::collections::HashMap;
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;
-use quantvec_core::ivf::{block, vector_tid, ItemPointer};
+use quantvec_core::ivf::{block, vector_tid, ItemPointer, Layout};
 
-use super::insert::{read_entry, set_insert_page};
+use super::insert::{read_entry, update_entry, update_meta};
 use super::pages::{self, Cached, Kind, Locked, Wal, CAPACITY};
+use super::scan::PgLists;
 
 fn stats_or_new(stats: *mut pg_sys::IndexBulkDeleteResult) -> *mut pg_sys::IndexBulkDeleteResult {
     if stats.is_null() {
@@ -20,19 +26,34 @@ fn stats_or_new(stats: *mut pg_sys::IndexBulkDeleteResult) -> *mut pg_sys::Index
     }
 }
 
-/// Walks a chain with exclusive locks. `edit` gets each page's block and a copy of its
-/// data, and returns whether it changed the copy (which is then written under WAL) and
-/// whether the page has room. Returns the first page with room.
-fn edit_chain(index: pg_sys::Relation, head: u32, kind: Kind, edit: &mut dyn FnMut(u32, &mut [u8]) -> (bool, bool)) -> Option<u32> {
+fn delay() {
+    // SAFETY: called between pages with no buffer locked: vacuum's cost-based delay and
+    // interrupt check.
+    unsafe { pg_sys::vacuum_delay_point() };
+}
+
+/// Walks the vector pages with exclusive locks, freeing the slots `free` picks; returns
+/// the first page with room.
+fn free_vectors(index: pg_sys::Relation, layout: &Layout, head: u32, free: &mut dyn FnMut(ItemPointer, ItemPointer) -> bool) -> Option<u32> {
+    let len = layout.vector_len();
     let mut block = head;
     let mut first_with_room = None;
     while block != pg_sys::InvalidBlockNumber {
         let next = {
             let locked = Locked::read(index, block, true);
             let page = locked.page();
-            pages::expect_kind(&page, kind, block);
+            pages::expect_kind(&page, Kind::Vectors, block);
             let mut data = page.data().to_vec();
-            let (changed, room) = edit(block, &mut data);
+            let mut changed = false;
+            let mut room = data.len() + len <= CAPACITY;
+            for (slot, vector) in data.chunks_exact_mut(len).enumerate() {
+                let tid = vector_tid(vector);
+                if tid != ItemPointer::NONE && free(ItemPointer { block, offset: slot as u16 }, tid) {
+                    ItemPointer::NONE.write(vector);
+                    changed = true;
+                }
+                room |= vector_tid(vector) == ItemPointer::NONE;
+            }
             if changed {
                 let mut wal = Wal::start(index);
                 wal.page(&locked, false).data_mut().copy_from_slice(&data);
@@ -43,53 +64,67 @@ fn edit_chain(index: pg_sys::Relation, head: u32, kind: Kind, edit: &mut dyn FnM
             }
             page.next()
         };
-        // SAFETY: between pages, with no buffer locked: vacuum's cost-based delay and
-        // interrupt check.
-        unsafe { pg_sys::vacuum_delay_point() };
+        delay();
         block = next;
     }
     first_with_room
 }
 
-/// Empties the code slots for which `clear` holds; returns the first page with room and
-/// the number of slots left in use.
-fn clean_codes(index: pg_sys::Relation, cached: &Cached, head: u32, clear: &mut dyn FnMut(ItemPointer) -> bool) -> (Option<u32>, f64) {
-    let layout = &cached.layout;
-    let len = layout.block_len();
+/// Walks a list's blocks with exclusive locks, emptying the rows whose target `clear`
+/// picks; returns the first block with a free row and the rows left.
+fn clear_codes(index: pg_sys::Relation, layout: &Layout, head: ItemPointer, clear: &mut dyn FnMut(ItemPointer) -> bool) -> (Option<ItemPointer>, f64) {
+    let mut at = head;
+    let mut first_free = None;
     let mut kept = 0.0;
-    let room = edit_chain(index, head, Kind::Codes, &mut |_, data| {
-        let (mut changed, mut room) = (false, data.len() + len <= CAPACITY);
-        for b in data.chunks_exact_mut(len) {
+    while at != ItemPointer::NONE {
+        let locked = Locked::read(index, at.block, true);
+        let page = locked.page();
+        pages::expect_kind(&page, Kind::Codes, at.block);
+        let mut data = page.data().to_vec();
+        let mut changed = false;
+        loop {
+            let (link, b) = pages::stored_block_mut(layout, &mut data, at.offset);
+            let next = ItemPointer::read(link);
             for slot in 0..block::ROWS {
                 let target = block::pointer(layout, b, slot);
                 if target == ItemPointer::NONE {
-                    room = true;
-                } else if clear(target) {
+                    continue;
+                }
+                if clear(target) {
                     block::clear_row(layout, b, slot);
-                    (changed, room) = (true, true);
+                    changed = true;
                 } else {
                     kept += 1.0;
                 }
             }
+            if first_free.is_none() && block::free_slot(layout, b).is_some() {
+                first_free = Some(at);
+            }
+            at = next;
+            if at.block != locked.block() {
+                break;
+            }
         }
-        (changed, room)
-    });
-    (room, kept)
+        if changed {
+            let mut wal = Wal::start(index);
+            wal.page(&locked, false).data_mut().copy_from_slice(&data);
+            wal.finish();
+        }
+        drop(locked);
+        delay();
+    }
+    (first_free, kept)
 }
 
-/// Removes one list's dead rows; returns how many.
-fn clean_list(index: pg_sys::Relation, cached: &Cached, list: usize, dead: &mut dyn FnMut(ItemPointer) -> bool) -> (f64, f64) {
+/// Removes dead rows; returns (removed, kept).
+fn bulk_delete(index: pg_sys::Relation, cached: &Cached, dead: &mut dyn FnMut(ItemPointer) -> bool) -> (f64, f64) {
     let layout = &cached.layout;
-    let entry = read_entry(index, &cached.meta, list);
-    let mut removed = 0.0;
-    let (code_room, kept) = if layout.has_vectors() {
-        // Three passes, so that a vector slot is freed only once no code points at it (an
-        // insert may reuse a free slot at once, and its code must not be cleared with the
-        // dead row's): find the dead rows' vectors, clear the codes pointing at them, then
-        // free the vectors.
+    let meta = pages::read_meta(index);
+    let (mut removed, mut kept) = (0.0, 0.0);
+    let mut dead_vectors: HashMap<ItemPointer, ItemPointer> = HashMap::new();
+    if layout.has_vectors() {
         let len = layout.vector_len();
-        let mut dead_vectors: HashMap<ItemPointer, ItemPointer> = HashMap::new();
-        super::scan::PgLists { index, cached }.walk(entry.vector_head, Kind::Vectors, &mut |block, data| {
+        PgLists { index, cached }.walk_pages(meta.vector_head, Kind::Vectors, &mut |block, data| {
             for (slot, vector) in data.chunks_exact(len).enumerate() {
                 let tid = vector_tid(vector);
                 if tid != ItemPointer::NONE && dead(tid) {
@@ -97,36 +132,31 @@ fn clean_list(index: pg_sys::Relation, cached: &Cached, list: usize, dead: &mut 
                 }
             }
         });
-        let codes = clean_codes(index, cached, entry.code_head, &mut |target| dead_vectors.contains_key(&target));
-        let vector_room = edit_chain(index, entry.vector_head, Kind::Vectors, &mut |block, data| {
-            let (mut changed, mut room) = (false, data.len() + len <= CAPACITY);
-            for (slot, vector) in data.chunks_exact_mut(len).enumerate() {
-                let tid = vector_tid(vector);
-                if tid == ItemPointer::NONE {
-                    room = true;
-                } else if dead_vectors.get(&ItemPointer { block, offset: slot as u16 }) == Some(&tid) {
-                    ItemPointer::NONE.write(vector);
-                    (changed, room) = (true, true);
-                    removed += 1.0;
-                }
+    }
+    for list in 0..layout.lists() {
+        let (first_free, left) = clear_codes(index, layout, cached.heads[list], &mut |target| {
+            let is_dead = if layout.has_vectors() { dead_vectors.contains_key(&target) } else { dead(target) };
+            if is_dead && !layout.has_vectors() {
+                removed += 1.0;
             }
-            (changed, room)
+            is_dead
         });
-        if let Some(block) = vector_room.filter(|&b| b != entry.vector_insert) {
-            set_insert_page(index, &cached.meta, list, Kind::Vectors, block);
+        kept += left;
+        if let Some(block) = first_free.filter(|&b| b != read_entry(index, &meta, list).insert) {
+            update_entry(index, &meta, list, |e| e.insert = block);
         }
-        codes
-    } else {
-        clean_codes(index, cached, entry.code_head, &mut |tid| {
-            let is_dead = dead(tid);
+    }
+    if layout.has_vectors() {
+        let room = free_vectors(index, layout, meta.vector_head, &mut |slot, tid| {
+            let is_dead = dead_vectors.get(&slot) == Some(&tid);
             if is_dead {
                 removed += 1.0;
             }
             is_dead
-        })
-    };
-    if let Some(block) = code_room.filter(|&b| b != entry.code_insert) {
-        set_insert_page(index, &cached.meta, list, Kind::Codes, block);
+        });
+        if let Some(block) = room.filter(|&b| b != meta.vector_insert) {
+            update_meta(index, |m| m.vector_insert = block);
+        }
     }
     (removed, kept)
 }
@@ -149,12 +179,7 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
         // SAFETY: the callback takes a heap tid and its own state.
         unsafe { callback(&mut pg_tid, callback_state) }
     };
-    let (mut removed, mut kept) = (0.0, 0.0);
-    for list in 0..cached.layout.lists() {
-        let (r, k) = clean_list(index, &cached, list, &mut dead);
-        removed += r;
-        kept += k;
-    }
+    let (removed, kept) = bulk_delete(index, &cached, &mut dead);
     // SAFETY: stats is valid (ours or the caller's).
     unsafe {
         (*stats).tuples_removed += removed;
@@ -169,17 +194,14 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
 pub unsafe extern "C-unwind" fn amvacuumcleanup(info: *mut pg_sys::IndexVacuumInfo, stats: *mut pg_sys::IndexBulkDeleteResult) -> *mut pg_sys::IndexBulkDeleteResult {
     // SAFETY: info is valid for the call.
     let (index, analyze_only) = unsafe { ((*info).index, (*info).analyze_only) };
-    if analyze_only {
-        return stats;
-    }
-    if !stats.is_null() {
+    if analyze_only || !stats.is_null() {
         return stats;
     }
     // No bulk delete ran (nothing was dead): count the rows.
     let stats = stats_or_new(stats);
     let cached = pages::cached(index);
-    let lists = super::scan::PgLists { index, cached: &cached };
-    let rows: usize = (0..cached.layout.lists()).map(|list| super::scan::list_tids(&lists, list).len()).sum();
+    let lists = PgLists { index, cached: &cached };
+    let rows: usize = (0..cached.layout.lists()).map(|list| super::scan::list_targets(&lists, list).len()).sum();
     // SAFETY: stats was just allocated.
     unsafe {
         (*stats).num_index_tuples = rows as f64;

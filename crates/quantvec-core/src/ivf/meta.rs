@@ -1,7 +1,7 @@
 //! What an index stores about itself: the metapage and the per-list directory entries,
 //! as bytes (the Postgres glue decides which pages they go to).
 
-use super::Metric;
+use super::{ItemPointer, Metric};
 use crate::error::{bail, Result};
 
 /// "QVIV" in the first word of the metapage.
@@ -19,13 +19,19 @@ pub struct Meta {
     pub centroid_pages: u32,
     pub directory_start: u32,
     pub directory_pages: u32,
+    /// First page of the vector chain (all lists' vectors; none for Hamming indexes).
+    pub vector_head: u32,
+    /// Where inserts start looking for a free vector slot.
+    pub vector_insert: u32,
+    /// The code page new blocks are appended to.
+    pub code_tail: u32,
     /// Changes with every build, so that caches of an older build are not used.
     pub build_id: u64,
     pub rows_at_build: u64,
 }
 
 impl Meta {
-    pub const LEN: usize = 52;
+    pub const LEN: usize = 64;
 
     pub fn to_bytes(&self) -> [u8; Self::LEN] {
         let mut out = [0u8; Self::LEN];
@@ -33,12 +39,22 @@ impl Meta {
         out[4..8].copy_from_slice(&VERSION.to_ne_bytes());
         out[8] = self.metric as u8;
         out[9] = u8::from(self.residual);
-        let words = [self.dims, self.lists, self.centroid_start, self.centroid_pages, self.directory_start, self.directory_pages];
+        let words = [
+            self.dims,
+            self.lists,
+            self.centroid_start,
+            self.centroid_pages,
+            self.directory_start,
+            self.directory_pages,
+            self.vector_head,
+            self.vector_insert,
+            self.code_tail,
+        ];
         for (i, w) in words.iter().enumerate() {
             out[12 + 4 * i..16 + 4 * i].copy_from_slice(&w.to_ne_bytes());
         }
-        out[36..44].copy_from_slice(&self.build_id.to_ne_bytes());
-        out[44..52].copy_from_slice(&self.rows_at_build.to_ne_bytes());
+        out[48..56].copy_from_slice(&self.build_id.to_ne_bytes());
+        out[56..64].copy_from_slice(&self.rows_at_build.to_ne_bytes());
         out
     }
 
@@ -68,36 +84,40 @@ impl Meta {
             centroid_pages: word(24),
             directory_start: word(28),
             directory_pages: word(32),
-            build_id: u64::from_ne_bytes(bytes[36..44].try_into().expect("8 bytes")),
-            rows_at_build: u64::from_ne_bytes(bytes[44..52].try_into().expect("8 bytes")),
+            vector_head: word(36),
+            vector_insert: word(40),
+            code_tail: word(44),
+            build_id: u64::from_ne_bytes(bytes[48..56].try_into().expect("8 bytes")),
+            rows_at_build: u64::from_ne_bytes(bytes[56..64].try_into().expect("8 bytes")),
         })
     }
 }
 
-/// Where a list's pages are. Heads never change after a build; insert pages move forward
-/// as pages fill, and back when vacuum frees space.
+/// Where a list's FastScan blocks are: its blocks form a chain (each stored block names
+/// the next), from `head` (fixed after the build) to `tail` (where new blocks are linked
+/// in). Inserts look for a free row from `insert` on, which vacuum moves back when it
+/// frees rows. A block is addressed by page and index within the page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ListEntry {
-    pub code_head: u32,
-    pub code_insert: u32,
-    pub vector_head: u32,
-    pub vector_insert: u32,
+    pub head: ItemPointer,
+    pub insert: ItemPointer,
+    pub tail: ItemPointer,
 }
 
 impl ListEntry {
-    pub const LEN: usize = 16;
+    pub const LEN: usize = 3 * ItemPointer::LEN;
 
     pub fn to_bytes(self) -> [u8; Self::LEN] {
         let mut out = [0u8; Self::LEN];
-        for (i, w) in [self.code_head, self.code_insert, self.vector_head, self.vector_insert].iter().enumerate() {
-            out[4 * i..4 * i + 4].copy_from_slice(&w.to_ne_bytes());
+        for (i, p) in [self.head, self.insert, self.tail].iter().enumerate() {
+            p.write(&mut out[ItemPointer::LEN * i..]);
         }
         out
     }
 
     pub fn from_bytes(bytes: &[u8]) -> ListEntry {
-        let word = |i: usize| u32::from_ne_bytes(bytes[4 * i..4 * i + 4].try_into().expect("4 bytes"));
-        ListEntry { code_head: word(0), code_insert: word(1), vector_head: word(2), vector_insert: word(3) }
+        let at = |i: usize| ItemPointer::read(&bytes[ItemPointer::LEN * i..]);
+        ListEntry { head: at(0), insert: at(1), tail: at(2) }
     }
 }
 
@@ -116,6 +136,9 @@ mod tests {
             centroid_pages: 120,
             directory_start: 121,
             directory_pages: 2,
+            vector_head: 130,
+            vector_insert: 5000,
+            code_tail: 4999,
             build_id: 0xdead_beef_0123,
             rows_at_build: 100_000,
         };
@@ -124,8 +147,9 @@ mod tests {
         other[4..8].copy_from_slice(&2u32.to_ne_bytes());
         let err = Meta::from_bytes(&other).unwrap_err();
         assert!(err.message.contains("version 2") && err.message.contains("REINDEX"), "{}", err.message);
-        assert!(Meta::from_bytes(&[0u8; 52]).unwrap_err().message.contains("not a quantvec index"));
-        let entry = ListEntry { code_head: 5, code_insert: 9, vector_head: 6, vector_insert: 12 };
+        assert!(Meta::from_bytes(&[0u8; 64]).unwrap_err().message.contains("not a quantvec index"));
+        let p = |block, offset| ItemPointer { block, offset };
+        let entry = ListEntry { head: p(5, 0), insert: p(9, 2), tail: p(12, 3) };
         assert_eq!(ListEntry::from_bytes(&entry.to_bytes()), entry);
     }
 }
