@@ -3,7 +3,9 @@
 # wordnet-minilm-384 set: build time, table and index size, and recall@10 / QPS over a
 # range of probes and rescore factors beside an exact scan of the same int8vec column.
 # QPS is measured the way a client sees it: one session, a prepared statement with the
-# query vector as a real[] parameter, wall time over all queries after a warm-up pass.
+# query vector as a real[] parameter, wall time over all queries after a warm-up pass
+# (best of three passes). Where pgvector is installed in the same PostgreSQL, its HNSW
+# indexes on vector and halfvec are built and measured in the same run, side by side.
 #
 #   bash scripts/bench_index.sh [QUERIES]     # default 1000
 set -euo pipefail
@@ -26,29 +28,52 @@ cluster_start "$work" "$port" "shared_buffers = 1GB" "maintenance_work_mem = 1GB
 sql() { cluster_psql "$work" -d postgres "$@"; }
 
 echo "== loading 100,000 vectors as int8vec(384)"
-sql -q -c "CREATE EXTENSION quantvec" -c "CREATE TABLE items (id int PRIMARY KEY, e int8vec(384))"
-"$tool" copy "$data/base_f16.npy" | sql -q -c "COPY items FROM STDIN"
-sql -q -c "VACUUM ANALYZE items"
+sql -q -c "CREATE EXTENSION quantvec" -c "CREATE TABLE floats (id int PRIMARY KEY, f real[])"
+"$tool" copy "$data/base_f16.npy" | sql -q -c "COPY floats FROM STDIN"
+sql -q -c "CREATE TABLE items (id int PRIMARY KEY, e int8vec(384))" -c "INSERT INTO items SELECT id, f FROM floats" -c "VACUUM ANALYZE items"
+pgvector=$(sql -At -c "SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'")
+if [ "$pgvector" = 1 ]; then
+    sql -q -c "CREATE EXTENSION vector" \
+        -c "CREATE TABLE pv (id int PRIMARY KEY, v vector(384))" -c "INSERT INTO pv SELECT id, f::vector(384) FROM floats" \
+        -c "CREATE TABLE ph (id int PRIMARY KEY, v vector(384))" -c "INSERT INTO ph SELECT id, f::vector(384) FROM floats" \
+        -c "VACUUM ANALYZE pv, ph"
+fi
 
-echo "== build"
-started=$(date +%s.%N)
-sql -q -c "CREATE INDEX items_e ON items USING quantvec (e int8vec_cosine_ops)"
-finished=$(date +%s.%N)
-sql -At -F ' ' -c "SELECT 'build seconds: ' || round(($finished - $started)::numeric, 2),
-                          ', lists: ' || (SELECT lists FROM quantvec_index_check('items_e')),
-                          ', table: ' || pg_size_pretty(pg_table_size('items')),
-                          ', index: ' || pg_size_pretty(pg_relation_size('items_e')),
-                          ', table + index: ' || pg_size_pretty(pg_table_size('items') + pg_relation_size('items_e'))"
+mib() { sql -At -c "SELECT round(($1) / 1048576.0, 2)"; }
+build() { # name, CREATE INDEX statement, table, index
+    local started finished
+    started=$(date +%s.%N)
+    sql -q -c "$2"
+    finished=$(date +%s.%N)
+    printf '%-40s build %6.2f s, table %6s MiB, index %6s MiB, table + index %6s MiB\n' "$1" \
+        "$(awk -v a="$started" -v b="$finished" 'BEGIN { print b - a }')" "$(mib "pg_table_size('$3')")" "$(mib "pg_relation_size('$4')")" \
+        "$(mib "pg_table_size('$3') + pg_relation_size('$4')")"
+}
+echo "== builds"
+build "quantvec (int8vec_cosine_ops)" "CREATE INDEX items_e ON items USING quantvec (e int8vec_cosine_ops)" items items_e
+sql -At -c "SELECT 'quantvec lists: ' || lists FROM quantvec_index_check('items_e')"
+if [ "$pgvector" = 1 ]; then
+    build "pgvector HNSW on vector (m 16, ef_c 64)" "CREATE INDEX pv_v ON pv USING hnsw (v vector_cosine_ops)" pv pv_v
+    build "pgvector HNSW on halfvec (m 16, ef_c 64)" "CREATE INDEX ph_v ON ph USING hnsw ((v::halfvec(384)) halfvec_cosine_ops)" ph ph_v
+fi
 
 echo "== search ($queries queries)"
 query='SELECT id FROM items ORDER BY e <=> $1::real[] LIMIT 10'
 {
     printf 'exact scan of int8vec (no index)\tSET enable_indexscan = off\t%s\n' "$query"
-    for probes in 20 40 60 80 120 160 240; do
-        for factor in 2 4 8 16; do
+    for probes in ${BENCH_PROBES:-20 40 60 80 120 160 240}; do
+        for factor in ${BENCH_FACTORS:-2 4 8 16}; do
             printf 'index probes=%s rescore_factor=%s\tSET quantvec.probes = %s; SET quantvec.rescore_factor = %s\t%s\n' \
                 "$probes" "$factor" "$probes" "$factor" "$query"
         done
     done
     printf 'index, default settings\t\t%s\n' "$query"
+    if [ "$pgvector" = 1 ]; then
+        for ef in 20 40 100; do
+            printf 'pgvector hnsw halfvec ef_search=%s\tSET hnsw.ef_search = %s\t%s\n' "$ef" "$ef" \
+                'SELECT id FROM ph ORDER BY v::halfvec(384) <=> $1::real[]::halfvec(384) LIMIT 10'
+            printf 'pgvector hnsw vector ef_search=%s\tSET hnsw.ef_search = %s\t%s\n' "$ef" "$ef" \
+                'SELECT id FROM pv ORDER BY v <=> $1::real[]::vector(384) LIMIT 10'
+        done
+    fi
 } | "$client" "$work/socket" "$port" "$data" "$queries"

@@ -361,7 +361,7 @@ fn new_build_id(index: pg_sys::Relation) -> u64 {
     }
 }
 
-/// Writes floats into pages of `kind` from `start`; returns the number of pages.
+/// Writes a byte stream into new pages of `kind`, `per_page` bytes each; returns the number of pages.
 fn write_stream(index: pg_sys::Relation, fork: pg_sys::ForkNumber::Type, kind: Kind, bytes: &[u8], per_page: usize) -> u32 {
     let mut pages = 0;
     for chunk in bytes.chunks(per_page.max(1)) {
@@ -408,6 +408,8 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     })
     .or_raise();
     drop(sample);
+    let mut centroids = centroids;
+    quantvec_core::ivf::meta::round_centroids(&mut centroids);
     let layout = Layout::new(k, shape.metric, shape.dims, true, centroids).or_raise();
     let lists = layout.lists();
 
@@ -415,9 +417,9 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     let meta_page = Locked::extend(index, fork, Kind::Meta);
     assert_eq!(meta_page.block(), META_BLOCK, "the metapage is the index's first block");
     drop(meta_page);
-    let centroid_bytes: Vec<u8> = layout.centroids.iter().flat_map(|v| v.to_ne_bytes()).collect();
+    let centroid_bytes = quantvec_core::ivf::meta::centroids_to_bytes(&layout.centroids);
     let centroid_start = META_BLOCK + 1;
-    let centroid_pages = write_stream(index, fork, Kind::Centroids, &centroid_bytes, CAPACITY / 4 * 4);
+    let centroid_pages = write_stream(index, fork, Kind::Centroids, &centroid_bytes, CAPACITY / 2 * 2);
     let directory_start = centroid_start + centroid_pages;
     let directory_pages = lists.div_ceil(ENTRIES_PER_PAGE) as u32;
     for _ in 0..directory_pages {

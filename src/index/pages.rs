@@ -343,7 +343,7 @@ pub fn cached(index: pg_sys::Relation) -> Arc<Cached> {
         let locked = Locked::read(index, block, false);
         let page = locked.page();
         expect_kind(&page, Kind::Centroids, block);
-        centroids.extend(page.data().chunks_exact(4).map(|b| f32::from_ne_bytes(b.try_into().expect("4 bytes"))));
+        centroids.extend(quantvec_core::ivf::meta::centroids_from_bytes(page.data()));
     }
     let entries = read_directory(index, &meta);
     let layout = quantvec_core::ivf::Layout::new(kernels::active(), meta.metric, meta.dims as usize, meta.residual, centroids).or_raise();

@@ -1,6 +1,7 @@
 //! Search benchmark client: QPS the way a client sees it (one session, one prepared
 //! statement, the query vector sent as a real[] parameter, wall time over all queries
-//! after a warm-up pass) and recall@10 against the exact top-10 of wordnet-minilm-384.
+//! after a warm-up pass; the best of three timed passes, as the machines are noisy) and
+//! recall@10 against the exact top-10 of wordnet-minilm-384.
 //!
 //! Reads runs from standard input, one per line: `label<TAB>SET commands<TAB>query with $1`,
 //! and prints a result line per run.
@@ -44,7 +45,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok((total / count as f64, started.elapsed().as_secs_f64()))
         };
         run(&mut client)?; // warm-up pass
-        let (mean_recall, seconds) = run(&mut client)?;
+        let mut best = run(&mut client)?;
+        for _ in 0..2 {
+            let (r, seconds) = run(&mut client)?;
+            best = (r, best.1.min(seconds));
+        }
+        let (mean_recall, seconds) = best;
         println!("{label:<44} {mean_recall:>9.4} {:>9.0} {:>9.3}", count as f64 / seconds, seconds * 1000.0 / count as f64);
     }
     Ok(())

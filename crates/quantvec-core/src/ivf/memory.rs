@@ -48,7 +48,8 @@ impl MemoryIndex {
         let sample: Vec<f32> = floats.iter().take(options.sample_rows).flatten().copied().collect();
         let kmeans = KMeans { clusters: options.lists, iterations: options.iterations, spherical: metric.spherical(), seed: 42 };
         let pool = rayon::ThreadPoolBuilder::new().build().expect("a thread pool");
-        let centroids = kmeans::train(k, &pool, &sample, dims, &kmeans, &mut |_| Ok(()))?;
+        let mut centroids = kmeans::train(k, &pool, &sample, dims, &kmeans, &mut |_| Ok(()))?;
+        super::meta::round_centroids(&mut centroids);
         Layout::new(k, metric, dims, residual, centroids)
     }
 
@@ -90,5 +91,57 @@ impl Lists for MemoryIndex {
         if let Some(vector) = self.vectors.get(slot.block as usize) {
             visit(vector);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use rand::rngs::SmallRng;
+    use rand::{Rng, SeedableRng};
+
+    use super::*;
+    use crate::floats::Query;
+    use crate::ivf::search::{Search, SearchOptions};
+    use crate::ivf::{IndexQuery, Scorer};
+    use crate::kernels;
+
+    fn random_rows(n: usize, dims: usize) -> Vec<Vec<f32>> {
+        let mut rng = SmallRng::seed_from_u64(11);
+        (0..n).map(|_| (0..dims).map(|_| rng.random_range(-1.0f32..1.0)).collect()).collect()
+    }
+
+    /// Drains a search: every row must come out exactly once, and with every list probed
+    /// and every candidate rescored the first rows are the exact nearest.
+    fn drain(index: &MemoryIndex, query: IndexQuery, options: SearchOptions) -> Vec<(ItemPointer, f64)> {
+        let mut search = Search::new(Scorer::new(index.layout.clone(), kernels::active(), query).unwrap(), options);
+        std::iter::from_fn(|| search.next(index)).collect()
+    }
+
+    #[test]
+    fn searches_return_every_row_once() {
+        let k = kernels::active();
+        let floats = random_rows(3000, 24);
+        let rows: Vec<Int8Vector> = floats.iter().map(|f| Int8Vector::quantize_minmax(f).unwrap()).collect();
+        let options = BuildOptions { lists: 40, sample_rows: 1000, iterations: 5 };
+        for metric in [Metric::L2, Metric::InnerProduct, Metric::Cosine] {
+            let index = MemoryIndex::build_int8(k, metric, &rows, &options, true).unwrap();
+            let query = IndexQuery::Floats(Query::new(&floats[7]).unwrap());
+            let all = drain(&index, query, SearchOptions { probes: 2, rescore_factor: 1.0 });
+            let distinct: HashSet<ItemPointer> = all.iter().map(|r| r.0).collect();
+            assert_eq!((all.len(), distinct.len()), (3000, 3000), "{metric:?}");
+            // Exhaustive settings: the first rows are in exact rescored order.
+            let query = IndexQuery::Floats(Query::new(&floats[7]).unwrap());
+            let exact = drain(&index, query, SearchOptions { probes: 1000, rescore_factor: 1e9 });
+            assert!(exact.windows(2).all(|w| w[0].1 <= w[1].1 || w[1].1.is_nan()), "{metric:?} not in order");
+            assert_eq!(exact[0].0, ItemPointer { block: 7, offset: 1 }, "{metric:?}: a row is its own nearest");
+        }
+        let bits: Vec<BitVector> = floats.iter().map(|f| BitVector::from_signs(f).unwrap()).collect();
+        let index = MemoryIndex::build_bits(k, &bits, &options).unwrap();
+        let all = drain(&index, IndexQuery::Bits(bits[3].view().bytes().to_vec()), SearchOptions { probes: 3, rescore_factor: 2.0 });
+        let distinct: HashSet<ItemPointer> = all.iter().map(|r| r.0).collect();
+        assert_eq!((all.len(), distinct.len()), (3000, 3000));
+        assert_eq!(all[0].1, 0.0);
     }
 }

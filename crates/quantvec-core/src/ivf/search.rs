@@ -8,7 +8,7 @@
 //! rows), it probes the next `probes` lists, until the index is exhausted.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashSet};
 
 use super::{block, vector_tid, ItemPointer, Scorer};
 use crate::eval::Scored;
@@ -39,15 +39,19 @@ fn nearer(a: &Candidate, b: &Candidate) -> Ordering {
     a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
 }
 
-/// First-pass candidates, handed out nearest first. Probing pushes thousands of candidates
-/// and a query usually takes a few dozen: the nearest `keep` go to a bounded heap as they
-/// arrive (most rows are turned away by one comparison), the rest wait unsorted in case a
-/// filtered query wants more.
+/// First-pass candidates, handed out nearest first. Probing scores thousands of rows and
+/// a query usually takes a few dozen: the nearest `keep` go to a bounded max-heap as they
+/// are scored (most rows are turned away by one comparison with its top) and nothing is
+/// kept of the rest. When a query wants more (a filter rejected many rows), the probed
+/// lists are scored again for the nearest rows not yet handed out.
 #[derive(Default)]
 struct Pool {
-    pending: Vec<Candidate>,
     /// The nearest candidates, sorted farthest first (so `pop` takes the nearest).
     frontier: Vec<Candidate>,
+    /// Targets handed out so far, which a rescan must not offer again.
+    handed: HashSet<ItemPointer>,
+    /// Frontier size of the last fill, doubled by each rescan.
+    last_keep: usize,
 }
 
 /// A candidate ordered by distance, for the bounded heap.
@@ -73,77 +77,63 @@ impl Ord for ByDistance {
     }
 }
 
-impl Pool {
-    /// Starts a batch of candidates, keeping at least the nearest `keep` of all (the
-    /// frontier and the batch) at hand.
-    fn start_batch(&mut self, keep: usize) -> Batch<'_> {
-        let best: BinaryHeap<ByDistance> = self.frontier.drain(..).map(ByDistance).collect();
-        Batch { keep: keep.max(1), best, pool: self }
-    }
-
-    #[cfg(test)]
-    fn extend(&mut self, candidates: impl IntoIterator<Item = Candidate>, keep: usize) {
-        let mut batch = self.start_batch(keep);
-        for candidate in candidates {
-            batch.offer(candidate);
-        }
-        batch.finish();
-    }
-
-    fn pop(&mut self) -> Option<Candidate> {
-        if self.frontier.is_empty() {
-            let n = FRONTIER.min(self.pending.len());
-            if n == 0 {
-                return None;
-            }
-            let split = self.pending.len() - n;
-            if split > 0 {
-                // The n nearest to the end, then split them off.
-                self.pending.select_nth_unstable_by(split, |a, b| nearer(b, a));
-            }
-            self.frontier = self.pending.split_off(split);
-            self.frontier.sort_unstable_by(|a, b| nearer(b, a));
-        }
-        self.frontier.pop()
-    }
-}
-
-/// Candidates arriving from probed lists: the nearest `keep` in a bounded max-heap (most
-/// rows are turned away by one comparison with its top), the rest to the pool's pending.
-struct Batch<'p> {
+/// The nearest `keep` candidates offered.
+struct Batch {
     keep: usize,
     best: BinaryHeap<ByDistance>,
-    pool: &'p mut Pool,
 }
 
-impl Batch<'_> {
+impl Batch {
+    fn new(keep: usize, start: Vec<Candidate>) -> Batch {
+        Batch { keep: keep.max(1), best: start.into_iter().map(ByDistance).collect() }
+    }
+
+    /// Estimates at or beyond this cannot enter the batch.
+    fn threshold(&self) -> f32 {
+        if self.best.len() < self.keep {
+            f32::INFINITY
+        } else {
+            self.best.peek().map_or(f32::INFINITY, |worst| worst.0 .0)
+        }
+    }
+
     fn offer(&mut self, candidate: Candidate) {
         if self.best.len() < self.keep {
             self.best.push(ByDistance(candidate));
         } else if self.best.peek().is_some_and(|worst| nearer(&candidate, &worst.0) == Ordering::Less) {
-            let mut worst = self.best.peek_mut().expect("the heap is full");
-            self.pool.pending.push(std::mem::replace(&mut worst.0, candidate));
-        } else {
-            self.pool.pending.push(candidate);
+            *self.best.peek_mut().expect("the heap is full") = ByDistance(candidate);
         }
     }
 
-    fn finish(self) {
-        // into_sorted_vec is nearest first; the frontier pops from the end.
-        self.pool.frontier = self.best.into_sorted_vec().into_iter().rev().map(|c| c.0).collect();
+    /// Farthest first, for popping from the end.
+    fn into_frontier(self) -> Vec<Candidate> {
+        self.best.into_sorted_vec().into_iter().rev().map(|c| c.0).collect()
+    }
+}
+
+impl Pool {
+    fn pop(&mut self) -> Option<Candidate> {
+        let candidate = self.frontier.pop()?;
+        self.handed.insert(candidate.1);
+        Some(candidate)
     }
 }
 
 pub struct Search {
     scorer: Scorer,
     options: SearchOptions,
-    /// Lists nearest first: (rank, list, first-pass term).
+    /// Lists (rank, list, first-pass term), sorted nearest first up to `sorted`.
     lists: Vec<(f32, u32, f32)>,
+    sorted: usize,
     next_list: usize,
     pool: Pool,
     results: BinaryHeap<Reverse<(Scored, ItemPointer)>>,
     rescored: usize,
     returned: usize,
+}
+
+fn by_rank(a: &(f32, u32, f32), b: &(f32, u32, f32)) -> Ordering {
+    a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
 }
 
 impl Search {
@@ -153,6 +143,7 @@ impl Search {
             scorer,
             options: SearchOptions { probes: options.probes.max(1), ..options },
             lists,
+            sorted: 0,
             next_list: 0,
             pool: Pool::default(),
             results: BinaryHeap::new(),
@@ -166,29 +157,76 @@ impl Search {
         self.next_list
     }
 
-    fn probe_more(&mut self, source: &dyn Lists) -> bool {
-        if self.next_list >= self.lists.len() {
-            return false;
+    /// Sorts the ranked lists far enough to know the nearest `end` (selection first, so a
+    /// query that probes a few of many lists does not sort them all).
+    fn sort_lists_to(&mut self, end: usize) {
+        if self.sorted >= end {
+            return;
         }
-        let end = (self.next_list + self.options.probes).min(self.lists.len());
-        let keep = (self.wanted() - self.rescored as f64).max(FRONTIER as f64) as usize;
-        let mut batch = self.pool.start_batch(keep);
-        let (layout, scorer) = (&self.scorer.layout, &self.scorer);
-        for &(_, list, term) in &self.lists[self.next_list..end] {
+        let rest = &mut self.lists[self.sorted..];
+        let wanted = end - self.sorted;
+        if rest.len() > wanted {
+            rest.select_nth_unstable_by(wanted - 1, by_rank);
+        }
+        rest[..wanted].sort_unstable_by(by_rank);
+        self.sorted = end;
+    }
+
+    /// Candidates to have rescored before returning the next row.
+    fn wanted(&self) -> f64 {
+        (self.returned + 1).max(MIN_ROWS) as f64 * self.options.rescore_factor
+    }
+
+    fn keep(&self) -> usize {
+        (self.wanted() - self.rescored as f64).max(FRONTIER as f64) as usize
+    }
+
+    /// Scores the rows of `lists` into `batch`, skipping handed-out targets.
+    fn score_lists(&self, source: &dyn Lists, lists: std::ops::Range<usize>, batch: &mut Batch) {
+        let (layout, scorer, handed) = (&self.scorer.layout, &self.scorer, &self.pool.handed);
+        for &(_, list, term) in &self.lists[lists] {
             source.scan_list(list, &mut |block| {
                 let mut estimates = [0.0f32; block::ROWS];
                 scorer.estimate_block(block, term, &mut estimates);
+                let threshold = batch.threshold();
                 for (slot, &estimate) in estimates.iter().enumerate() {
+                    if estimate > threshold {
+                        continue;
+                    }
                     let target = block::pointer(layout, block, slot);
-                    if target != ItemPointer::NONE {
+                    if target != ItemPointer::NONE && !handed.contains(&target) {
                         batch.offer((estimate, target));
                     }
                 }
             });
         }
-        batch.finish();
+    }
+
+    /// Probes the next `probes` lists, merging their rows into the frontier.
+    fn probe_more(&mut self, source: &dyn Lists) -> bool {
+        if self.next_list >= self.lists.len() {
+            return false;
+        }
+        let end = (self.next_list + self.options.probes).min(self.lists.len());
+        self.sort_lists_to(end);
+        let keep = self.keep().max(self.pool.frontier.len());
+        let mut batch = Batch::new(keep, std::mem::take(&mut self.pool.frontier));
+        self.score_lists(source, self.next_list..end, &mut batch);
+        self.pool.frontier = batch.into_frontier();
+        self.pool.last_keep = keep;
         self.next_list = end;
         true
+    }
+
+    /// Scores the probed lists again for the nearest rows not handed out yet; false when
+    /// there are none.
+    fn rescan(&mut self, source: &dyn Lists) -> bool {
+        let keep = self.keep().max(self.pool.last_keep.saturating_mul(2));
+        let mut batch = Batch::new(keep, Vec::new());
+        self.score_lists(source, 0..self.next_list, &mut batch);
+        self.pool.frontier = batch.into_frontier();
+        self.pool.last_keep = keep;
+        !self.pool.frontier.is_empty()
     }
 
     fn rescore_next(&mut self, source: &dyn Lists) -> bool {
@@ -211,11 +249,6 @@ impl Search {
         true
     }
 
-    /// Candidates to have rescored before returning the next row.
-    fn wanted(&self) -> f64 {
-        (self.returned + 1).max(MIN_ROWS) as f64 * self.options.rescore_factor
-    }
-
     /// The next row (heap tid), nearest first, with its distance; None when the index is
     /// exhausted.
     pub fn next(&mut self, source: &dyn Lists) -> Option<(ItemPointer, f64)> {
@@ -223,9 +256,10 @@ impl Search {
             self.probe_more(source);
         }
         while (self.rescored as f64) < self.wanted() || self.results.is_empty() {
-            if !self.rescore_next(source) && !self.probe_more(source) {
-                break;
+            if self.rescore_next(source) || self.rescan(source) || self.probe_more(source) {
+                continue;
             }
+            break;
         }
         let Reverse((scored, tid)) = self.results.pop()?;
         self.returned += 1;
@@ -238,17 +272,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pool_hands_out_nearest_first_across_batches() {
-        let mut pool = Pool::default();
+    fn batch_keeps_the_nearest() {
         let p = |i: u32| ItemPointer { block: i, offset: 0 };
-        pool.extend((0..200).map(|i| (((i * 37) % 200) as f32, p(i))), 30);
-        assert_eq!(pool.frontier.len(), 30);
-        let first: Vec<f32> = (0..100).map(|_| pool.pop().unwrap().0).collect();
-        assert_eq!(first, (0..100).map(|i| i as f32).collect::<Vec<_>>());
-        // A later, better candidate comes out next.
-        pool.extend([(-1.0, p(999))], 1);
-        assert_eq!(pool.pop().unwrap(), (-1.0, p(999)));
-        let rest: Vec<f32> = std::iter::from_fn(|| pool.pop()).map(|c| c.0).collect();
-        assert_eq!(rest, (100..200).map(|i| i as f32).collect::<Vec<_>>());
+        let mut batch = Batch::new(30, Vec::new());
+        assert_eq!(batch.threshold(), f32::INFINITY);
+        for i in 0..200u32 {
+            batch.offer((((i * 37) % 200) as f32, p(i)));
+        }
+        assert_eq!(batch.threshold(), 29.0);
+        let mut frontier = batch.into_frontier();
+        let nearest: Vec<f32> = std::iter::from_fn(|| frontier.pop()).map(|c| c.0).collect();
+        assert_eq!(nearest, (0..30).map(|i| i as f32).collect::<Vec<_>>());
     }
 }
