@@ -1,6 +1,11 @@
 //! `amcostestimate`: an index scan reads the probed fraction of the index before it
 //! returns its first row, so its startup cost is that whole read; without an ORDER BY on
 //! the index's operator the index is of no use.
+//!
+//! The probed lists are read page after page, chain by chain, so their pages cost what
+//! sequential pages cost; a row costs a table lookup in FastScan (far less than a
+//! distance function call, which is what a sequential scan pays per row), and ranking
+//! the lists costs one operator evaluation per list.
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -39,9 +44,13 @@ pub unsafe extern "C-unwind" fn amcostestimate(
         let fraction = probes as f64 / lists as f64;
         let mut costs = pg_sys::GenericCosts { numIndexTuples: fraction * (*info).tuples, ..Default::default() };
         pg_sys::genericcostestimate(root, path, loop_count, &mut costs);
-        *startup_cost = costs.indexTotalCost;
-        *total_cost = costs.indexTotalCost;
+        let pages_read = (fraction * f64::from((*info).pages)).max(1.0);
+        let cost = pages_read * pg_sys::seq_page_cost
+            + lists as f64 * pg_sys::cpu_operator_cost
+            + costs.numIndexTuples * pg_sys::cpu_index_tuple_cost;
+        *startup_cost = cost;
+        *total_cost = cost;
         *selectivity = costs.indexSelectivity;
-        *index_pages = costs.numIndexPages;
+        *index_pages = pages_read;
     }
 }

@@ -21,6 +21,15 @@ EXPLAIN (COSTS OFF) SELECT id FROM docs ORDER BY e <=> '{1,0,0,0,0,0,0,0,0,0,0,0
 EXPLAIN (COSTS OFF) SELECT id FROM docs ORDER BY e <-> (SELECT e FROM docs WHERE id = 7) LIMIT 5;
 EXPLAIN (COSTS OFF) SELECT id FROM docs WHERE e IS NOT NULL LIMIT 5;
 RESET enable_seqscan;
+-- With the planner's free choice: the index for ORDER BY ... LIMIT on a table of some
+-- size; a sequential scan for a table of a few rows; the primary key for one row.
+EXPLAIN (COSTS OFF) SELECT id FROM docs ORDER BY e <=> '{1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1}'::real[] LIMIT 5;
+EXPLAIN (COSTS OFF) SELECT id FROM docs WHERE id = 7 ORDER BY e <=> '{1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1}'::real[] LIMIT 5;
+CREATE TABLE tiny (id int PRIMARY KEY, e int8vec(4));
+INSERT INTO tiny SELECT i, ARRAY[i, 1, 2, 3]::real[] FROM generate_series(1, 20) i;
+CREATE INDEX ON tiny USING quantvec (e);
+ANALYZE tiny;
+EXPLAIN (COSTS OFF) SELECT id FROM tiny ORDER BY e <-> '{1,1,1,1}'::real[] LIMIT 5;
 
 -- Probing every list and rescoring every candidate gives the exact int8 answers.
 SET quantvec.probes = 1000000;

@@ -94,8 +94,10 @@ pub struct Layout {
     pub dims: usize,
     /// Binary codes of residuals to the list centroid (true) or of the raw vectors.
     pub residual: bool,
-    /// Rows of `dims` floats, one per list.
+    /// Rows of `dims` floats, one per list (values that float16 represents exactly).
     pub centroids: Vec<f32>,
+    /// The same as float16 bits: half the memory to stream when ranking lists.
+    centroid_halves: Vec<u16>,
     centroid_norms: Vec<f32>,
 }
 
@@ -109,7 +111,8 @@ impl Layout {
             bail!(InvalidParameter, "{} centroid values do not make lists of {dims} dimensions", centroids.len());
         }
         let centroid_norms = kmeans::squared_norms(k, &centroids, dims);
-        Ok(Layout { metric, dims, residual, centroids, centroid_norms })
+        let centroid_halves = centroids.iter().map(|&c| half::f16::from_f32(c).to_bits()).collect();
+        Ok(Layout { metric, dims, residual, centroids, centroid_halves, centroid_norms })
     }
 
     pub fn lists(&self) -> usize {
@@ -139,15 +142,19 @@ impl Layout {
         block::len(self)
     }
 
-    /// The list a vector (as floats) belongs to.
-    pub fn list_of(&self, k: &Kernels, x: &[f32]) -> usize {
+    /// `x`'s inner product with every centroid.
+    fn centroid_dots(&self, k: &Kernels, x: &[f32]) -> Vec<f32> {
         let mut dots = vec![0.0; self.lists()];
-        if self.metric.spherical() {
-            let mut unit = x.to_vec();
-            kmeans::normalize(&mut unit);
-            return kmeans::nearest(k, &unit, &self.centroids, &self.centroid_norms, true, &mut dots);
-        }
-        kmeans::nearest(k, x, &self.centroids, &self.centroid_norms, false, &mut dots)
+        (k.dot_f16_rows)(x, &self.centroid_halves, &mut dots);
+        dots
+    }
+
+    /// The list a vector (as floats) belongs to: the nearest centroid, by inner product
+    /// for cosine (spherical lists), else by L2.
+    pub fn list_of(&self, k: &Kernels, x: &[f32]) -> usize {
+        let dots = self.centroid_dots(k, x);
+        let score = |(i, &dot): (usize, &f32)| if self.metric.spherical() { -dot } else { self.centroid_norms[i] - 2.0 * dot };
+        dots.iter().enumerate().map(|e| (score(e), e.0)).fold((f32::INFINITY, 0), |best, s| if s.0 < best.0 { s } else { best }).1
     }
 
     /// Assigns an int8 row to its list and encodes it.
@@ -258,12 +265,12 @@ impl Scorer {
         Ok(Scorer { layout, k, query, ranking, lut, lut_scale, lut_offset })
     }
 
-    /// Lists nearest first, each with the part of the first-pass score it contributes.
+    /// Every list with its rank (lower is nearer; unsorted) and the part of the
+    /// first-pass score it contributes.
     pub fn ranked_lists(&self) -> Vec<(f32, u32, f32)> {
         let layout = &self.layout;
-        let mut dots = vec![0.0; layout.lists()];
-        (self.k.dot_f32_rows)(&self.ranking, &layout.centroids, &mut dots);
-        let mut ranked: Vec<(f32, u32, f32)> = (0..layout.lists())
+        let dots = layout.centroid_dots(self.k, &self.ranking);
+        (0..layout.lists())
             .map(|list| {
                 let dot = dots[list];
                 let rank = match layout.metric {
@@ -277,9 +284,7 @@ impl Scorer {
                 };
                 (rank, list as u32, term)
             })
-            .collect();
-        ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
-        ranked
+            .collect()
     }
 
     /// First-pass scores (lower is nearer) of the 32 rows of a block: estimated from the
@@ -338,7 +343,8 @@ fn float_lut(q: &[f32], groups: usize) -> (Vec<u8>, f32, f32) {
     }
     let high = sums.iter().copied().fold(0.0f32, f32::max);
     let scale = if high > 0.0 { high / 127.0 } else { 1.0 };
-    let lut = sums.iter().map(|&e| (e / scale).round().min(127.0) as u8).collect();
+    // Entries are non-negative: adding one half and truncating rounds them.
+    let lut = sums.iter().map(|&e| (e / scale + 0.5).min(127.0) as u8).collect();
     (lut, scale, offset as f32)
 }
 

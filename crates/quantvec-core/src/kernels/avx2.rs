@@ -2,7 +2,8 @@
 //! scalar reference only by summation order.
 //!
 //! Every `unsafe fn` here is `#[target_feature]`: calling it is sound only on a CPU with
-//! AVX2, FMA and POPCNT, which `Isa::Avx2::is_supported` checks before this table is used.
+//! AVX2, FMA, F16C and POPCNT, which `Isa::Avx2::is_supported` checks before this table
+//! is used.
 //! Pointer reads stay inside the slices: each loop reads `[i, i + width)` only while
 //! `i + width <= len`, and tails go through the scalar reference on subslices.
 
@@ -294,5 +295,37 @@ pub unsafe fn dot_f32_rows(x: &[f32], rows: &[f32], out: &mut [f32]) {
     for (o, row) in out[j..].iter_mut().zip(rows[j * d..].chunks_exact(d.max(1))) {
         // SAFETY: this function runs only where the AVX2 kernels are supported.
         *o = unsafe { dot_f32(x, row) };
+    }
+}
+
+/// `out[j] = x · rows[j]` over float16 rows (F16C conversion), four rows at a time.
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn dot_f16_rows(x: &[f32], rows: &[u16], out: &mut [f32]) {
+    let d = x.len();
+    assert_eq!(rows.len(), d * out.len());
+    let (px, pr) = (x.as_ptr(), rows.as_ptr());
+    let whole = d & !7;
+    let mut j = 0;
+    while j < out.len() {
+        let group = (out.len() - j).min(4);
+        let mut acc = [_mm256_setzero_ps(); 4];
+        let mut i = 0;
+        while i < whole {
+            // SAFETY: i + 8 <= whole <= d, inside x and inside each row.
+            unsafe {
+                let xv = _mm256_loadu_ps(px.add(i));
+                for (r, a) in acc.iter_mut().enumerate().take(group) {
+                    let halves = _mm_loadu_si128(pr.add((j + r) * d + i).cast());
+                    *a = _mm256_fmadd_ps(xv, _mm256_cvtph_ps(halves), *a);
+                }
+            }
+            i += 8;
+        }
+        for (r, a) in acc.iter().enumerate().take(group) {
+            let mut tail = [0.0f32; 1];
+            scalar::dot_f16_rows(&x[whole..], &rows[(j + r) * d + whole..(j + r + 1) * d], &mut tail);
+            out[j + r] = hsum_ps(*a) + tail[0];
+        }
+        j += group;
     }
 }

@@ -277,3 +277,33 @@ pub unsafe fn dot_f32_rows(x: &[f32], rows: &[f32], out: &mut [f32]) {
         *o = unsafe { dot_f32(x, row) };
     }
 }
+
+/// `out[j] = x · rows[j]` over float16 rows, four rows at a time.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+pub unsafe fn dot_f16_rows(x: &[f32], rows: &[u16], out: &mut [f32]) {
+    let d = x.len();
+    assert_eq!(rows.len(), d * out.len());
+    let (px, pr) = (x.as_ptr(), rows.as_ptr());
+    let mut j = 0;
+    while j < out.len() {
+        let group = (out.len() - j).min(4);
+        let mut acc = [_mm512_setzero_ps(); 4];
+        let mut i = 0;
+        while i < d {
+            let k = first_lanes(d - i) as __mmask16;
+            // SAFETY: masked loads read only the d - i values left in x and in each row.
+            unsafe {
+                let xv = _mm512_maskz_loadu_ps(k, px.add(i));
+                for (r, a) in acc.iter_mut().enumerate().take(group) {
+                    let halves = _mm256_maskz_loadu_epi16(k, pr.add((j + r) * d + i).cast());
+                    *a = _mm512_fmadd_ps(xv, _mm512_cvtph_ps(halves), *a);
+                }
+            }
+            i += 16;
+        }
+        for (r, a) in acc.iter().enumerate().take(group) {
+            out[j + r] = _mm512_reduce_add_ps(*a);
+        }
+        j += group;
+    }
+}

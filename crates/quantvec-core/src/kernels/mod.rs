@@ -35,8 +35,10 @@ pub struct Kernels {
     pub l2_f32_i8: fn(&[f32], &[i8], Params) -> f32,
     /// Σ a·b over floats.
     pub dot_f32: fn(&[f32], &[f32]) -> f32,
-    /// `out[j]` = x · row j, for consecutive rows of x.len() floats (centroid ranking).
+    /// `out[j]` = x · row j, for consecutive rows of x.len() floats (k-means).
     pub dot_f32_rows: fn(&[f32], &[f32], &mut [f32]),
+    /// The same over float16 rows, given as bits (ranking an index's lists).
+    pub dot_f16_rows: fn(&[f32], &[u16], &mut [f32]),
     /// popcount(a ⊕ b).
     pub hamming: fn(&[u8], &[u8]) -> u64,
     /// (popcount(a ∧ b), popcount(a ∨ b)) in one pass.
@@ -53,7 +55,7 @@ pub struct Kernels {
 #[repr(u8)]
 pub enum Isa {
     Scalar = 1,
-    /// x86_64 with AVX2, FMA and POPCNT.
+    /// x86_64 with AVX2, FMA, F16C and POPCNT.
     Avx2 = 2,
     /// x86_64 with AVX-512 F, BW, VL, VNNI and VPOPCNTDQ (Ice Lake, Zen 4 and later).
     Avx512 = 3,
@@ -84,6 +86,7 @@ impl Isa {
             Isa::Avx2 => {
                 is_x86_feature_detected!("avx2")
                     && is_x86_feature_detected!("fma")
+                    && is_x86_feature_detected!("f16c")
                     && is_x86_feature_detected!("popcnt")
             }
             #[cfg(target_arch = "x86_64")]
@@ -121,6 +124,7 @@ static SCALAR: Kernels = Kernels {
     l2_f32_i8: scalar::l2_f32_i8,
     dot_f32: scalar::dot_f32,
     dot_f32_rows: scalar::dot_f32_rows,
+    dot_f16_rows: scalar::dot_f16_rows,
     hamming: scalar::hamming,
     and_or: scalar::and_or,
     masked_sum: scalar::masked_sum,
@@ -151,6 +155,7 @@ mod avx2_table {
         fn l2_f32_i8(x: &[f32], q: &[i8], p: Params) -> f32;
         fn dot_f32(a: &[f32], b: &[f32]) -> f32;
         fn dot_f32_rows(x: &[f32], rows: &[f32], out: &mut [f32]) -> ();
+        fn dot_f16_rows(x: &[f32], rows: &[u16], out: &mut [f32]) -> ();
         fn hamming(a: &[u8], b: &[u8]) -> u64;
         fn and_or(a: &[u8], b: &[u8]) -> (u64, u64);
         fn masked_sum(x: &[f32], bits: &[u8]) -> f32;
@@ -165,6 +170,7 @@ mod avx2_table {
         l2_f32_i8,
         dot_f32,
         dot_f32_rows,
+        dot_f16_rows,
         hamming,
         and_or,
         masked_sum,
@@ -183,6 +189,7 @@ mod avx512_table {
         fn l2_f32_i8(x: &[f32], q: &[i8], p: Params) -> f32;
         fn dot_f32(a: &[f32], b: &[f32]) -> f32;
         fn dot_f32_rows(x: &[f32], rows: &[f32], out: &mut [f32]) -> ();
+        fn dot_f16_rows(x: &[f32], rows: &[u16], out: &mut [f32]) -> ();
         fn hamming(a: &[u8], b: &[u8]) -> u64;
         fn and_or(a: &[u8], b: &[u8]) -> (u64, u64);
         fn masked_sum(x: &[f32], bits: &[u8]) -> f32;
@@ -196,6 +203,7 @@ mod avx512_table {
         l2_f32_i8,
         dot_f32,
         dot_f32_rows,
+        dot_f16_rows,
         hamming,
         and_or,
         masked_sum,
@@ -213,6 +221,7 @@ static NEON: Kernels = Kernels {
     l2_f32_i8: scalar::l2_f32_i8,
     dot_f32: neon::dot_f32,
     dot_f32_rows: scalar::dot_f32_rows,
+    dot_f16_rows: scalar::dot_f16_rows,
     hamming: neon::hamming,
     and_or: neon::and_or,
     masked_sum: scalar::masked_sum,

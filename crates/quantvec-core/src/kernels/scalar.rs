@@ -50,6 +50,14 @@ pub fn dot_f32_rows(x: &[f32], rows: &[f32], out: &mut [f32]) {
     }
 }
 
+/// `out[j] = x · rows[j]` for consecutive rows of `x.len()` float16 values (as bits).
+pub fn dot_f16_rows(x: &[f32], rows: &[u16], out: &mut [f32]) {
+    assert_eq!(rows.len(), x.len() * out.len());
+    for (o, row) in out.iter_mut().zip(rows.chunks_exact(x.len().max(1))) {
+        *o = x.iter().zip(row).map(|(&a, &b)| a * half::f16::from_bits(b).to_f32()).sum();
+    }
+}
+
 pub fn hamming(a: &[u8], b: &[u8]) -> u64 {
     assert_eq!(a.len(), b.len());
     a.iter().zip(b).map(|(&x, &y)| u64::from((x ^ y).count_ones())).sum()

@@ -131,7 +131,16 @@ fn dot_rows_match_scalar() {
             let m = floats(&mut rng, d * rows);
             let mut want = vec![0.0; rows];
             scalar::dot_f32_rows(&x, &m, &mut want);
+            let halves: Vec<u16> = m.iter().map(|&v| half::f16::from_f32(v).to_bits()).collect();
+            let mut want_halves = vec![0.0; rows];
+            scalar::dot_f16_rows(&x, &halves, &mut want_halves);
             for k in &tables {
+                let mut got_halves = vec![0.0; rows];
+                (k.dot_f16_rows)(&x, &halves, &mut got_halves);
+                for (g, w) in got_halves.iter().zip(&want_halves) {
+                    let magnitude: f64 = x.iter().map(|a| f64::from(a.abs())).sum();
+                    assert_close("dot_f16_rows", k.isa, d, *g, *w, magnitude);
+                }
                 let mut got = vec![0.0; rows];
                 (k.dot_f32_rows)(&x, &m, &mut got);
                 for (j, (g, w)) in got.iter().zip(&want).enumerate() {
