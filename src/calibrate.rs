@@ -14,7 +14,7 @@ use crate::error::{raise_with, OrRaise};
 
 /// The state behind an aggregate's `internal` argument, created on the first row in the
 /// aggregate's memory context (which outlives the per-row contexts and drops it at the end).
-fn agg_state<'s, T>(state: &'s mut Internal, fcinfo: pg_sys::FunctionCallInfo, init: impl FnOnce() -> T) -> &'s mut T {
+fn agg_state<T>(state: &mut Internal, fcinfo: pg_sys::FunctionCallInfo, init: impl FnOnce() -> T) -> &mut T {
     let mut context = std::ptr::null_mut();
     // SAFETY: fcinfo is this call's own; AggCheckCallContext only reads it.
     if unsafe { pg_sys::AggCheckCallContext(fcinfo, &mut context) } == 0 {

@@ -33,7 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (Some(label), Some(settings), Some(sql)) = (fields.next(), fields.next(), fields.next()) else { continue };
         client.batch_execute(&format!("RESET ALL; {settings}"))?;
         let statement = client.prepare(sql)?;
-        let mut run = |client: &mut postgres::Client| -> Result<(f64, f64), postgres::Error> {
+        let run = |client: &mut postgres::Client| -> Result<(f64, f64), postgres::Error> {
             let started = Instant::now();
             let mut total = 0.0;
             for q in 0..count {
