@@ -207,6 +207,7 @@ fn append_block(index: pg_sys::Relation, layout: &Layout, list_page: &Locked, la
 
 /// `aminsert`.
 #[pg_guard]
+#[allow(clippy::too_many_arguments)]
 pub unsafe extern "C-unwind" fn aminsert(
     index: pg_sys::Relation,
     values: *mut pg_sys::Datum,

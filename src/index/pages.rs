@@ -86,8 +86,9 @@ impl Locked {
             pg_sys::UnlockRelationForExtension(index, pg_sys::ExclusiveLock as i32);
             Locked { buffer }
         };
+        let mut locked = locked;
         // SAFETY: exclusively locked; not yet visible to others.
-        init_page(unsafe { locked.raw_page() }, kind);
+        init_page(unsafe { locked.raw_page_mut() }, kind);
         locked
     }
 
@@ -97,27 +98,27 @@ impl Locked {
     }
 
     /// # Safety
-    /// The caller must hold the lock it writes under (exclusive to write), and writes to
-    /// shared pages must be WAL-logged.
-    unsafe fn raw_page(&self) -> &mut [u8] {
+    /// The caller must hold the buffer locked exclusively, and writes to shared pages must
+    /// be WAL-logged.
+    unsafe fn raw_page_mut(&mut self) -> &mut [u8] {
         // SAFETY: a pinned buffer's page is PAGE_SIZE bytes that stay put while pinned.
         unsafe { std::slice::from_raw_parts_mut(pg_sys::BufferGetPage(self.buffer).cast::<u8>(), PAGE_SIZE) }
     }
 
     /// The page, to read.
     pub fn page(&self) -> Page<'_> {
-        // SAFETY: locked at least shared for our lifetime; the slice is only read.
-        Page(unsafe { self.raw_page() })
+        // SAFETY: locked at least shared for our lifetime; a pinned buffer's page is
+        // PAGE_SIZE bytes that stay put while pinned.
+        Page(unsafe { std::slice::from_raw_parts(pg_sys::BufferGetPage(self.buffer).cast::<u8>(), PAGE_SIZE) })
     }
 
     /// Marks the buffer dirty after writing it directly (during a build, whose pages are
     /// WAL-logged wholesale at its end).
     pub fn page_mut_unlogged(&mut self) -> PageMut<'_> {
-        // SAFETY: build pages are locked exclusively by their only user, the build.
-        let page = unsafe { self.raw_page() };
-        // SAFETY: pinned and exclusively locked.
+        // SAFETY: pinned and exclusively locked by the build, its only user.
         unsafe { pg_sys::MarkBufferDirty(self.buffer) };
-        PageMut(page)
+        // SAFETY: as above; the page is changed only through the returned borrow.
+        PageMut(unsafe { self.raw_page_mut() })
     }
 }
 
