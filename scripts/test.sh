@@ -3,8 +3,10 @@
 #   1. the pure crate's tests (kernels against the scalar reference, quantization, formats,
 #      recall on real embeddings),
 #   2. the extension's #[pg_test]s inside a pgrx-managed PostgreSQL 15,
-#   3. SQL-level expected-output tests (pg_regress) and a dump/restore round trip against a
-#      throwaway cluster of our own.
+#   3. against throwaway clusters of our own: SQL expected-output tests (pg_regress),
+#      dump/restore, index recall, crash recovery, replication, concurrency, online
+#      migration, extension upgrade, sharding over postgres_fdw, and real clients
+#      (Python psycopg 3, Rust postgres crate).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -18,7 +20,7 @@ pgdata=/tmp/quantvec-pgrx-test
 rm -rf "$pgdata" && install -d -o postgres -g postgres "$pgdata"
 CARGO_PGRX_TEST_RUNAS=postgres CARGO_PGRX_TEST_PGDATA="$pgdata" cargo pgrx test pg15
 
-echo "== 3/3 SQL regression, dump/restore, index recall, crash recovery, replication, concurrency"
+echo "== 3/3 against real clusters"
 bash scripts/install.sh
 bash tests/regress.sh
 bash tests/dump_restore.sh
@@ -26,4 +28,8 @@ bash tests/index_recall.sh
 bash tests/crash.sh
 bash tests/replica.sh
 bash tests/concurrency.sh
+bash tests/migration.sh
+bash tests/upgrade.sh
+bash tests/sharding.sh
+bash tests/clients.sh
 echo "all tests passed"

@@ -205,3 +205,5 @@ pgrx::extension_sql_file!(
         bitvec_to_varbit
     ]
 );
+
+pgrx::extension_sql_file!("../sql/migrate.sql", name = "migrate", requires = ["casts"]);

@@ -176,3 +176,60 @@ pgrx::extension_sql_file!(
         bitvec_real_cosine_distance
     ]
 );
+
+/// `=`: the same stored value (scale, zero-point and codes), as dump/restore and text
+/// round trips preserve; the same floats quantized with other parameters are not equal.
+#[pg_extern(immutable, strict, parallel_safe)]
+fn int8vec_eq(a: Int8VecInput, b: Int8VecInput) -> bool {
+    a.params == b.params && a.codes == b.codes
+}
+
+#[pg_extern(immutable, strict, parallel_safe)]
+fn int8vec_ne(a: Int8VecInput, b: Int8VecInput) -> bool {
+    !int8vec_eq(a, b)
+}
+
+/// Hash support for `=` (DISTINCT, GROUP BY, hash joins).
+#[pg_extern(immutable, strict, parallel_safe)]
+fn int8vec_hash(a: Int8VecInput) -> i32 {
+    hash_bytes(&a.to_wire())
+}
+
+#[pg_extern(immutable, strict, parallel_safe)]
+fn bitvec_eq(a: BitVecInput, b: BitVecInput) -> bool {
+    a.dims() == b.dims() && a.bytes() == b.bytes()
+}
+
+#[pg_extern(immutable, strict, parallel_safe)]
+fn bitvec_ne(a: BitVecInput, b: BitVecInput) -> bool {
+    !bitvec_eq(a, b)
+}
+
+#[pg_extern(immutable, strict, parallel_safe)]
+fn bitvec_hash(a: BitVecInput) -> i32 {
+    hash_bytes(&a.to_wire())
+}
+
+/// A hash that stays the same across processes and releases (hash indexes store it).
+fn hash_bytes(bytes: &[u8]) -> i32 {
+    seahash::hash(bytes) as i32
+}
+
+pgrx::extension_sql!(
+    r#"
+CREATE OPERATOR = (LEFTARG = int8vec, RIGHTARG = int8vec, FUNCTION = int8vec_eq, COMMUTATOR = '=', NEGATOR = '<>',
+                   RESTRICT = eqsel, JOIN = eqjoinsel, HASHES);
+CREATE OPERATOR <> (LEFTARG = int8vec, RIGHTARG = int8vec, FUNCTION = int8vec_ne, COMMUTATOR = '<>', NEGATOR = '=',
+                    RESTRICT = neqsel, JOIN = neqjoinsel);
+CREATE OPERATOR CLASS int8vec_hash_ops DEFAULT FOR TYPE int8vec USING hash AS
+    OPERATOR 1 = (int8vec, int8vec), FUNCTION 1 int8vec_hash(int8vec);
+CREATE OPERATOR = (LEFTARG = bitvec, RIGHTARG = bitvec, FUNCTION = bitvec_eq, COMMUTATOR = '=', NEGATOR = '<>',
+                   RESTRICT = eqsel, JOIN = eqjoinsel, HASHES);
+CREATE OPERATOR <> (LEFTARG = bitvec, RIGHTARG = bitvec, FUNCTION = bitvec_ne, COMMUTATOR = '<>', NEGATOR = '=',
+                    RESTRICT = neqsel, JOIN = neqjoinsel);
+CREATE OPERATOR CLASS bitvec_hash_ops DEFAULT FOR TYPE bitvec USING hash AS
+    OPERATOR 1 = (bitvec, bitvec), FUNCTION 1 bitvec_hash(bitvec);
+"#,
+    name = "equality",
+    requires = ["int8vec_type", "bitvec_type", int8vec_eq, int8vec_ne, int8vec_hash, bitvec_eq, bitvec_ne, bitvec_hash]
+);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # pg_dump/pg_restore round trip: tables with int8vec and bitvec columns (declared and
-# undeclared dimensions, NULLs, extreme codes) restore with identical bytes and typmods,
-# through both the custom and the plain format.
+# undeclared dimensions, NULLs, extreme codes) and quantvec indexes restore with identical
+# bytes and typmods and working indexes, through both the custom and the plain format.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/cluster.sh
@@ -26,6 +26,8 @@ SELECT i,
 FROM generate_series(1, 2000) i;
 INSERT INTO items VALUES (0, int8vec_from_codes(array_fill(-128, ARRAY[384]), 3.4e38, 127),
                           repeat('1', 384)::bitvec, '(1e-45,-128)[127]', '1');
+CREATE INDEX items_q ON items USING quantvec (q int8vec_cosine_ops) WITH (lists = 20);
+CREATE INDEX items_b ON items USING quantvec (b);
 SQL
 checksum() {
     sql -d "$1" -c "SELECT md5(string_agg(concat_ws('|', id, int8vec_send(q), bitvec_send(b), int8vec_send(free), bitvec_send(bits)), ',' ORDER BY id))
@@ -50,7 +52,12 @@ got=$(checksum restored_plain)
 echo "plain format restore: $got"
 [ "$got" = "$want" ] || { echo "plain-format restore differs"; exit 1; }
 
-# The restored database works: operators resolve and give the source's answers.
-query="SELECT string_agg(id::text, ',') FROM (SELECT id FROM items ORDER BY q <=> (SELECT q FROM items WHERE id = 5), id LIMIT 5) s"
-[ "$(sql -d restored_custom -c "$query")" = "$(sql -d source -c "$query")" ] || { echo "restored search differs"; exit 1; }
+# The restored databases work: their indexes are consistent and give the source's answers.
+query="SET enable_seqscan = off; SET quantvec.probes = 1000; SET quantvec.rescore_factor = 1000;
+       SELECT string_agg(id::text, ',') FROM (SELECT id FROM items ORDER BY q <=> (SELECT q FROM items WHERE id = 5) LIMIT 5) s"
+for db in restored_custom restored_plain; do
+    sql -d "$db" -c "SELECT * FROM quantvec_index_check('items_q')" -c "SELECT * FROM quantvec_index_check('items_b')" >/dev/null
+    [ "$(sql -d "$db" -c "$query" | tail -1)" = "$(sql -d source -c "$query" | tail -1)" ] || { echo "restored search differs in $db"; exit 1; }
+done
+echo "restored indexes are consistent and answer as the source's"
 echo "dump/restore: identical"

@@ -1,4 +1,5 @@
-//! `quantvec_index_check(regclass)`: verifies an index against its table. Every row
+//! `quantvec_index_check(regclass)`: verifies an index against its table, holding a SHARE
+//! lock on the table so that writers and vacuum wait until it is done. Every row
 //! visible to the current snapshot with a non-NULL vector must be indexed exactly once, in
 //! the list of its nearest centroid, with the codes its value encodes to; every other
 //! index entry must point at a heap line pointer still in use (a dead row that vacuum has
@@ -79,8 +80,10 @@ struct HeapCheck<'a> {
     heap_rows: u64,
 }
 
+/// Factors computed again match the stored ones (to float rounding; NaN for vectors whose
+/// dequantized values overflow f32).
 fn same_factor(a: f32, b: f32) -> bool {
-    a == b || (a - b).abs() <= 1e-5 * a.abs().max(b.abs())
+    a == b || (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-5 * a.abs().max(b.abs())
 }
 
 #[pg_guard]
@@ -155,6 +158,9 @@ fn quantvec_index_check(
     if am != unsafe { pg_sys::get_am_oid(c"quantvec".as_ptr(), false) } {
         raise_with(ErrorKind::InvalidParameter, "not a quantvec index");
     }
+    // SAFETY: locking the index's table by OID; the lock lasts to the end of the
+    // transaction.
+    unsafe { pg_sys::LockRelationOid(heap_oid, pg_sys::ShareLock as pg_sys::LOCKMODE) };
     let cached = pages::cached(relation);
     let lists = PgLists { index: relation, cached: &cached };
     let (entries, orphans) = entries(&lists, &cached);

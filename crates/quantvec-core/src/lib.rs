@@ -12,5 +12,6 @@ pub mod int8;
 pub mod ivf;
 pub mod kernels;
 pub mod npy;
+pub mod quality;
 
 pub use error::{Error, ErrorKind, Result};

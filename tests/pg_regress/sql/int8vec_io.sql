@@ -61,3 +61,9 @@ SELECT copy_in('\x0002ff017f80000003fc');      -- reserved byte set, infinite sc
 SELECT copy_in('\x0002ff007fc0000003fc');      -- NaN scale
 SELECT copy_in('\x0002ff00bf00000003fc');      -- negative scale
 SELECT copy_in('\x00');                        -- truncated header
+
+-- Equality: the same stored value; DISTINCT and GROUP BY hash on it.
+SELECT '(0.5,1)[1,2]'::int8vec = '(0.5,1)[1,2]' AS same, '(0.5,1)[1,2]'::int8vec = '(0.5,0)[1,2]' AS other_zero,
+       '(0.5,1)[1,2]'::int8vec <> '(0.5,1)[1,3]' AS differs, '101'::bitvec = '101' AS bits_same, '101'::bitvec <> '100' AS bits_differ;
+SELECT count(*) FROM (SELECT DISTINCT v FROM (VALUES ('(1,0)[1]'::int8vec), ('(1,0)[1]'), ('(1,0)[2]'), ('(2,0)[1]')) t(v)) d;
+SELECT v::text, count(*) FROM (VALUES ('10'::bitvec), ('10'), ('01')) t(v) GROUP BY v ORDER BY 1;

@@ -363,6 +363,22 @@ fn hamming_lut(bytes: &[u8]) -> Vec<u8> {
     lut
 }
 
+/// Approximate size of an index over `rows` rows with the default number of lists, for
+/// pages holding `page_capacity` bytes of data: full code pages of 32-row blocks (plus a
+/// partial block per list), vector pages, and float16 centroids.
+pub fn estimated_index_bytes(metric: Metric, dims: usize, rows: usize, page_capacity: usize) -> u64 {
+    let k = crate::kernels::table(crate::kernels::Isa::Scalar).expect("scalar kernels");
+    let Ok(layout) = Layout::new(k, metric, dims, true, vec![0.0; dims]) else { return 0 };
+    let lists = build::default_lists(rows);
+    let blocks = rows.div_ceil(block::ROWS) + lists / 2;
+    let blocks_per_page = (page_capacity / (layout.block_len() + 8)).max(1);
+    let mut pages = blocks.div_ceil(blocks_per_page) + (lists * dims * 2).div_ceil(page_capacity) + 2;
+    if layout.has_vectors() {
+        pages += rows.div_ceil((page_capacity / layout.vector_len()).max(1));
+    }
+    (pages * 8192) as u64
+}
+
 /// Build settings, with defaults derived from the row count.
 #[derive(Clone, Debug)]
 pub struct BuildOptions {
