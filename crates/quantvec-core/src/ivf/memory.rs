@@ -119,6 +119,37 @@ mod tests {
         std::iter::from_fn(|| search.next(index)).collect()
     }
 
+    /// Counts list scans.
+    struct Counting<'a>(&'a MemoryIndex, std::cell::Cell<usize>);
+
+    impl Lists for Counting<'_> {
+        fn scan_list(&self, list: u32, visit: &mut dyn FnMut(&[u8])) {
+            self.1.set(self.1.get() + 1);
+            self.0.scan_list(list, visit)
+        }
+
+        fn read_vector(&self, slot: ItemPointer, visit: &mut dyn FnMut(&[u8])) {
+            self.0.read_vector(slot, visit)
+        }
+    }
+
+    #[test]
+    fn draining_an_index_scans_each_list_a_logarithmic_number_of_times() {
+        let k = kernels::active();
+        let floats = random_rows(3000, 16);
+        let rows: Vec<Int8Vector> = floats.iter().map(|f| Int8Vector::quantize_minmax(f).unwrap()).collect();
+        let index = MemoryIndex::build_int8(k, Metric::L2, &rows, &BuildOptions { lists: 40, sample_rows: 1000, iterations: 3 }, true).unwrap();
+        for probes in [1000, 3] {
+            let counting = Counting(&index, std::cell::Cell::new(0));
+            let query = IndexQuery::Floats(Query::new(&floats[0]).unwrap());
+            let mut search = Search::new(Scorer::new(index.layout.clone(), k, query).unwrap(), SearchOptions { probes, rescore_factor: 8.0 });
+            assert_eq!(std::iter::from_fn(|| search.next(&counting)).count(), 3000);
+            // Rescans double the candidates they keep: about log2(3000 / 80) of them, each
+            // over the probed lists, not one per row once the candidates run out.
+            assert!(counting.1.get() <= 40 * 24, "probes {probes}: {} list scans to drain 40 lists", counting.1.get());
+        }
+    }
+
     #[test]
     fn searches_return_every_row_once() {
         let k = kernels::active();

@@ -52,6 +52,10 @@ struct Pool {
     handed: HashSet<ItemPointer>,
     /// Frontier size of the last fill, doubled by each rescan.
     last_keep: usize,
+    /// The number of probed lists when a rescan last found nothing: rescanning the same
+    /// lists again would find nothing again (and, once every list is probed, each further
+    /// row asked for would cost a scan of the whole index).
+    dry_at: Option<usize>,
 }
 
 /// A candidate ordered by distance, for the bounded heap.
@@ -221,11 +225,17 @@ impl Search {
     /// Scores the probed lists again for the nearest rows not handed out yet; false when
     /// there are none.
     fn rescan(&mut self, source: &dyn Lists) -> bool {
+        if self.pool.dry_at == Some(self.next_list) {
+            return false;
+        }
         let keep = self.keep().max(self.pool.last_keep.saturating_mul(2));
         let mut batch = Batch::new(keep, Vec::new());
         self.score_lists(source, 0..self.next_list, &mut batch);
         self.pool.frontier = batch.into_frontier();
         self.pool.last_keep = keep;
+        if self.pool.frontier.is_empty() {
+            self.pool.dry_at = Some(self.next_list);
+        }
         !self.pool.frontier.is_empty()
     }
 
