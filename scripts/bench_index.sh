@@ -6,6 +6,8 @@
 # query vector as a real[] parameter, wall time over all queries after a warm-up pass
 # (best of three passes). Where pgvector is installed in the same PostgreSQL, its HNSW
 # indexes on vector and halfvec are built and measured in the same run, side by side.
+# The figures land in docs/bench/{search,sizes}.tsv and are drawn into
+# docs/bench/{recall_qps,sizes}.svg, which the README shows.
 #
 #   bash scripts/bench_index.sh [QUERIES]     # default 1000
 set -euo pipefail
@@ -17,9 +19,13 @@ data=${QUANTVEC_DATA_DIR:-../shared/data}/wordnet-minilm-384
 
 bash scripts/install.sh
 cargo build --release --quiet -p quantvec-core --bin quantvec-data
-cargo build --release --quiet -p quantvec-client --example bench_index
+cargo build --release --quiet -p quantvec-client --example bench_index --example plot_bench
 tool=target/release/quantvec-data
 client=target/release/examples/bench_index
+out=docs/bench
+mkdir -p "$out"
+: >"$out/search.tsv"
+: >"$out/sizes.tsv"
 
 work=/tmp/quantvec-bench-index
 port=${BENCH_PORT:-54352}
@@ -41,39 +47,43 @@ fi
 
 mib() { sql -At -c "SELECT round(($1) / 1048576.0, 2)"; }
 build() { # name, CREATE INDEX statement, table, index
-    local started finished
+    local started finished table index
     started=$(date +%s.%N)
     sql -q -c "$2"
     finished=$(date +%s.%N)
+    table=$(mib "pg_table_size('$3')")
+    index=$(mib "pg_relation_size('$4')")
     printf '%-40s build %6.2f s, table %6s MiB, index %6s MiB, table + index %6s MiB\n' "$1" \
-        "$(awk -v a="$started" -v b="$finished" 'BEGIN { print b - a }')" "$(mib "pg_table_size('$3')")" "$(mib "pg_relation_size('$4')")" \
-        "$(mib "pg_table_size('$3') + pg_relation_size('$4')")"
+        "$(awk -v a="$started" -v b="$finished" 'BEGIN { print b - a }')" "$table" "$index" "$(mib "pg_table_size('$3') + pg_relation_size('$4')")"
+    printf '%s\t%s\t%s\n' "$5" "$table" "$index" >>"$out/sizes.tsv"
 }
 echo "== builds"
-build "quantvec (int8vec_cosine_ops)" "CREATE INDEX items_e ON items USING quantvec (e int8vec_cosine_ops)" items items_e
+printf 'real[] table, no index\t%s\t0\n' "$(mib "pg_table_size('floats')")" >>"$out/sizes.tsv"
+build "quantvec (int8vec_cosine_ops)" "CREATE INDEX items_e ON items USING quantvec (e int8vec_cosine_ops)" items items_e "int8vec + quantvec index"
 sql -At -c "SELECT 'quantvec lists: ' || lists FROM quantvec_index_check('items_e')"
 if [ "$pgvector" = 1 ]; then
-    build "pgvector HNSW on vector (m 16, ef_c 64)" "CREATE INDEX pv_v ON pv USING hnsw (v vector_cosine_ops)" pv pv_v
-    build "pgvector HNSW on halfvec (m 16, ef_c 64)" "CREATE INDEX ph_v ON ph USING hnsw ((v::halfvec(384)) halfvec_cosine_ops)" ph ph_v
+    build "pgvector HNSW on vector (m 16, ef_c 64)" "CREATE INDEX pv_v ON pv USING hnsw (v vector_cosine_ops)" pv pv_v "pgvector: vector + HNSW"
+    build "pgvector HNSW on halfvec (m 16, ef_c 64)" "CREATE INDEX ph_v ON ph USING hnsw ((v::halfvec(384)) halfvec_cosine_ops)" ph ph_v "pgvector: vector + HNSW on halfvec"
 fi
 
 echo "== search ($queries queries)"
 query='SELECT id FROM items ORDER BY e <=> $1::real[] LIMIT 10'
 {
-    printf 'exact scan of int8vec (no index)\tSET enable_indexscan = off\t%s\n' "$query"
+    printf 'exact scan of int8vec\texact scan of int8vec (no index)\tSET enable_indexscan = off\t%s\n' "$query"
     for probes in ${BENCH_PROBES:-20 40 60 80 120 160 240}; do
         for factor in ${BENCH_FACTORS:-2 4 8 16}; do
-            printf 'index probes=%s rescore_factor=%s\tSET quantvec.probes = %s; SET quantvec.rescore_factor = %s\t%s\n' \
-                "$probes" "$factor" "$probes" "$factor" "$query"
+            printf 'quantvec rescore_factor=%s\tindex probes=%s rescore_factor=%s\tSET quantvec.probes = %s; SET quantvec.rescore_factor = %s\t%s\n' \
+                "$factor" "$probes" "$factor" "$probes" "$factor" "$query"
         done
     done
-    printf 'index, default settings\t\t%s\n' "$query"
+    printf 'quantvec, default settings\tindex, default settings\t\t%s\n' "$query"
     if [ "$pgvector" = 1 ]; then
-        for ef in 20 40 100; do
-            printf 'pgvector hnsw halfvec ef_search=%s\tSET hnsw.ef_search = %s\t%s\n' "$ef" "$ef" \
+        for ef in 20 40 60 100 200; do
+            printf 'pgvector HNSW halfvec\tpgvector hnsw halfvec ef_search=%s\tSET hnsw.ef_search = %s\t%s\n' "$ef" "$ef" \
                 'SELECT id FROM ph ORDER BY v::halfvec(384) <=> $1::real[]::halfvec(384) LIMIT 10'
-            printf 'pgvector hnsw vector ef_search=%s\tSET hnsw.ef_search = %s\t%s\n' "$ef" "$ef" \
+            printf 'pgvector HNSW vector\tpgvector hnsw vector ef_search=%s\tSET hnsw.ef_search = %s\t%s\n' "$ef" "$ef" \
                 'SELECT id FROM pv ORDER BY v <=> $1::real[]::vector(384) LIMIT 10'
         done
     fi
-} | "$client" "$work/socket" "$port" "$data" "$queries"
+} | RESULTS_TSV="$out/search.tsv" "$client" "$work/socket" "$port" "$data" "$queries"
+target/release/examples/plot_bench "$out"

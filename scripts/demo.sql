@@ -39,3 +39,18 @@ SELECT search, e.recall AS "recall@10", e.ms_per_query FROM (VALUES
   (5, 'bitvec <#> real[], top 40 rescored with int8',
       'SELECT id FROM (SELECT id, q FROM items_both ORDER BY b <#> $1 LIMIT 40) c ORDER BY q <=> $1 LIMIT 10')
 ) t(ord, search, query), LATERAL evaluate(query) e ORDER BY ord;
+
+\echo 'The quality report: what each precision would give on this column, before converting it'
+SELECT representation, candidates, round(recall_at_10::numeric, 3) AS "recall@10", bytes_per_vector,
+       pg_size_pretty(estimated_table_bytes) AS table_size, pg_size_pretty(estimated_index_bytes) AS index_size
+  FROM quantvec_quality_report('items', 'embedding', sample_rows => 5000, queries => 100);
+
+\echo 'The index: inverted lists of binary codes, candidates rescored with int8'
+CREATE INDEX items_int8_embedding ON items_int8 USING quantvec (embedding int8vec_cosine_ops);
+SELECT lists, pg_size_pretty(pg_relation_size('items_int8_embedding')) AS index_size FROM quantvec_index_check('items_int8_embedding');
+EXPLAIN (COSTS OFF) SELECT id FROM items_int8 ORDER BY embedding <=> (SELECT embedding FROM queries WHERE id = 0) LIMIT 10;
+SELECT search, e.recall AS "recall@10", e.ms_per_query FROM (VALUES
+  (1, 'index, default settings (probes 3·√lists, rescore_factor 8)', 'SET LOCAL quantvec.probes = 0; SET LOCAL quantvec.rescore_factor = 8'),
+  (2, 'index, quantvec.probes = 30', 'SET LOCAL quantvec.probes = 30; SET LOCAL quantvec.rescore_factor = 8'),
+  (3, 'index, quantvec.probes = 60, rescore_factor = 16', 'SET LOCAL quantvec.probes = 60; SET LOCAL quantvec.rescore_factor = 16')
+) t(ord, search, settings), LATERAL evaluate('SELECT id FROM items_int8 ORDER BY embedding <=> $1 LIMIT 10', settings) e ORDER BY ord;

@@ -4,12 +4,12 @@
 use pgrx::prelude::*;
 use quantvec_core::ivf::{estimated_index_bytes, Metric};
 use quantvec_core::kernels;
-use quantvec_core::quality::{report, stored_bytes, Distance};
+use quantvec_core::quality::{report, Distance, IndexKind};
 
 use crate::error::OrRaise;
 
-/// First-pass candidates the report rescores: k × rescore factors 1 to 20 for k = 10.
-const CANDIDATES: [usize; 5] = [10, 20, 40, 80, 200];
+/// First-pass candidates the report rescores: k × rescore factors 2 to 20 for k = 10.
+const CANDIDATES: [usize; 4] = [20, 40, 80, 200];
 /// Bytes of row data on a heap page, and of data on an index page.
 const HEAP_PAGE_DATA: usize = 8168;
 const INDEX_PAGE_DATA: usize = 8160;
@@ -91,24 +91,11 @@ fn quantvec_quality_report(
     let lines: Vec<_> = results
         .into_iter()
         .map(|r| {
-            let (representation, table_vector, index) = match (r.representation.as_str(), r.candidates) {
-                ("real[] (exact)", _) => ("real[] (exact search)".to_string(), r.bytes_per_vector, None),
-                ("bitvec", _) => ("bitvec (Hamming index)".to_string(), r.bytes_per_vector, Some(bit_index)),
-                (_, Some(n)) => (
-                    format!("int8vec, quantvec index: binary first pass, {n} rescored"),
-                    stored_bytes(quantvec_core::int8::HEADER_LEN + dims),
-                    Some(int8_index),
-                ),
-                (name, None) => (name.to_string(), r.bytes_per_vector, Some(int8_index)),
-            };
-            (
-                representation,
-                r.candidates.map(|c| c as i32),
-                r.recall_at_10,
-                table_vector as i32,
-                table_bytes(rows, other, table_vector),
-                index,
-            )
+            let index = r.index.map(|kind| match kind {
+                IndexKind::Int8 => int8_index,
+                IndexKind::Hamming => bit_index,
+            });
+            (r.representation, r.candidates.map(|c| c as i32), r.recall_at_10, r.bytes_per_vector as i32, table_bytes(rows, other, r.bytes_per_vector), index)
         })
         .collect();
     TableIterator::new(lines)

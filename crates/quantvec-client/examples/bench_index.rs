@@ -3,12 +3,14 @@
 //! after a warm-up pass; the best of three timed passes, as the machines are noisy) and
 //! recall@10 against the exact top-10 of wordnet-minilm-384.
 //!
-//! Reads runs from standard input, one per line: `label<TAB>SET commands<TAB>query with $1`,
-//! and prints a result line per run.
+//! Reads runs from standard input, one per line:
+//! `series<TAB>label<TAB>SET commands<TAB>query with $1`, prints a result line per run and,
+//! with RESULTS_TSV set, also appends `series<TAB>label<TAB>recall<TAB>QPS` lines to that
+//! file for the plots (examples/plot_bench.rs).
 //!
 //!     cargo run --release -p quantvec-client --example bench_index -- SOCKET_DIR PORT DATA_DIR [QUERIES]
 
-use std::io::BufRead;
+use std::io::{BufRead, Write};
 use std::path::Path;
 use std::time::Instant;
 
@@ -26,11 +28,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let truth = npy::read_i32(&data.join("gt_cosine_top100.npy"))?;
     let count = queries.rows.min(limit);
     let mut client = postgres::Config::new().host_path(socket).port(port.parse()?).user("postgres").dbname("postgres").connect(postgres::NoTls)?;
+    let mut results = match std::env::var_os("RESULTS_TSV") {
+        Some(path) => Some(std::fs::OpenOptions::new().create(true).append(true).open(path)?),
+        None => None,
+    };
     println!("{:<44} {:>9} {:>9} {:>9}", "run", "recall@10", "QPS", "ms/query");
     for line in std::io::stdin().lock().lines() {
         let line = line?;
         let mut fields = line.split('\t');
-        let (Some(label), Some(settings), Some(sql)) = (fields.next(), fields.next(), fields.next()) else { continue };
+        let (Some(series), Some(label), Some(settings), Some(sql)) = (fields.next(), fields.next(), fields.next(), fields.next()) else {
+            continue;
+        };
         client.batch_execute(&format!("RESET ALL; {settings}"))?;
         let statement = client.prepare(sql)?;
         let run = |client: &mut postgres::Client| -> Result<(f64, f64), postgres::Error> {
@@ -51,7 +59,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             best = (r, best.1.min(seconds));
         }
         let (mean_recall, seconds) = best;
-        println!("{label:<44} {mean_recall:>9.4} {:>9.0} {:>9.3}", count as f64 / seconds, seconds * 1000.0 / count as f64);
+        let qps = count as f64 / seconds;
+        println!("{label:<44} {mean_recall:>9.4} {qps:>9.0} {:>9.3}", seconds * 1000.0 / count as f64);
+        if let Some(file) = results.as_mut() {
+            writeln!(file, "{series}\t{label}\t{mean_recall:.4}\t{qps:.1}")?;
+        }
     }
     Ok(())
 }

@@ -64,8 +64,19 @@ pub struct ReportRow {
     /// First-pass candidates rescored, for two-stage searches.
     pub candidates: Option<usize>,
     pub recall_at_10: f64,
-    /// Stored size of one vector, header included.
+    /// Stored size of the column's value, header included.
     pub bytes_per_vector: usize,
+    /// The quantvec index that serves this search, if one does.
+    pub index: Option<IndexKind>,
+}
+
+/// Which quantvec index a search in the report corresponds to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndexKind {
+    /// On an int8vec column: binary first pass, int8 rescoring.
+    Int8,
+    /// On a bitvec column, Hamming.
+    Hamming,
 }
 
 /// Bytes Postgres stores for a varlena value of `payload` bytes: a 1-byte header up to
@@ -97,26 +108,35 @@ pub fn report(k: &'static Kernels, base: &[Vec<f32>], queries: &[Vec<f32>], dist
     };
     let int8_bytes = stored_bytes(int8::HEADER_LEN + dims);
     let bit_bytes = stored_bytes(bits::HEADER_LEN + dims.div_ceil(8));
-    let mut rows = vec![
-        ReportRow { representation: "real[] (exact)".into(), candidates: None, recall_at_10: 1.0, bytes_per_vector: 24 + 4 * dims },
-        ReportRow { representation: "int8vec".into(), candidates: None, recall_at_10: mean(&|q| int8_top(q, K)), bytes_per_vector: int8_bytes },
-    ];
+    let row = |representation: &str, candidates, recall_at_10, bytes_per_vector, index| ReportRow {
+        representation: representation.into(),
+        candidates,
+        recall_at_10,
+        bytes_per_vector,
+        index,
+    };
     let quantized_queries: Vec<Int8Vector> = queries.iter().map(|q| Int8Vector::quantize_minmax(q)).collect::<Result<_>>()?;
-    rows.push(ReportRow {
-        representation: "int8vec, int8vec query".into(),
-        candidates: None,
-        recall_at_10: mean(&|q| nearest(base.len(), K, |i| distance.int8_symmetric(k, &codes[i].view(), &quantized_queries[q].view()))),
-        bytes_per_vector: int8_bytes,
-    });
+    let query_signs: Vec<BitVector> = queries.iter().map(|q| BitVector::from_signs(q)).collect::<Result<_>>()?;
+    let hamming = |q: usize| {
+        nearest(base.len(), K, |i| bits::hamming_distance(k, &signs[i].view(), &query_signs[q].view()).unwrap_or(f64::NAN))
+    };
     let bits_first = |q: usize, n: usize| nearest(base.len(), n, |i| -bits::inner_product_f32(k, &signs[i].view(), &prepared[q]).unwrap_or(f64::NAN));
-    rows.push(ReportRow { representation: "bitvec".into(), candidates: None, recall_at_10: mean(&|q| bits_first(q, K)), bytes_per_vector: bit_bytes });
+    let mut rows = vec![
+        row("real[] (exact search)", None, 1.0, 24 + 4 * dims, None),
+        row("int8vec, real[] query", None, mean(&|q| int8_top(q, K)), int8_bytes, Some(IndexKind::Int8)),
+        row(
+            "int8vec, int8vec query",
+            None,
+            mean(&|q| nearest(base.len(), K, |i| distance.int8_symmetric(k, &codes[i].view(), &quantized_queries[q].view()))),
+            int8_bytes,
+            Some(IndexKind::Int8),
+        ),
+        row("bitvec, Hamming to the query's bits", None, mean(&hamming), bit_bytes, Some(IndexKind::Hamming)),
+        row("bitvec, real[] query", None, mean(&|q| bits_first(q, K)), bit_bytes, None),
+    ];
     for &n in candidates {
-        rows.push(ReportRow {
-            representation: "bitvec, rescored with int8vec".into(),
-            candidates: Some(n),
-            recall_at_10: mean(&|q| rescored(q, bits_first(q, n))),
-            bytes_per_vector: bit_bytes + int8_bytes,
-        });
+        let name = format!("int8vec, binary first pass, top {n} rescored");
+        rows.push(row(&name, Some(n), mean(&|q| rescored(q, bits_first(q, n))), int8_bytes, Some(IndexKind::Int8)));
     }
     Ok(rows)
 }
@@ -132,12 +152,16 @@ mod tests {
         let data = Embeddings::wordnet(2100, 0).expect("shared data set");
         let rows: Vec<Vec<f32>> = (0..data.base.rows).map(|i| data.base.row(i).to_vec()).collect();
         let (queries, base) = rows.split_at(100);
-        let report = report(kernels::active(), base, queries, Distance::Cosine, &[10, 40, 100]).unwrap();
-        let recall = |name: &str, c: Option<usize>| report.iter().find(|r| r.representation == name && r.candidates == c).unwrap().recall_at_10;
-        assert_eq!(recall("real[] (exact)", None), 1.0);
-        assert!(recall("int8vec", None) >= 0.97, "{report:?}");
-        assert!(recall("bitvec, rescored with int8vec", Some(100)) >= recall("bitvec, rescored with int8vec", Some(10)));
-        assert!(recall("bitvec", None) < recall("bitvec, rescored with int8vec", Some(40)));
+        let report = report(kernels::active(), base, queries, Distance::Cosine, &[20, 40, 100]).unwrap();
+        let recall = |name: &str| report.iter().find(|r| r.representation.starts_with(name)).unwrap().recall_at_10;
+        assert_eq!(recall("real[] (exact search)"), 1.0);
+        assert!(recall("int8vec, real[] query") >= 0.97, "{report:?}");
+        let first_pass = |n: usize| report.iter().find(|r| r.candidates == Some(n)).unwrap().recall_at_10;
+        assert!(first_pass(100) >= first_pass(20), "{report:?}");
+        // The float query against bits ranks better than Hamming between bits, and
+        // rescoring its top 40 with int8 beats either alone.
+        assert!(recall("bitvec, real[] query") > recall("bitvec, Hamming"), "{report:?}");
+        assert!(first_pass(40) > recall("bitvec, real[] query"), "{report:?}");
         assert_eq!(report[1].bytes_per_vector, 404);
         assert_eq!(report[3].bytes_per_vector, 51);
         assert!(Distance::from_name("manhattan").is_err());

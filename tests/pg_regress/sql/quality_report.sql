@@ -8,6 +8,6 @@ SELECT representation, candidates, recall_at_10 BETWEEN 0 AND 1 AS recall_in_ran
        CASE WHEN representation LIKE 'real%' THEN recall_at_10 = 1 END AS exact, bytes_per_vector, estimated_table_bytes > 0 AS sized, estimated_index_bytes IS NOT NULL AS indexed
   FROM quantvec_quality_report('report_items', 'emb', sample_rows => 800, queries => 40);
 SELECT bool_and(r.recall_at_10 >= 0.9) AS int8_keeps_neighbours
-  FROM quantvec_quality_report('report_items', 'emb', 800, 40, 'l2') r WHERE representation = 'int8vec';
+  FROM quantvec_quality_report('report_items', 'emb', 800, 40, 'l2') r WHERE representation = 'int8vec, real[] query';
 SELECT count(*) FROM quantvec_quality_report('report_items', 'note');
 SELECT count(*) FROM quantvec_quality_report('report_items', 'emb', distance => 'manhattan');

@@ -1,0 +1,124 @@
+//! Draws the index benchmark's pictures from the tables scripts/bench_index.sh writes:
+//! `search.tsv` (`series<TAB>label<TAB>recall<TAB>QPS`) becomes `recall_qps.svg`, one line
+//! per series through its runs; `sizes.tsv` (`setup<TAB>table MiB<TAB>index MiB`) becomes
+//! `sizes.svg`, a stacked bar per setup.
+//!
+//!     cargo run -p quantvec-client --example plot_bench -- DIR
+
+use std::error::Error;
+use std::path::Path;
+
+use plotters::prelude::*;
+
+type Result<T> = std::result::Result<T, Box<dyn Error>>;
+
+fn main() -> Result<()> {
+    let dir = std::env::args().nth(1).ok_or("usage: plot_bench DIR (holding search.tsv and sizes.tsv)")?;
+    let dir = Path::new(&dir);
+    recall_qps(&read_tsv(&dir.join("search.tsv"))?, &dir.join("recall_qps.svg"))?;
+    sizes(&read_tsv(&dir.join("sizes.tsv"))?, &dir.join("sizes.svg"))?;
+    println!("wrote {} and {}", dir.join("recall_qps.svg").display(), dir.join("sizes.svg").display());
+    Ok(())
+}
+
+fn read_tsv(path: &Path) -> Result<Vec<Vec<String>>> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(text.lines().filter(|l| !l.is_empty()).map(|l| l.split('\t').map(str::to_owned).collect()).collect())
+}
+
+fn number(field: Option<&String>) -> Result<f64> {
+    Ok(field.ok_or("a short line")?.parse()?)
+}
+
+/// Series in the order they first appear, each with its (recall, QPS) points by recall.
+fn series(rows: &[Vec<String>]) -> Result<Vec<(String, Vec<(f64, f64)>)>> {
+    let mut all: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+    for row in rows {
+        let point = (number(row.get(2))?, number(row.get(3))?);
+        match all.iter_mut().find(|(name, _)| name == &row[0]) {
+            Some((_, points)) => points.push(point),
+            None => all.push((row[0].clone(), vec![point])),
+        }
+    }
+    for (_, points) in &mut all {
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    Ok(all)
+}
+
+const COLORS: [RGBColor; 8] = [
+    RGBColor(214, 39, 40),
+    RGBColor(255, 127, 14),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(31, 119, 180),
+    RGBColor(44, 160, 44),
+    RGBColor(23, 190, 207),
+    RGBColor(127, 127, 127),
+];
+
+fn recall_qps(rows: &[Vec<String>], out: &Path) -> Result<()> {
+    let all = series(rows)?;
+    let points = || all.iter().flat_map(|(_, p)| p.iter().copied());
+    // Recall below 0.85 is not a setting anyone would choose; leave it off the chart.
+    let low_recall = points().map(|p| p.0).fold(1.0, f64::min).max(0.85);
+    let x_from = (low_recall * 50.0).floor() / 50.0;
+    let (qps_min, qps_max) = points().fold((f64::MAX, 0.0f64), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
+    let root = SVGBackend::new(out, (900, 560)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("recall@10 vs queries per second (100k x 384, one session)", ("sans-serif", 20))
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x_from..1.0, (qps_min * 0.8..qps_max * 1.25).log_scale())?;
+    chart.configure_mesh().x_desc("recall@10").y_desc("queries per second (log)").y_label_formatter(&|v| format!("{v:.0}")).draw()?;
+    for (i, (name, points)) in all.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        let visible: Vec<(f64, f64)> = points.iter().copied().filter(|p| p.0 >= x_from).collect();
+        chart
+            .draw_series(LineSeries::new(visible.clone(), color.stroke_width(2)))?
+            .label(name.as_str())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+        chart.draw_series(visible.into_iter().map(|p| Circle::new(p, 3, color.filled())))?;
+    }
+    chart.configure_series_labels().position(SeriesLabelPosition::LowerLeft).background_style(WHITE.mix(0.9)).border_style(BLACK).draw()?;
+    root.present()?;
+    Ok(())
+}
+
+fn sizes(rows: &[Vec<String>], out: &Path) -> Result<()> {
+    let bars: Vec<(&str, f64, f64)> =
+        rows.iter().map(|r| Ok((r[0].as_str(), number(r.get(1))?, number(r.get(2))?))).collect::<Result<_>>()?;
+    let widest = bars.iter().map(|b| b.1 + b.2).fold(0.0, f64::max);
+    let root = SVGBackend::new(out, (900, 120 + 60 * bars.len() as u32)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("on-disk size, 100k x 384 (MiB): table and index", ("sans-serif", 20))
+        .margin(16)
+        .x_label_area_size(40)
+        // An empty row at the bottom holds the legend.
+        .build_cartesian_2d(0.0..widest * 1.45, -1.3..bars.len() as f64 - 0.5)?;
+    chart.configure_mesh().disable_y_mesh().disable_y_axis().light_line_style(TRANSPARENT).x_desc("MiB").x_label_formatter(&|v| format!("{v:.0}")).draw()?;
+    let table_color = RGBColor(110, 140, 190);
+    let index_color = RGBColor(230, 150, 70);
+    for (i, &(name, table, index)) in bars.iter().enumerate() {
+        // The first setup at the top.
+        let y = (bars.len() - 1 - i) as f64;
+        chart.draw_series([
+            Rectangle::new([(0.0, y - 0.3), (table, y + 0.3)], table_color.filled()),
+            Rectangle::new([(table, y - 0.3), (table + index, y + 0.3)], index_color.filled()),
+        ])?;
+        let label = format!("{name}: {:.1} MiB", table + index);
+        chart.draw_series([Text::new(label, (table + index + widest * 0.01, y + 0.1), ("sans-serif", 15))])?;
+    }
+    chart.draw_series([Rectangle::new([(0.0, -0.5), (0.0, -0.5)], table_color.filled())])?.label("table").legend(move |(x, y)| {
+        Rectangle::new([(x, y - 5), (x + 14, y + 5)], table_color.filled())
+    });
+    chart.draw_series([Rectangle::new([(0.0, -0.5), (0.0, -0.5)], index_color.filled())])?.label("index").legend(move |(x, y)| {
+        Rectangle::new([(x, y - 5), (x + 14, y + 5)], index_color.filled())
+    });
+    chart.configure_series_labels().position(SeriesLabelPosition::LowerRight).background_style(WHITE.mix(0.9)).border_style(BLACK).draw()?;
+    root.present()?;
+    Ok(())
+}
