@@ -45,6 +45,9 @@ struct Data {
     /// Stored payloads, as a distance function reads them from a row.
     stored: Vec<Vec<u8>>,
     signs: Vec<BitVector>,
+    /// FastScan blocks of 32 rows' binary codes, and lookup tables for them.
+    blocks: Vec<Vec<u8>>,
+    luts: Vec<Vec<u8>>,
 }
 
 fn data(dims: usize) -> Data {
@@ -54,7 +57,10 @@ fn data(dims: usize) -> Data {
     let codes: Vec<Int8Vector> = floats.iter().map(|v| Int8Vector::quantize_minmax(v).unwrap()).collect();
     let stored = codes.iter().map(Int8Vector::encode).collect();
     let signs = floats.iter().map(|v| BitVector::from_signs(v).unwrap()).collect();
-    Data { floats, float_norms, codes, stored, signs }
+    let block_bytes = 32 * dims.div_ceil(8);
+    let blocks = (0..PAIRS).map(|_| (0..block_bytes).map(|_| rng.random::<u8>()).collect()).collect();
+    let luts = (0..PAIRS).map(|_| (0..block_bytes).map(|_| rng.random_range(0..=127u8)).collect()).collect();
+    Data { floats, float_norms, codes, stored, signs, blocks, luts }
 }
 
 /// (name, bytes read per call, timing) for one kernel set.
@@ -85,6 +91,15 @@ fn measure(k: &'static Kernels, d: &Data, dims: usize) -> Vec<(&'static str, usi
         ("hamming", 2 * bit_bytes, ns_per_call(|i| (k.hamming)(b[2 * i].view().bytes(), b[2 * i + 1].view().bytes()) as f64)),
         ("jaccard (and/or)", 2 * bit_bytes, ns_per_call(|i| (k.and_or)(b[2 * i].view().bytes(), b[2 * i + 1].view().bytes()).0 as f64)),
         ("f32 query x bits", 4 * dims + bit_bytes, ns_per_call(|i| f64::from((k.masked_sum)(&x[2 * i], b[2 * i + 1].view().bytes())))),
+        (
+            "FastScan, 32 rows",
+            2 * 32 * bit_bytes,
+            ns_per_call(|i| {
+                let mut sums = [0u32; 32];
+                (k.fastscan)(&d.luts[i], &d.blocks[i], &mut sums);
+                f64::from(sums[i % 32])
+            }),
+        ),
         ("int8 header decode", 16, ns_per_call(|i| f64::from(Int8Ref::decode(&s[i]).unwrap().params.scale))),
     ]
 }

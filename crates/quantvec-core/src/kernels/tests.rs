@@ -156,8 +156,8 @@ fn dot_rows_match_scalar() {
 fn fastscan_matches_scalar_exactly() {
     let tables = simd_tables();
     let mut rng = SmallRng::seed_from_u64(3);
-    // Up to 300 code bytes: past the 256 pairs after which 16-bit sums are flushed.
-    for pairs in (1..=300).chain([2000]) {
+    // Past the 256 code bytes after which 16-bit sums are flushed, and several times over.
+    for pairs in (1..=300).chain([511, 512, 513, 2000]) {
         let block = bytes(&mut rng, 32 * pairs);
         let lut: Vec<u8> = (0..32 * pairs).map(|_| rng.random_range(0..=127u8)).collect();
         let mut want = [0u32; 32];
