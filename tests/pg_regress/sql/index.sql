@@ -112,4 +112,21 @@ CREATE INDEX ON wide USING quantvec (e int8vec_l2_ops) WITH (lists = 60);
 RESET maintenance_work_mem;
 CREATE TABLE huge (e int8vec(4000));
 CREATE INDEX ON huge USING quantvec (e int8vec_l2_ops);
+-- The widest indexable columns: a block of codes with its link, or a vector, fills a page.
+CREATE TABLE widest (id int, e int8vec(1920), b bitvec(1984));
+INSERT INTO widest SELECT i, (SELECT array_agg(sin(i * d))::real[] FROM generate_series(1, 1920) d),
+                             bitvec_quantize((SELECT array_agg(cos(i + d))::real[] FROM generate_series(1, 1984) d))
+  FROM generate_series(1, 300) i;
+CREATE INDEX widest_e ON widest USING quantvec (e int8vec_cosine_ops) WITH (lists = 3);
+CREATE INDEX widest_b ON widest USING quantvec (b) WITH (lists = 3);
+SELECT lists, indexed_rows FROM quantvec_index_check('widest_e');
+SELECT lists, indexed_rows FROM quantvec_index_check('widest_b');
+SET enable_seqscan = off;
+SELECT id FROM widest ORDER BY e <=> (SELECT e FROM widest WHERE id = 7) LIMIT 1;
+SELECT count(*) FROM (SELECT id FROM widest ORDER BY b <~> (SELECT b FROM widest WHERE id = 7) LIMIT 20) s;
+RESET enable_seqscan;
+ALTER TABLE widest ADD COLUMN e2 int8vec(1921), ADD COLUMN b2 bitvec(1985);
+CREATE INDEX ON widest USING quantvec (e2 int8vec_l2_ops);
+CREATE INDEX ON widest USING quantvec (b2);
+DROP TABLE widest;
 SELECT quantvec_index_check('docs_pkey');
