@@ -1,5 +1,7 @@
 //! `quantvec_index_check(regclass)`: verifies an index against its table, holding a SHARE
-//! lock on the table so that writers and vacuum wait until it is done. Every row
+//! lock on the table so that writers and vacuum wait until it is done (on a standby, which
+//! allows no such lock and whose only writer is WAL replay, an ACCESS SHARE lock: the check
+//! is exact there once replay has caught up with a quiet primary). Every row
 //! visible to the current snapshot with a non-NULL vector must be indexed exactly once, in
 //! the list of its nearest centroid, with the codes its value encodes to; every other
 //! index entry must point at a heap line pointer still in use (a dead row that vacuum has
@@ -158,9 +160,12 @@ fn quantvec_index_check(
     if am != unsafe { pg_sys::get_am_oid(c"quantvec".as_ptr(), false) } {
         raise_with(ErrorKind::InvalidParameter, "not a quantvec index");
     }
-    // SAFETY: locking the index's table by OID; the lock lasts to the end of the
-    // transaction.
-    unsafe { pg_sys::LockRelationOid(heap_oid, pg_sys::ShareLock as pg_sys::LOCKMODE) };
+    // SAFETY: a read of shared state, then locking the index's table by OID; the lock
+    // lasts to the end of the transaction.
+    unsafe {
+        let mode = if pg_sys::RecoveryInProgress() { pg_sys::AccessShareLock } else { pg_sys::ShareLock };
+        pg_sys::LockRelationOid(heap_oid, mode as pg_sys::LOCKMODE);
+    }
     let cached = pages::cached(relation);
     let lists = PgLists { index: relation, cached: &cached };
     let (entries, orphans) = entries(&lists, &cached);
