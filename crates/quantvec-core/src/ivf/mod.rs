@@ -332,10 +332,13 @@ fn float_lut(q: &[f32], groups: usize) -> (Vec<u8>, f32, f32) {
     let mut sums = vec![0.0f32; groups * 16];
     let mut offset = 0.0f64;
     for g in 0..groups {
-        let dims: Vec<f32> = (0..4).map(|j| q.get(4 * g + j).copied().unwrap_or(0.0)).collect();
+        let dims: [f32; 4] = std::array::from_fn(|j| q.get(4 * g + j).copied().unwrap_or(0.0));
         let entries = &mut sums[16 * g..16 * (g + 1)];
-        for (v, entry) in entries.iter_mut().enumerate() {
-            *entry = (0..4).filter(|j| v >> j & 1 == 1).map(|j| dims[j]).sum();
+        // Entry v is entry v-without-its-highest-bit plus that bit's dimension: the same
+        // additions, in the same order, as summing v's dimensions in ascending order.
+        for v in 1..16 {
+            let high = 31 - (v as u32).leading_zeros() as usize;
+            entries[v] = entries[v ^ (1 << high)] + dims[high];
         }
         let low = entries.iter().copied().fold(f32::INFINITY, f32::min);
         entries.iter_mut().for_each(|e| *e -= low);

@@ -40,16 +40,16 @@ fn nearer(a: &Candidate, b: &Candidate) -> Ordering {
 }
 
 /// First-pass candidates, handed out nearest first. Probing scores thousands of rows and
-/// a query usually takes a few dozen: the nearest `keep` go to a bounded max-heap as they
-/// are scored (most rows are turned away by one comparison with its top) and nothing is
-/// kept of the rest. When a query wants more (a filter rejected many rows), the probed
-/// lists are scored again for the nearest rows not yet handed out.
+/// a query usually takes a few dozen: the nearest `keep` are kept as they are scored
+/// (see [`Batch`]) and nothing of the rest. When a query wants more (a filter rejected
+/// many rows), the probed lists are scored again for the nearest rows not yet handed out.
 #[derive(Default)]
 struct Pool {
     /// The nearest candidates, sorted farthest first (so `pop` takes the nearest).
     frontier: Vec<Candidate>,
-    /// Targets handed out so far, which a rescan must not offer again.
-    handed: HashSet<ItemPointer>,
+    /// Targets handed out so far, which a rescan must not offer again (newly probed
+    /// lists cannot hold them).
+    handed: Vec<ItemPointer>,
     /// Frontier size of the last fill, doubled by each rescan.
     last_keep: usize,
     /// The number of probed lists when a rescan last found nothing: rescanning the same
@@ -58,67 +58,58 @@ struct Pool {
     dry_at: Option<usize>,
 }
 
-/// A candidate ordered by distance, for the bounded heap.
-struct ByDistance(Candidate);
-
-impl PartialEq for ByDistance {
-    fn eq(&self, other: &Self) -> bool {
-        nearer(&self.0, &other.0) == Ordering::Equal
-    }
-}
-
-impl Eq for ByDistance {}
-
-impl PartialOrd for ByDistance {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for ByDistance {
-    fn cmp(&self, other: &Self) -> Ordering {
-        nearer(&self.0, &other.0)
-    }
-}
-
-/// The nearest `keep` candidates offered.
+/// The nearest `keep` candidates offered. Offers below the threshold are appended, and
+/// when twice `keep` have gathered a selection keeps the nearest `keep` and lowers the
+/// threshold to the farthest of them: a constant cost per offer, where a bounded heap
+/// pays a sift for every row that enters while the batch is still filling with far rows.
 struct Batch {
     keep: usize,
-    best: BinaryHeap<ByDistance>,
+    best: Vec<Candidate>,
+    threshold: f32,
 }
 
 impl Batch {
     fn new(keep: usize, start: Vec<Candidate>) -> Batch {
-        Batch { keep: keep.max(1), best: start.into_iter().map(ByDistance).collect() }
+        Batch { keep: keep.max(1), best: start, threshold: f32::INFINITY }
     }
 
-    /// Estimates at or beyond this cannot enter the batch.
+    /// Estimates beyond this cannot enter the batch.
     fn threshold(&self) -> f32 {
-        if self.best.len() < self.keep {
-            f32::INFINITY
-        } else {
-            self.best.peek().map_or(f32::INFINITY, |worst| worst.0 .0)
-        }
+        self.threshold
     }
 
     fn offer(&mut self, candidate: Candidate) {
-        if self.best.len() < self.keep {
-            self.best.push(ByDistance(candidate));
-        } else if self.best.peek().is_some_and(|worst| nearer(&candidate, &worst.0) == Ordering::Less) {
-            *self.best.peek_mut().expect("the heap is full") = ByDistance(candidate);
+        if candidate.0 > self.threshold {
+            return;
+        }
+        self.best.push(candidate);
+        if self.best.len() >= self.keep.saturating_mul(2) {
+            self.shrink();
+        }
+    }
+
+    /// Keeps the nearest `keep`.
+    fn shrink(&mut self) {
+        if self.best.len() > self.keep {
+            self.best.select_nth_unstable_by(self.keep - 1, nearer);
+            self.best.truncate(self.keep);
+            // The farthest kept (NaN, the farthest of all, lets everything in).
+            self.threshold = self.best[self.keep - 1].0;
         }
     }
 
     /// Farthest first, for popping from the end.
-    fn into_frontier(self) -> Vec<Candidate> {
-        self.best.into_sorted_vec().into_iter().rev().map(|c| c.0).collect()
+    fn into_frontier(mut self) -> Vec<Candidate> {
+        self.shrink();
+        self.best.sort_unstable_by(|a, b| nearer(b, a));
+        self.best
     }
 }
 
 impl Pool {
     fn pop(&mut self) -> Option<Candidate> {
         let candidate = self.frontier.pop()?;
-        self.handed.insert(candidate.1);
+        self.handed.push(candidate.1);
         Some(candidate)
     }
 }
@@ -185,9 +176,9 @@ impl Search {
         (self.wanted() - self.rescored as f64).max(FRONTIER as f64) as usize
     }
 
-    /// Scores the rows of `lists` into `batch`, skipping handed-out targets.
-    fn score_lists(&self, source: &dyn Lists, lists: std::ops::Range<usize>, batch: &mut Batch) {
-        let (layout, scorer, handed) = (&self.scorer.layout, &self.scorer, &self.pool.handed);
+    /// Scores the rows of `lists` into `batch`, skipping the targets in `handed`.
+    fn score_lists(&self, source: &dyn Lists, lists: std::ops::Range<usize>, handed: &HashSet<ItemPointer>, batch: &mut Batch) {
+        let (layout, scorer) = (&self.scorer.layout, &self.scorer);
         for &(_, list, term) in &self.lists[lists] {
             source.scan_list(list, &mut |block| {
                 let mut estimates = [0.0f32; block::ROWS];
@@ -198,7 +189,7 @@ impl Search {
                         continue;
                     }
                     let target = block::pointer(layout, block, slot);
-                    if target != ItemPointer::NONE && !handed.contains(&target) {
+                    if target != ItemPointer::NONE && (handed.is_empty() || !handed.contains(&target)) {
                         batch.offer((estimate, target));
                     }
                 }
@@ -215,7 +206,7 @@ impl Search {
         self.sort_lists_to(end);
         let keep = self.keep().max(self.pool.frontier.len());
         let mut batch = Batch::new(keep, std::mem::take(&mut self.pool.frontier));
-        self.score_lists(source, self.next_list..end, &mut batch);
+        self.score_lists(source, self.next_list..end, &HashSet::new(), &mut batch);
         self.pool.frontier = batch.into_frontier();
         self.pool.last_keep = keep;
         self.next_list = end;
@@ -230,7 +221,8 @@ impl Search {
         }
         let keep = self.keep().max(self.pool.last_keep.saturating_mul(2));
         let mut batch = Batch::new(keep, Vec::new());
-        self.score_lists(source, 0..self.next_list, &mut batch);
+        let handed: HashSet<ItemPointer> = self.pool.handed.iter().copied().collect();
+        self.score_lists(source, 0..self.next_list, &handed, &mut batch);
         self.pool.frontier = batch.into_frontier();
         self.pool.last_keep = keep;
         if self.pool.frontier.is_empty() {
@@ -289,9 +281,30 @@ mod tests {
         for i in 0..200u32 {
             batch.offer((((i * 37) % 200) as f32, p(i)));
         }
-        assert_eq!(batch.threshold(), 29.0);
+        // The threshold is the farthest kept at the last selection: past the 30th.
+        assert!((29.0..200.0).contains(&batch.threshold()), "{}", batch.threshold());
         let mut frontier = batch.into_frontier();
         let nearest: Vec<f32> = std::iter::from_fn(|| frontier.pop()).map(|c| c.0).collect();
         assert_eq!(nearest, (0..30).map(|i| i as f32).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn batch_matches_a_full_sort_with_ties_and_nan() {
+        let p = |i: u32| ItemPointer { block: i % 7, offset: (i / 7) as u16 };
+        for keep in [1, 5, 64, 500] {
+            let offered: Vec<Candidate> =
+                (0..3000u32).map(|i| (if i % 97 == 0 { f32::NAN } else { ((i * 7919) % 113) as f32 }, p(i))).collect();
+            let mut batch = Batch::new(keep, Vec::new());
+            for &c in &offered {
+                batch.offer(c);
+            }
+            let mut frontier = batch.into_frontier();
+            let kept: Vec<Candidate> = std::iter::from_fn(|| frontier.pop()).collect();
+            let mut sorted = offered.clone();
+            sorted.sort_by(nearer);
+            sorted.truncate(keep);
+            assert_eq!(kept.len(), keep);
+            assert!(kept.iter().zip(&sorted).all(|(a, b)| nearer(a, b) == Ordering::Equal), "keep {keep}");
+        }
     }
 }
