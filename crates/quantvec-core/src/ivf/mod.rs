@@ -300,9 +300,13 @@ impl Scorer {
         };
         let q_sum = q.sum() as f32;
         let (alphas, betas) = block::factors(&self.layout, block);
+        // Fixed-size arrays let the compiler drop bounds checks and vectorise the loop.
+        let (alphas, betas): (&[u8; 4 * block::ROWS], &[u8; 4 * block::ROWS]) =
+            (alphas.try_into().expect("32 factors"), betas.try_into().expect("32 factors"));
+        let factor = |bytes: &[u8; 4 * block::ROWS], r: usize| f32::from_ne_bytes([bytes[4 * r], bytes[4 * r + 1], bytes[4 * r + 2], bytes[4 * r + 3]]);
         for (r, o) in out.iter_mut().enumerate() {
             let set_sum = self.lut_scale * sums[r] as f32 + self.lut_offset;
-            *o = list_term + read_f32(betas, 4 * r) + read_f32(alphas, 4 * r) * (2.0 * set_sum - q_sum);
+            *o = list_term + factor(betas, r) + factor(alphas, r) * (2.0 * set_sum - q_sum);
         }
     }
 
