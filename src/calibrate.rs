@@ -70,11 +70,7 @@ fn int8vec_calibrate_quantile_step(
         raise_with(ErrorKind::NullValue, "quantiles must not be NULL");
     };
     quantvec_core::floats::check_quantiles(lower, upper).or_raise();
-    let calibrator = agg_state(&mut state, fcinfo, || QuantileState {
-        sample: Quantiles::new(Quantiles::DEFAULT_CAPACITY),
-        lower,
-        upper,
-    });
+    let calibrator = agg_state(&mut state, fcinfo, || QuantileState { sample: Quantiles::new(Quantiles::DEFAULT_CAPACITY), lower, upper });
     if let Some(values) = values {
         calibrator.sample.add(values.0).or_raise();
     }

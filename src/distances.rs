@@ -4,9 +4,9 @@
 //! `real[]` query that keeps full precision (what rescoring needs).
 
 use pgrx::prelude::*;
-use quantvec_core::kernels::{self, Kernels};
 use pgrx::PgMemoryContexts;
 use quantvec_core::floats::{exact, Query};
+use quantvec_core::kernels::{self, Kernels};
 use quantvec_core::{bits, int8};
 
 use crate::arrays::RealArray;

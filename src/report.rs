@@ -46,9 +46,7 @@ fn quantvec_quality_report(
     let (sample_rows, queries) = (sample_rows.max(20) as usize, queries.clamp(1, sample_rows / 2) as usize);
     let oid = table.oid();
     let (name, rows): (String, f64) = Spi::connect(|client| {
-        let row = client
-            .select("SELECT $1::regclass::text, greatest(reltuples, 0)::float8 FROM pg_class WHERE oid = $1", None, &[oid.into()])?
-            .first();
+        let row = client.select("SELECT $1::regclass::text, greatest(reltuples, 0)::float8 FROM pg_class WHERE oid = $1", None, &[oid.into()])?.first();
         Ok::<_, pgrx::spi::Error>((row.get::<String>(1)?.unwrap_or_default(), row.get::<f64>(2)?.unwrap_or(0.0)))
     })
     .unwrap_or_else(|e| error!("quantvec_quality_report: {e}"));

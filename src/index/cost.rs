@@ -45,9 +45,7 @@ pub unsafe extern "C-unwind" fn amcostestimate(
         let mut costs = pg_sys::GenericCosts { numIndexTuples: fraction * (*info).tuples, ..Default::default() };
         pg_sys::genericcostestimate(root, path, loop_count, &mut costs);
         let pages_read = (fraction * f64::from((*info).pages)).max(1.0);
-        let cost = pages_read * pg_sys::seq_page_cost
-            + lists as f64 * pg_sys::cpu_operator_cost
-            + costs.numIndexTuples * pg_sys::cpu_index_tuple_cost;
+        let cost = pages_read * pg_sys::seq_page_cost + lists as f64 * pg_sys::cpu_operator_cost + costs.numIndexTuples * pg_sys::cpu_index_tuple_cost;
         *startup_cost = cost;
         *total_cost = cost;
         *selectivity = costs.indexSelectivity;

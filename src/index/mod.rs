@@ -85,10 +85,7 @@ pub fn tid_from_pg(tid: &pg_sys::ItemPointerData) -> ItemPointer {
 }
 
 pub fn tid_to_pg(tid: ItemPointer) -> pg_sys::ItemPointerData {
-    pg_sys::ItemPointerData {
-        ip_blkid: pg_sys::BlockIdData { bi_hi: (tid.block >> 16) as u16, bi_lo: tid.block as u16 },
-        ip_posid: tid.offset,
-    }
+    pg_sys::ItemPointerData { ip_blkid: pg_sys::BlockIdData { bi_hi: (tid.block >> 16) as u16, bi_lo: tid.block as u16 }, ip_posid: tid.offset }
 }
 
 /// Support function 1 of the operator classes: the metric.
@@ -180,14 +177,7 @@ unsafe extern "C-unwind" fn amvalidate(_opclass: pg_sys::Oid) -> bool {
 pgrx::extension_sql_file!(
     "../../sql/index.sql",
     name = "index_access_method",
-    requires = [
-        "operators",
-        quantvec_amhandler,
-        quantvec_metric_l2,
-        quantvec_metric_inner_product,
-        quantvec_metric_cosine,
-        quantvec_metric_hamming
-    ]
+    requires = ["operators", quantvec_amhandler, quantvec_metric_l2, quantvec_metric_inner_product, quantvec_metric_cosine, quantvec_metric_hamming]
 );
 
 #[cfg(any(test, feature = "pg_test"))]

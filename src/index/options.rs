@@ -24,7 +24,15 @@ pub fn init() {
         let kind = pg_sys::add_reloption_kind();
         KIND.store(kind, Ordering::Relaxed);
         let lock = pg_sys::AccessExclusiveLock as pg_sys::LOCKMODE;
-        pg_sys::add_int_reloption(kind, c"lists".as_ptr(), c"Number of inverted lists (0: twice the square root of the row count)".as_ptr(), 0, 0, 1_000_000, lock);
+        pg_sys::add_int_reloption(
+            kind,
+            c"lists".as_ptr(),
+            c"Number of inverted lists (0: twice the square root of the row count)".as_ptr(),
+            0,
+            0,
+            1_000_000,
+            lock,
+        );
         pg_sys::add_int_reloption(kind, c"sample".as_ptr(), c"Rows sampled to train the lists (0: 40 per list)".as_ptr(), 0, 0, i32::MAX, lock);
     }
 }
@@ -46,15 +54,7 @@ pub unsafe extern "C-unwind" fn amoptions(reloptions: pg_sys::Datum, validate: b
     ];
     // SAFETY: the table describes `Stored`, whose size is passed along.
     unsafe {
-        pg_sys::build_reloptions(
-            reloptions,
-            validate,
-            KIND.load(Ordering::Relaxed),
-            std::mem::size_of::<Stored>(),
-            table.as_ptr(),
-            table.len() as i32,
-        )
-        .cast()
+        pg_sys::build_reloptions(reloptions, validate, KIND.load(Ordering::Relaxed), std::mem::size_of::<Stored>(), table.as_ptr(), table.len() as i32).cast()
     }
 }
 

@@ -61,13 +61,7 @@ impl Locked {
         // SAFETY: index is an open relation; ReadBufferExtended returns a pinned buffer or
         // raises an ERROR (for a block past the end, too).
         unsafe {
-            let buffer = pg_sys::ReadBufferExtended(
-                index,
-                fork,
-                block,
-                pg_sys::ReadBufferMode::RBM_NORMAL,
-                std::ptr::null_mut(),
-            );
+            let buffer = pg_sys::ReadBufferExtended(index, fork, block, pg_sys::ReadBufferMode::RBM_NORMAL, std::ptr::null_mut());
             let mode = if write { pg_sys::BUFFER_LOCK_EXCLUSIVE } else { pg_sys::BUFFER_LOCK_SHARE };
             pg_sys::LockBuffer(buffer, mode as i32);
             Locked { buffer }

@@ -94,7 +94,10 @@ enum Mode {
     Nearest(Box<Search>),
     /// Every row: the vector pages in chain order (int8), or the lists' blocks (Hamming,
     /// whose blocks hold heap tids), a page or a list at a time.
-    Unordered { next: u32, pending: Vec<ItemPointer> },
+    Unordered {
+        next: u32,
+        pending: Vec<ItemPointer>,
+    },
 }
 
 struct ScanState {
@@ -143,20 +146,18 @@ fn index_query(metric: Metric, key: &pg_sys::ScanKeyData) -> IndexQuery {
 
 /// `amrescan`.
 #[pg_guard]
-pub unsafe extern "C-unwind" fn amrescan(
-    scan: pg_sys::IndexScanDesc,
-    _keys: pg_sys::ScanKey,
-    _nkeys: i32,
-    orderbys: pg_sys::ScanKey,
-    norderbys: i32,
-) {
+pub unsafe extern "C-unwind" fn amrescan(scan: pg_sys::IndexScanDesc, _keys: pg_sys::ScanKey, _nkeys: i32, orderbys: pg_sys::ScanKey, norderbys: i32) {
     // SAFETY: scan is valid; orderbys holds norderbys keys, copied into the descriptor's
     // own array as every AM does.
     let key = unsafe {
         if !orderbys.is_null() && norderbys > 0 {
             std::ptr::copy(orderbys, (*scan).orderByData, norderbys as usize);
         }
-        if (*scan).numberOfOrderBys > 0 { Some(*(*scan).orderByData) } else { None }
+        if (*scan).numberOfOrderBys > 0 {
+            Some(*(*scan).orderByData)
+        } else {
+            None
+        }
     };
     let state = state(scan);
     let cached = state.cached.clone();

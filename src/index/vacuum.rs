@@ -191,7 +191,10 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
 
 /// `amvacuumcleanup`.
 #[pg_guard]
-pub unsafe extern "C-unwind" fn amvacuumcleanup(info: *mut pg_sys::IndexVacuumInfo, stats: *mut pg_sys::IndexBulkDeleteResult) -> *mut pg_sys::IndexBulkDeleteResult {
+pub unsafe extern "C-unwind" fn amvacuumcleanup(
+    info: *mut pg_sys::IndexVacuumInfo,
+    stats: *mut pg_sys::IndexBulkDeleteResult,
+) -> *mut pg_sys::IndexBulkDeleteResult {
     // SAFETY: info is valid for the call.
     let (index, analyze_only) = unsafe { ((*info).index, (*info).analyze_only) };
     if analyze_only || !stats.is_null() {

@@ -16,11 +16,7 @@ use crate::error::raise_with;
 macro_rules! sql_varlena {
     ($sql:literal, $input:ident($view:ident), $output:ident) => {
         impl<'a> pgrx::datum::FromDatum for $input<'a> {
-            unsafe fn from_polymorphic_datum(
-                datum: pgrx::pg_sys::Datum,
-                is_null: bool,
-                _: pgrx::pg_sys::Oid,
-            ) -> Option<Self> {
+            unsafe fn from_polymorphic_datum(datum: pgrx::pg_sys::Datum, is_null: bool, _: pgrx::pg_sys::Oid) -> Option<Self> {
                 if is_null {
                     return None;
                 }
@@ -34,8 +30,7 @@ macro_rules! sql_varlena {
         unsafe impl<'fcx> pgrx::callconv::ArgAbi<'fcx> for $input<'fcx> {
             unsafe fn unbox_arg_unchecked(arg: pgrx::callconv::Arg<'_, 'fcx>) -> Self {
                 let index = arg.index();
-                unsafe { arg.unbox_arg_using_from_datum() }
-                    .unwrap_or_else(|| panic!("argument {index} must not be null"))
+                unsafe { arg.unbox_arg_using_from_datum() }.unwrap_or_else(|| panic!("argument {index} must not be null"))
             }
 
             unsafe fn unbox_nullable_arg(arg: pgrx::callconv::Arg<'_, 'fcx>) -> pgrx::nullable::Nullable<Self> {
@@ -111,7 +106,5 @@ pub fn check_typmod(dims: usize, typmod: i32, type_name: &str) {
 
 /// A cstring argument as UTF-8 text.
 pub fn input_text<'a>(input: &'a CStr, type_name: &str) -> &'a str {
-    input
-        .to_str()
-        .unwrap_or_else(|_| raise_with(ErrorKind::InvalidText, format!("invalid byte sequence in {type_name} literal")))
+    input.to_str().unwrap_or_else(|_| raise_with(ErrorKind::InvalidText, format!("invalid byte sequence in {type_name} literal")))
 }

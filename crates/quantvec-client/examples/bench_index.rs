@@ -40,7 +40,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if let [series, label, settings, sql] = fields[..] {
             client.batch_execute(&format!("RESET ALL; {settings}"))?;
             let statement = client.prepare(sql)?;
-            runs.push(Run { series: series.to_owned(), label: label.to_owned(), settings: settings.to_owned(), statement, recall: 0.0, seconds: f64::INFINITY });
+            runs.push(Run {
+                series: series.to_owned(),
+                label: label.to_owned(),
+                settings: settings.to_owned(),
+                statement,
+                recall: 0.0,
+                seconds: f64::INFINITY,
+            });
         }
     }
     let pass = |client: &mut postgres::Client, run: &Run| -> Result<(f64, f64), postgres::Error> {

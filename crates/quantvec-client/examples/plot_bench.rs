@@ -30,9 +30,12 @@ fn number(field: Option<&String>) -> Result<f64> {
     Ok(field.ok_or("a short line")?.parse()?)
 }
 
-/// Series in the order they first appear, each with its (recall, QPS) points by recall.
-fn series(rows: &[Vec<String>]) -> Result<Vec<(String, Vec<(f64, f64)>)>> {
-    let mut all: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+/// A named series of (recall, QPS) points.
+type Series = (String, Vec<(f64, f64)>);
+
+/// Series in the order they first appear, each with its points by recall.
+fn series(rows: &[Vec<String>]) -> Result<Vec<Series>> {
+    let mut all: Vec<Series> = Vec::new();
     for row in rows {
         let point = (number(row.get(2))?, number(row.get(3))?);
         match all.iter_mut().find(|(name, _)| name == &row[0]) {
@@ -88,8 +91,7 @@ fn recall_qps(rows: &[Vec<String>], out: &Path) -> Result<()> {
 }
 
 fn sizes(rows: &[Vec<String>], out: &Path) -> Result<()> {
-    let bars: Vec<(&str, f64, f64)> =
-        rows.iter().map(|r| Ok((r[0].as_str(), number(r.get(1))?, number(r.get(2))?))).collect::<Result<_>>()?;
+    let bars: Vec<(&str, f64, f64)> = rows.iter().map(|r| Ok((r[0].as_str(), number(r.get(1))?, number(r.get(2))?))).collect::<Result<_>>()?;
     let widest = bars.iter().map(|b| b.1 + b.2).fold(0.0, f64::max);
     let root = SVGBackend::new(out, (900, 120 + 60 * bars.len() as u32)).into_drawing_area();
     root.fill(&WHITE)?;
@@ -112,12 +114,14 @@ fn sizes(rows: &[Vec<String>], out: &Path) -> Result<()> {
         let label = format!("{name}: {:.1} MiB", table + index);
         chart.draw_series([Text::new(label, (table + index + widest * 0.01, y + 0.1), ("sans-serif", 15))])?;
     }
-    chart.draw_series([Rectangle::new([(0.0, -0.5), (0.0, -0.5)], table_color.filled())])?.label("table").legend(move |(x, y)| {
-        Rectangle::new([(x, y - 5), (x + 14, y + 5)], table_color.filled())
-    });
-    chart.draw_series([Rectangle::new([(0.0, -0.5), (0.0, -0.5)], index_color.filled())])?.label("index").legend(move |(x, y)| {
-        Rectangle::new([(x, y - 5), (x + 14, y + 5)], index_color.filled())
-    });
+    chart
+        .draw_series([Rectangle::new([(0.0, -0.5), (0.0, -0.5)], table_color.filled())])?
+        .label("table")
+        .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], table_color.filled()));
+    chart
+        .draw_series([Rectangle::new([(0.0, -0.5), (0.0, -0.5)], index_color.filled())])?
+        .label("index")
+        .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], index_color.filled()));
     chart.configure_series_labels().position(SeriesLabelPosition::LowerRight).background_style(WHITE.mix(0.9)).border_style(BLACK).draw()?;
     root.present()?;
     Ok(())

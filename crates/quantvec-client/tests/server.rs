@@ -19,7 +19,9 @@ fn client() -> Option<Client> {
 #[test]
 fn values_round_trip_in_binary_and_search_works() {
     let Some(mut client) = client() else { return };
-    client.batch_execute("CREATE EXTENSION IF NOT EXISTS quantvec; DROP TABLE IF EXISTS rs_items; CREATE TABLE rs_items (id int, e int8vec(4), b bitvec(4))").unwrap();
+    client
+        .batch_execute("CREATE EXTENSION IF NOT EXISTS quantvec; DROP TABLE IF EXISTS rs_items; CREATE TABLE rs_items (id int, e int8vec(4), b bitvec(4))")
+        .unwrap();
     let rows: Vec<[f32; 4]> = (0..100).map(|i| [i as f32, 1.0, -(i as f32) / 2.0, 0.5]).collect();
     for (i, v) in rows.iter().enumerate() {
         let q = Int8Vec::quantize(v).unwrap();

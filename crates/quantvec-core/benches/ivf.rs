@@ -37,12 +37,7 @@ fn main() {
     for residual in [true, false].into_iter().filter(|r| *r || std::env::var("RAW").is_ok()) {
         let started = Instant::now();
         let index = MemoryIndex::build_int8(k, Metric::Cosine, &codes, &options, residual).unwrap();
-        println!(
-            "\n{} codes: {} lists, build {:.2} s",
-            if residual { "residual" } else { "raw" },
-            index.layout.lists(),
-            started.elapsed().as_secs_f64()
-        );
+        println!("\n{} codes: {} lists, build {:.2} s", if residual { "residual" } else { "raw" }, index.layout.lists(), started.elapsed().as_secs_f64());
         println!("{:>7} {:>8} {:>10} {:>12}", "probes", "rescore", "recall@10", "us/query");
         let only: Option<usize> = std::env::var("PROBES").ok().and_then(|p| p.parse().ok());
         let scale = options.lists as f64 / 632.0;

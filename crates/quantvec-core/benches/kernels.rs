@@ -129,12 +129,7 @@ fn main() {
         // Side-by-side ratios within each kernel set: kernel against kernel, and a whole
         // cosine distance against one over floats with cached norms.
         for (k, set) in sets.iter().zip(&results) {
-            println!(
-                "{:<8} speed-up of int8 over f32: dot kernel {:.2}x, cosine distance {:.2}x",
-                k.isa.name(),
-                set[0].2 / set[2].2,
-                set[1].2 / set[3].2
-            );
+            println!("{:<8} speed-up of int8 over f32: dot kernel {:.2}x, cosine distance {:.2}x", k.isa.name(), set[0].2 / set[2].2, set[1].2 / set[3].2);
         }
     }
 }

@@ -41,8 +41,7 @@ impl Error {
 
     /// A text literal that does not parse, in Postgres's wording.
     pub(crate) fn syntax(type_name: &str, text: &str, detail: impl Into<String>) -> Self {
-        Error::new(ErrorKind::InvalidText, format!("invalid input syntax for type {type_name}: \"{}\"", clip(text)))
-            .with_detail(detail)
+        Error::new(ErrorKind::InvalidText, format!("invalid input syntax for type {type_name}: \"{}\"", clip(text))).with_detail(detail)
     }
 
     /// A binary (send/recv) value that is not valid.

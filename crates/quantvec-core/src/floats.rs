@@ -86,11 +86,7 @@ pub fn parse_list(text: &str, type_name: &str) -> Result<Option<Vec<f32>>> {
     }
     inner
         .split(',')
-        .map(|item| {
-            item.trim()
-                .parse::<f32>()
-                .map_err(|_| Error::syntax(type_name, text, format!("\"{}\" is not a number", item.trim())))
-        })
+        .map(|item| item.trim().parse::<f32>().map_err(|_| Error::syntax(type_name, text, format!("\"{}\" is not a number", item.trim()))))
         .collect::<Result<Vec<f32>>>()
         .map(Some)
 }
@@ -112,10 +108,7 @@ pub fn quantile(values: &mut [f32], q: f64) -> f32 {
 
 pub fn check_quantiles(lower: f64, upper: f64) -> Result<()> {
     if !(0.0..=1.0).contains(&lower) || !(0.0..=1.0).contains(&upper) || lower >= upper {
-        bail!(
-            InvalidParameter,
-            "quantiles must satisfy 0 <= lower < upper <= 1 (got lower = {lower}, upper = {upper})"
-        );
+        bail!(InvalidParameter, "quantiles must satisfy 0 <= lower < upper <= 1 (got lower = {lower}, upper = {upper})");
     }
     Ok(())
 }

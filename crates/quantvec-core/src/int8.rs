@@ -132,11 +132,7 @@ impl Int8Vector {
         floats::check_dims(codes.len(), TYPE_NAME, MAX_DIMS)?;
         let codes = codes
             .iter()
-            .map(|&c| {
-                i8::try_from(c).map_err(|_| {
-                    Error::new(ErrorKind::OutOfRange, format!("{TYPE_NAME} code {c} is out of range [-128, 127]"))
-                })
-            })
+            .map(|&c| i8::try_from(c).map_err(|_| Error::new(ErrorKind::OutOfRange, format!("{TYPE_NAME} code {c} is out of range [-128, 127]"))))
             .collect::<Result<Vec<i8>>>()?;
         Ok(Int8Vector { params, codes })
     }
@@ -179,13 +175,10 @@ impl Int8Vector {
         if let Some(values) = floats::parse_list(text, TYPE_NAME)? {
             return Self::quantize_minmax(&values);
         }
-        let syntax = |detail: &str| {
-            Error::syntax(TYPE_NAME, text, format!("{detail}; the form is \"(scale,zero_point)[code,code,...]\""))
-        };
+        let syntax = |detail: &str| Error::syntax(TYPE_NAME, text, format!("{detail}; the form is \"(scale,zero_point)[code,code,...]\""));
         let rest = text.trim_start().strip_prefix('(').ok_or_else(|| syntax("expected \"(\""))?;
         let (params_text, rest) = rest.split_once(')').ok_or_else(|| syntax("expected \")\""))?;
-        let (scale_text, zero_text) =
-            params_text.split_once(',').ok_or_else(|| syntax("expected \"scale,zero_point\""))?;
+        let (scale_text, zero_text) = params_text.split_once(',').ok_or_else(|| syntax("expected \"scale,zero_point\""))?;
         let scale: f32 = scale_text.trim().parse().map_err(|_| syntax("scale is not a number"))?;
         let zero: i64 = zero_text.trim().parse().map_err(|_| syntax("zero-point is not an integer"))?;
         let params = Params::new(scale, zero)?;
@@ -254,9 +247,7 @@ impl<'a> Int8Ref<'a> {
     /// Reads a stored payload. Checks the header against the length so that no read can
     /// leave the buffer; the cached sums are trusted, as only `encode_into` writes them.
     pub fn decode(payload: &'a [u8]) -> Result<Int8Ref<'a>> {
-        let corrupt = |detail: String| {
-            Error::new(ErrorKind::InvalidBinary, format!("corrupt {TYPE_NAME} value")).with_detail(detail)
-        };
+        let corrupt = |detail: String| Error::new(ErrorKind::InvalidBinary, format!("corrupt {TYPE_NAME} value")).with_detail(detail);
         if payload.len() < HEADER_LEN {
             return Err(corrupt(format!("{} bytes is shorter than the header", payload.len())));
         }
@@ -351,8 +342,7 @@ pub fn l2_distance_sq(k: &Kernels, a: &Int8Ref, b: &Int8Ref) -> Result<f64> {
     // The three terms are exact integers scaled once each, so the cancellation error is
     // about 1e-16 of ‖a‖² + ‖b‖², far below f32 resolution.
     let (sa, sb) = (f64::from(a.params.scale), f64::from(b.params.scale));
-    let value = sa * sa * a.centered_norm_sq() as f64 + sb * sb * b.centered_norm_sq() as f64
-        - 2.0 * sa * sb * dot as f64;
+    let value = sa * sa * a.centered_norm_sq() as f64 + sb * sb * b.centered_norm_sq() as f64 - 2.0 * sa * sb * dot as f64;
     Ok(value.max(0.0))
 }
 

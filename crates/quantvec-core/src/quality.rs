@@ -117,9 +117,7 @@ pub fn report(k: &'static Kernels, base: &[Vec<f32>], queries: &[Vec<f32>], dist
     };
     let quantized_queries: Vec<Int8Vector> = queries.iter().map(|q| Int8Vector::quantize_minmax(q)).collect::<Result<_>>()?;
     let query_signs: Vec<BitVector> = queries.iter().map(|q| BitVector::from_signs(q)).collect::<Result<_>>()?;
-    let hamming = |q: usize| {
-        nearest(base.len(), K, |i| bits::hamming_distance(k, &signs[i].view(), &query_signs[q].view()).unwrap_or(f64::NAN))
-    };
+    let hamming = |q: usize| nearest(base.len(), K, |i| bits::hamming_distance(k, &signs[i].view(), &query_signs[q].view()).unwrap_or(f64::NAN));
     let bits_first = |q: usize, n: usize| nearest(base.len(), n, |i| -bits::inner_product_f32(k, &signs[i].view(), &prepared[q]).unwrap_or(f64::NAN));
     let mut rows = vec![
         row("real[] (exact search)", None, 1.0, 24 + 4 * dims, None),

@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 
 use quantvec_core::bits::{self, BitVector};
 use quantvec_core::datasets::Embeddings;
-use quantvec_core::floats::Query;
 use quantvec_core::eval::{nearest, recall, top_k, Scored};
+use quantvec_core::floats::Query;
 use quantvec_core::int8::{self, Int8Vector};
 use quantvec_core::kernels::{self, Kernels};
 
@@ -56,10 +56,7 @@ fn mean_recall(search: impl Fn(usize) -> Vec<usize>) -> f64 {
 fn rescore(query: &[f32], candidates: &[usize]) -> Vec<usize> {
     let f = fixture();
     let query = Query::new(query).unwrap();
-    let scored = candidates.iter().map(|&id| Scored {
-        distance: int8::cosine_distance_f32(k(), &f.codes[id].view(), &query).unwrap(),
-        id,
-    });
+    let scored = candidates.iter().map(|&id| Scored { distance: int8::cosine_distance_f32(k(), &f.codes[id].view(), &query).unwrap(), id });
     top_k(scored, K).into_iter().map(|s| s.id).collect()
 }
 

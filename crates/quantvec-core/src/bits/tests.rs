@@ -60,9 +60,16 @@ fn wire_round_trip_and_corruption() {
     *padding.last_mut().unwrap() |= 1; // a bit after dimension 13
     let mut too_long = wire.clone();
     too_long.push(0);
-    for bad in [vec![], wire[..3].to_vec(), wire[..wire.len() - 1].to_vec(), too_long, padding,
-                [0i32.to_be_bytes().to_vec(), vec![]].concat(), [(-1i32).to_be_bytes().to_vec(), vec![0]].concat(),
-                [(MAX_DIMS as i32 + 1).to_be_bytes().to_vec(), vec![0; 8001]].concat()] {
+    for bad in [
+        vec![],
+        wire[..3].to_vec(),
+        wire[..wire.len() - 1].to_vec(),
+        too_long,
+        padding,
+        [0i32.to_be_bytes().to_vec(), vec![]].concat(),
+        [(-1i32).to_be_bytes().to_vec(), vec![0]].concat(),
+        [(MAX_DIMS as i32 + 1).to_be_bytes().to_vec(), vec![0; 8001]].concat(),
+    ] {
         assert_eq!(BitVector::from_wire(&bad).unwrap_err().kind, ErrorKind::InvalidBinary, "{bad:?}");
     }
 }

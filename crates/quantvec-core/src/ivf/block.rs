@@ -14,7 +14,11 @@ use super::{EncodedRow, ItemPointer, Layout};
 pub const ROWS: usize = 32;
 
 fn factors_len(layout: &Layout) -> usize {
-    if layout.has_vectors() { 2 * 4 * ROWS } else { 0 }
+    if layout.has_vectors() {
+        2 * 4 * ROWS
+    } else {
+        0
+    }
 }
 
 fn pointers_at(layout: &Layout) -> usize {

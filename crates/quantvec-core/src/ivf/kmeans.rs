@@ -70,27 +70,24 @@ pub fn train(
         pool.install(|| data.par_chunks_mut(dims).for_each(normalize));
     }
     let mut rng = SmallRng::seed_from_u64(options.seed);
-    let mut centroids: Vec<f32> = index::sample(&mut rng, rows, clusters)
-        .into_iter()
-        .flat_map(|i| data[i * dims..(i + 1) * dims].to_vec())
-        .collect();
+    let mut centroids: Vec<f32> = index::sample(&mut rng, rows, clusters).into_iter().flat_map(|i| data[i * dims..(i + 1) * dims].to_vec()).collect();
     let mut assignment = vec![usize::MAX; rows];
     for iteration in 0..options.iterations {
         let norms = squared_norms(k, &centroids, dims);
         let changed: usize = pool.install(|| {
             data.par_chunks(dims * CHUNK_ROWS)
-            .zip(assignment.par_chunks_mut(CHUNK_ROWS))
-            .map(|(chunk, assigned)| {
-                let mut changed = 0;
-                let mut dots = vec![0.0; clusters];
-                for (x, slot) in chunk.chunks_exact(dims).zip(assigned) {
-                    let best = nearest(k, x, &centroids, &norms, options.spherical, &mut dots);
-                    changed += usize::from(*slot != best);
-                    *slot = best;
-                }
-                changed
-            })
-            .sum()
+                .zip(assignment.par_chunks_mut(CHUNK_ROWS))
+                .map(|(chunk, assigned)| {
+                    let mut changed = 0;
+                    let mut dots = vec![0.0; clusters];
+                    for (x, slot) in chunk.chunks_exact(dims).zip(assigned) {
+                        let best = nearest(k, x, &centroids, &norms, options.spherical, &mut dots);
+                        changed += usize::from(*slot != best);
+                        *slot = best;
+                    }
+                    changed
+                })
+                .sum()
         });
         between_iterations(iteration)?;
         if changed == 0 {
@@ -99,27 +96,27 @@ pub fn train(
         // Update: per-cluster sums in f64, folded per task and then reduced.
         let (sums, counts) = pool.install(|| {
             data.par_chunks(dims * CHUNK_ROWS)
-            .zip(assignment.par_chunks(CHUNK_ROWS))
-            .fold(
-                || (vec![0.0f64; clusters * dims], vec![0usize; clusters]),
-                |(mut sums, mut counts), (chunk, assigned)| {
-                    for (x, &c) in chunk.chunks_exact(dims).zip(assigned) {
-                        counts[c] += 1;
-                        for (s, &v) in sums[c * dims..(c + 1) * dims].iter_mut().zip(x) {
-                            *s += f64::from(v);
+                .zip(assignment.par_chunks(CHUNK_ROWS))
+                .fold(
+                    || (vec![0.0f64; clusters * dims], vec![0usize; clusters]),
+                    |(mut sums, mut counts), (chunk, assigned)| {
+                        for (x, &c) in chunk.chunks_exact(dims).zip(assigned) {
+                            counts[c] += 1;
+                            for (s, &v) in sums[c * dims..(c + 1) * dims].iter_mut().zip(x) {
+                                *s += f64::from(v);
+                            }
                         }
-                    }
-                    (sums, counts)
-                },
-            )
-            .reduce(
-                || (vec![0.0f64; clusters * dims], vec![0usize; clusters]),
-                |(mut a, mut ca), (b, cb)| {
-                    a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                    ca.iter_mut().zip(&cb).for_each(|(x, y)| *x += y);
-                    (a, ca)
-                },
-            )
+                        (sums, counts)
+                    },
+                )
+                .reduce(
+                    || (vec![0.0f64; clusters * dims], vec![0usize; clusters]),
+                    |(mut a, mut ca), (b, cb)| {
+                        a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                        ca.iter_mut().zip(&cb).for_each(|(x, y)| *x += y);
+                        (a, ca)
+                    },
+                )
         });
         for (c, centroid) in centroids.chunks_exact_mut(dims).enumerate() {
             if counts[c] == 0 {
@@ -149,9 +146,7 @@ mod tests {
         // Three tight blobs in 4-d; every centroid must land on one blob.
         let mut rng = SmallRng::seed_from_u64(1);
         let centers = [[10.0f32, 0.0, 0.0, 0.0], [0.0, 10.0, 0.0, 0.0], [0.0, 0.0, -10.0, 5.0]];
-        let data: Vec<f32> = (0..300)
-            .flat_map(|i| centers[i % 3].iter().map(|&c| c + rng.random_range(-0.1f32..0.1)).collect::<Vec<_>>())
-            .collect();
+        let data: Vec<f32> = (0..300).flat_map(|i| centers[i % 3].iter().map(|&c| c + rng.random_range(-0.1f32..0.1)).collect::<Vec<_>>()).collect();
         let options = KMeans { clusters: 3, iterations: 20, spherical: false, seed: 7 };
         let mut calls = 0;
         let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
@@ -162,10 +157,7 @@ mod tests {
         .unwrap();
         assert!(calls >= 1);
         for center in centers {
-            let closest = centroids
-                .chunks_exact(4)
-                .map(|c| c.iter().zip(&center).map(|(a, b)| (a - b).powi(2)).sum::<f32>())
-                .fold(f32::INFINITY, f32::min);
+            let closest = centroids.chunks_exact(4).map(|c| c.iter().zip(&center).map(|(a, b)| (a - b).powi(2)).sum::<f32>()).fold(f32::INFINITY, f32::min);
             assert!(closest < 0.05, "no centroid near {center:?}: {centroids:?}");
         }
     }

@@ -66,11 +66,7 @@ impl Meta {
             bail!(DataException, "not a quantvec index: its metapage has no quantvec signature");
         }
         if word(4) != VERSION {
-            bail!(
-                DataException,
-                "quantvec index has page format version {}, but this build of quantvec reads version {VERSION}; run REINDEX",
-                word(4)
-            );
+            bail!(DataException, "quantvec index has page format version {}, but this build of quantvec reads version {VERSION}; run REINDEX", word(4));
         }
         let Some(metric) = Metric::from_u8(bytes[8]) else {
             bail!(DataException, "quantvec index metapage names unknown metric {}", bytes[8]);

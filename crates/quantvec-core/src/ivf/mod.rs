@@ -17,8 +17,8 @@
 pub mod block;
 pub mod build;
 pub mod kmeans;
-pub mod meta;
 pub mod memory;
+pub mod meta;
 pub mod search;
 
 use std::sync::Arc;
@@ -68,10 +68,7 @@ impl ItemPointer {
     }
 
     pub fn read(bytes: &[u8]) -> ItemPointer {
-        ItemPointer {
-            block: u32::from_ne_bytes(bytes[..4].try_into().expect("4 bytes")),
-            offset: u16::from_ne_bytes(bytes[4..6].try_into().expect("2 bytes")),
-        }
+        ItemPointer { block: u32::from_ne_bytes(bytes[..4].try_into().expect("4 bytes")), offset: u16::from_ne_bytes(bytes[4..6].try_into().expect("2 bytes")) }
     }
 }
 
@@ -134,7 +131,11 @@ impl Layout {
 
     /// Bytes of a row's vector item.
     pub fn vector_len(&self) -> usize {
-        if self.has_vectors() { ItemPointer::LEN + 5 + self.dims } else { 0 }
+        if self.has_vectors() {
+            ItemPointer::LEN + 5 + self.dims
+        } else {
+            0
+        }
     }
 
     /// Bytes of a FastScan block of 32 rows.
@@ -301,8 +302,7 @@ impl Scorer {
         let q_sum = q.sum() as f32;
         let (alphas, betas) = block::factors(&self.layout, block);
         // Fixed-size arrays let the compiler drop bounds checks and vectorise the loop.
-        let (alphas, betas): (&[u8; 4 * block::ROWS], &[u8; 4 * block::ROWS]) =
-            (alphas.try_into().expect("32 factors"), betas.try_into().expect("32 factors"));
+        let (alphas, betas): (&[u8; 4 * block::ROWS], &[u8; 4 * block::ROWS]) = (alphas.try_into().expect("32 factors"), betas.try_into().expect("32 factors"));
         let factor = |bytes: &[u8; 4 * block::ROWS], r: usize| f32::from_ne_bytes([bytes[4 * r], bytes[4 * r + 1], bytes[4 * r + 2], bytes[4 * r + 3]]);
         for (r, o) in out.iter_mut().enumerate() {
             let set_sum = self.lut_scale * sums[r] as f32 + self.lut_offset;

@@ -292,8 +292,7 @@ mod tests {
     fn batch_matches_a_full_sort_with_ties_and_nan() {
         let p = |i: u32| ItemPointer { block: i % 7, offset: (i / 7) as u16 };
         for keep in [1, 5, 64, 500] {
-            let offered: Vec<Candidate> =
-                (0..3000u32).map(|i| (if i % 97 == 0 { f32::NAN } else { ((i * 7919) % 113) as f32 }, p(i))).collect();
+            let offered: Vec<Candidate> = (0..3000u32).map(|i| (if i % 97 == 0 { f32::NAN } else { ((i * 7919) % 113) as f32 }, p(i))).collect();
             let mut batch = Batch::new(keep, Vec::new());
             for &c in &offered {
                 batch.offer(c);

@@ -142,11 +142,7 @@ pub unsafe fn l2_f32_i8(x: &[f32], q: &[i8], p: Params) -> f32 {
     while i + 16 <= n {
         unsafe {
             let d0 = _mm256_fnmadd_ps(s, load_i8x8_ps(pq.add(i)), _mm256_add_ps(_mm256_loadu_ps(px.add(i)), sz));
-            let d1 = _mm256_fnmadd_ps(
-                s,
-                load_i8x8_ps(pq.add(i + 8)),
-                _mm256_add_ps(_mm256_loadu_ps(px.add(i + 8)), sz),
-            );
+            let d1 = _mm256_fnmadd_ps(s, load_i8x8_ps(pq.add(i + 8)), _mm256_add_ps(_mm256_loadu_ps(px.add(i + 8)), sz));
             acc0 = _mm256_fmadd_ps(d0, d0, acc0);
             acc1 = _mm256_fmadd_ps(d1, d1, acc1);
         }

@@ -45,10 +45,7 @@ pub unsafe fn dot_i8(a: &[i8], b: &[i8]) -> i64 {
                 let b1 = _mm512_loadu_si512(pb.add(i + 64).cast());
                 acc0 = _mm512_dpbusd_epi32(acc0, _mm512_xor_si512(_mm512_loadu_si512(pa.add(i).cast()), bias), b0);
                 acc1 = _mm512_dpbusd_epi32(acc1, _mm512_xor_si512(_mm512_loadu_si512(pa.add(i + 64).cast()), bias), b1);
-                let sums = _mm512_add_epi64(
-                    _mm512_sad_epu8(_mm512_xor_si512(b0, bias), zero),
-                    _mm512_sad_epu8(_mm512_xor_si512(b1, bias), zero),
-                );
+                let sums = _mm512_add_epi64(_mm512_sad_epu8(_mm512_xor_si512(b0, bias), zero), _mm512_sad_epu8(_mm512_xor_si512(b1, bias), zero));
                 biased_sum_b = _mm512_add_epi64(biased_sum_b, sums);
             }
             i += 128;

@@ -84,10 +84,7 @@ impl Isa {
             Isa::Scalar => true,
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => {
-                is_x86_feature_detected!("avx2")
-                    && is_x86_feature_detected!("fma")
-                    && is_x86_feature_detected!("f16c")
-                    && is_x86_feature_detected!("popcnt")
+                is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") && is_x86_feature_detected!("f16c") && is_x86_feature_detected!("popcnt")
             }
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 => {
@@ -108,10 +105,7 @@ impl Isa {
 
     /// The fastest tier this CPU supports.
     pub fn best() -> Isa {
-        [Isa::Avx512, Isa::Avx2, Isa::Neon]
-            .into_iter()
-            .find(|isa| isa.is_supported())
-            .unwrap_or(Isa::Scalar)
+        [Isa::Avx512, Isa::Avx2, Isa::Neon].into_iter().find(|isa| isa.is_supported()).unwrap_or(Isa::Scalar)
     }
 }
 
@@ -267,11 +261,7 @@ pub fn active() -> &'static Kernels {
 
 /// The tier named by [`ENV_OVERRIDE`] if this CPU supports it, else the best one.
 pub fn default_isa() -> Isa {
-    std::env::var(ENV_OVERRIDE)
-        .ok()
-        .and_then(|name| Isa::from_name(&name))
-        .filter(|isa| isa.is_supported())
-        .unwrap_or_else(Isa::best)
+    std::env::var(ENV_OVERRIDE).ok().and_then(|name| Isa::from_name(&name)).filter(|isa| isa.is_supported()).unwrap_or_else(Isa::best)
 }
 
 /// Makes `isa` the active tier for this process.

@@ -40,11 +40,7 @@ fn params(rng: &mut SmallRng) -> Params {
 /// with a factor of slack for the per-term rounding.
 fn assert_close(what: &str, isa: Isa, n: usize, got: f32, want: f32, magnitude: f64) {
     let tolerance = 4.0 * (n as f64 + 2.0) * f64::from(f32::EPSILON) * magnitude + 1e-30;
-    assert!(
-        (f64::from(got) - f64::from(want)).abs() <= tolerance,
-        "{what} on {} at n = {n}: {got} vs scalar {want} (tolerance {tolerance})",
-        isa.name()
-    );
+    assert!((f64::from(got) - f64::from(want)).abs() <= tolerance, "{what} on {} at n = {n}: {got} vs scalar {want} (tolerance {tolerance})", isa.name());
 }
 
 #[test]
@@ -104,12 +100,7 @@ fn extreme_codes_are_exact() {
             assert_eq!(scalar::dot_i8(&a, &b), want);
             for k in &tables {
                 assert_eq!((k.dot_i8)(&a, &b), want, "dot_i8 on {} with {va}·{vb} at n = {n}", k.isa.name());
-                assert_eq!(
-                    (k.l1_i8)(&a, &b),
-                    n as u64 * u64::from((i16::from(va) - i16::from(vb)).unsigned_abs()),
-                    "l1_i8 on {} at n = {n}",
-                    k.isa.name()
-                );
+                assert_eq!((k.l1_i8)(&a, &b), n as u64 * u64::from((i16::from(va) - i16::from(vb)).unsigned_abs()), "l1_i8 on {} at n = {n}", k.isa.name());
             }
         }
         let ones = vec![0xffu8; n.div_ceil(8)];
