@@ -151,6 +151,37 @@ mod tests {
     }
 
     #[test]
+    fn lists_are_ranked_from_int8_centroids_within_their_error() {
+        let k = kernels::active();
+        let dims = 384;
+        let mut centroids: Vec<f32> = random_rows(200, dims).concat();
+        // As builds store them: values that float16 holds exactly.
+        crate::ivf::meta::round_centroids(&mut centroids);
+        for metric in [Metric::L2, Metric::InnerProduct, Metric::Cosine] {
+            let layout = Arc::new(Layout::new(k, metric, dims, true, centroids.clone()).unwrap());
+            for query in random_rows(5, dims) {
+                let q_norm = crate::floats::norm(&query);
+                let scorer = Scorer::new(layout.clone(), k, IndexQuery::Floats(Query::new(&query).unwrap())).unwrap();
+                for (rank, list) in scorer.ranked_lists() {
+                    let c = layout.centroid(list as usize);
+                    let dot: f64 = query.iter().zip(c).map(|(&a, &b)| f64::from(a) * f64::from(b)).sum();
+                    let exact = match metric {
+                        Metric::L2 => c.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() - 2.0 * dot,
+                        _ => -dot,
+                    };
+                    // Rounding both sides to 8 bits: a small fraction of |q|·|c|.
+                    let bound = 0.02 * q_norm * crate::floats::norm(c);
+                    assert!((f64::from(rank) - exact).abs() <= bound, "{metric:?} list {list}: {rank} vs {exact}");
+                    // The term added to the list's rows stays exact.
+                    let term = f64::from(scorer.list_term(list));
+                    let want = if metric == Metric::L2 { -2.0 * dot } else { -dot };
+                    assert!((term - want).abs() <= 1e-3 * (1.0 + want.abs()), "{metric:?} term {term} vs {want}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn searches_return_every_row_once() {
         let k = kernels::active();
         let floats = random_rows(3000, 24);

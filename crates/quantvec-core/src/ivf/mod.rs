@@ -93,9 +93,20 @@ pub struct Layout {
     pub residual: bool,
     /// Rows of `dims` floats, one per list (values that float16 represents exactly).
     pub centroids: Vec<f32>,
-    /// The same as float16 bits: half the memory to stream when ranking lists.
+    /// The same as float16 bits, for assigning rows and for the exact list terms.
     centroid_halves: Vec<u16>,
     centroid_norms: Vec<f32>,
+    /// The same as int8 codes (symmetric, a scale per centroid), for ranking the lists:
+    /// a quarter of the bytes of the floats to stream per query, and VNNI dot products.
+    centroid_codes: Vec<i8>,
+    centroid_code_scales: Vec<f32>,
+}
+
+/// Symmetric int8 codes of `v` and their scale (`v ≈ scale · codes`).
+fn symmetric_codes(v: &[f32]) -> (Vec<i8>, f32) {
+    let high = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    let scale = if high > 0.0 { high / 127.0 } else { 1.0 };
+    (v.iter().map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8).collect(), scale)
 }
 
 fn read_f32(bytes: &[u8], at: usize) -> f32 {
@@ -109,7 +120,13 @@ impl Layout {
         }
         let centroid_norms = kmeans::squared_norms(k, &centroids, dims);
         let centroid_halves = centroids.iter().map(|&c| half::f16::from_f32(c).to_bits()).collect();
-        Ok(Layout { metric, dims, residual, centroids, centroid_halves, centroid_norms })
+        let (mut centroid_codes, mut centroid_code_scales) = (Vec::with_capacity(centroids.len()), Vec::new());
+        for centroid in centroids.chunks_exact(dims) {
+            let (codes, scale) = symmetric_codes(centroid);
+            centroid_codes.extend(codes);
+            centroid_code_scales.push(scale);
+        }
+        Ok(Layout { metric, dims, residual, centroids, centroid_halves, centroid_norms, centroid_codes, centroid_code_scales })
     }
 
     pub fn lists(&self) -> usize {
@@ -235,7 +252,10 @@ pub struct Scorer {
     pub layout: Arc<Layout>,
     k: &'static Kernels,
     query: IndexQuery,
+    /// The query in the space the lists were clustered in, as floats and as int8 codes.
     ranking: Vec<f32>,
+    ranking_codes: Vec<i8>,
+    ranking_scale: f32,
     /// 7-bit FastScan entries, 32 bytes per code byte (see `kernels::scalar::fastscan`).
     lut: Vec<u8>,
     /// Σ over set bits ≈ lut_scale · (sum of entries) + lut_offset.
@@ -263,29 +283,44 @@ impl Scorer {
                 (ranking, hamming_lut(bytes), 1.0, 0.0)
             }
         };
-        Ok(Scorer { layout, k, query, ranking, lut, lut_scale, lut_offset })
+        let (ranking_codes, ranking_scale) = symmetric_codes(&ranking);
+        Ok(Scorer { layout, k, query, ranking, ranking_codes, ranking_scale, lut, lut_scale, lut_offset })
     }
 
-    /// Every list with its rank (lower is nearer; unsorted) and the part of the
-    /// first-pass score it contributes.
-    pub fn ranked_lists(&self) -> Vec<(f32, u32, f32)> {
+    /// Every list with its rank (lower is nearer; unsorted), from int8 dot products:
+    /// their error only reorders lists at nearly equal distances, where either is as good
+    /// a probe.
+    pub fn ranked_lists(&self) -> Vec<(f32, u32)> {
         let layout = &self.layout;
-        let dots = layout.centroid_dots(self.k, &self.ranking);
+        let dims = layout.dims;
         (0..layout.lists())
             .map(|list| {
-                let dot = dots[list];
+                let codes = &layout.centroid_codes[list * dims..(list + 1) * dims];
+                let dot = (self.k.dot_i8)(&self.ranking_codes, codes) as f32 * self.ranking_scale * layout.centroid_code_scales[list];
                 let rank = match layout.metric {
                     Metric::L2 | Metric::Hamming => layout.centroid_norms[list] - 2.0 * dot,
                     Metric::InnerProduct | Metric::Cosine => -dot,
                 };
-                let term = match (layout.residual, layout.metric) {
-                    (false, _) | (_, Metric::Hamming) => 0.0,
-                    (true, Metric::L2) => -2.0 * dot,
-                    (true, _) => -dot,
-                };
-                (rank, list as u32, term)
+                (rank, list as u32)
             })
             .collect()
+    }
+
+    /// The part of a probed list's first-pass scores that its centroid contributes,
+    /// from the float16 centroid (exact enough to add to every row's estimate).
+    pub fn list_term(&self, list: u32) -> f32 {
+        let layout = &self.layout;
+        if !layout.residual || layout.metric == Metric::Hamming {
+            return 0.0;
+        }
+        let (dims, list) = (layout.dims, list as usize);
+        let mut dot = [0.0f32];
+        (self.k.dot_f16_rows)(&self.ranking, &layout.centroid_halves[list * dims..(list + 1) * dims], &mut dot);
+        if layout.metric == Metric::L2 {
+            -2.0 * dot[0]
+        } else {
+            -dot[0]
+        }
     }
 
     /// First-pass scores (lower is nearer) of the 32 rows of a block: estimated from the

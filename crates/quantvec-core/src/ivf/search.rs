@@ -117,8 +117,8 @@ impl Pool {
 pub struct Search {
     scorer: Scorer,
     options: SearchOptions,
-    /// Lists (rank, list, first-pass term), sorted nearest first up to `sorted`.
-    lists: Vec<(f32, u32, f32)>,
+    /// Lists (rank, list), sorted nearest first up to `sorted`.
+    lists: Vec<(f32, u32)>,
     sorted: usize,
     next_list: usize,
     pool: Pool,
@@ -127,7 +127,7 @@ pub struct Search {
     returned: usize,
 }
 
-fn by_rank(a: &(f32, u32, f32), b: &(f32, u32, f32)) -> Ordering {
+fn by_rank(a: &(f32, u32), b: &(f32, u32)) -> Ordering {
     a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
 }
 
@@ -179,7 +179,8 @@ impl Search {
     /// Scores the rows of `lists` into `batch`, skipping the targets in `handed`.
     fn score_lists(&self, source: &dyn Lists, lists: std::ops::Range<usize>, handed: &HashSet<ItemPointer>, batch: &mut Batch) {
         let (layout, scorer) = (&self.scorer.layout, &self.scorer);
-        for &(_, list, term) in &self.lists[lists] {
+        for &(_, list) in &self.lists[lists] {
+            let term = scorer.list_term(list);
             source.scan_list(list, &mut |block| {
                 let mut estimates = [0.0f32; block::ROWS];
                 scorer.estimate_block(block, term, &mut estimates);
