@@ -303,15 +303,8 @@ impl AssignState {
         let k = kernels::active();
         let layout = &self.writer.layout;
         let batch = std::mem::take(&mut self.batch);
-        let encoded: Vec<quantvec_core::Result<EncodedRow>> = self.pool.install(|| {
-            batch
-                .par_iter()
-                .map(|(tid, payload)| match layout.metric {
-                    Metric::Hamming => layout.encode_bits(k, &BitRef::decode(payload)?),
-                    _ => layout.encode_int8(k, *tid, &Int8Ref::decode(payload)?),
-                })
-                .collect()
-        });
+        let encoded: Vec<quantvec_core::Result<EncodedRow>> =
+            self.pool.install(|| batch.par_iter().map(|(tid, payload)| layout.encode_stored(k, *tid, payload)).collect());
         for ((tid, _), row) in batch.iter().zip(encoded) {
             self.writer.add(&row.or_raise(), *tid);
         }

@@ -12,8 +12,6 @@ use std::ffi::c_void;
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;
-use quantvec_core::bits::BitRef;
-use quantvec_core::int8::Int8Ref;
 use quantvec_core::ivf::search::Lists;
 use quantvec_core::ivf::{block, vector_tid, EncodedRow, ItemPointer, Layout};
 use quantvec_core::{kernels, ErrorKind};
@@ -107,12 +105,7 @@ unsafe extern "C-unwind" fn check_row(
     state.heap_rows += 1;
     let layout = state.layout;
     let k = kernels::active();
-    let expected = if layout.has_vectors() {
-        layout.encode_int8(k, tid, &Int8Ref::decode(payload).or_raise())
-    } else {
-        layout.encode_bits(k, &BitRef::decode(payload).or_raise())
-    }
-    .or_raise();
+    let expected = layout.encode_stored(k, tid, payload).or_raise();
     let Some(Entry { list, row }) = state.entries.remove(&tid) else {
         corrupt(format!("heap row ({}, {}) is not in the index", tid.block, tid.offset));
     };

@@ -10,8 +10,6 @@
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;
-use quantvec_core::bits::BitRef;
-use quantvec_core::int8::Int8Ref;
 use quantvec_core::ivf::meta::{ListEntry, Meta};
 use quantvec_core::ivf::{block, vector_tid, EncodedRow, ItemPointer, Layout};
 use quantvec_core::kernels;
@@ -228,12 +226,7 @@ pub unsafe extern "C-unwind" fn aminsert(
     let cached = pages::cached(index);
     let layout = &cached.layout;
     let k = kernels::active();
-    let row = if layout.has_vectors() {
-        layout.encode_int8(k, tid, &Int8Ref::decode(payload).or_raise())
-    } else {
-        layout.encode_bits(k, &BitRef::decode(payload).or_raise())
-    }
-    .or_raise();
+    let row = layout.encode_stored(k, tid, payload).or_raise();
     let target = if layout.has_vectors() {
         let start = pages::read_meta(index).vector_insert;
         insert_vector(index, layout, start, &row.vector)

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use crate::bits::BitRef;
 use crate::error::{bail, Result};
 use crate::floats::Query;
-use crate::int8::{Int8Ref, Params};
+use crate::int8::{Int8Ref, Int8Vector, Params};
 use crate::kernels::Kernels;
 
 /// The distance an index orders by.
@@ -102,13 +102,6 @@ pub struct Layout {
     centroid_code_scales: Vec<f32>,
 }
 
-/// Symmetric int8 codes of `v` and their scale (`v ≈ scale · codes`).
-fn symmetric_codes(v: &[f32]) -> (Vec<i8>, f32) {
-    let high = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
-    let scale = if high > 0.0 { high / 127.0 } else { 1.0 };
-    (v.iter().map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8).collect(), scale)
-}
-
 fn read_f32(bytes: &[u8], at: usize) -> f32 {
     f32::from_ne_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
 }
@@ -122,9 +115,9 @@ impl Layout {
         let centroid_halves = centroids.iter().map(|&c| half::f16::from_f32(c).to_bits()).collect();
         let (mut centroid_codes, mut centroid_code_scales) = (Vec::with_capacity(centroids.len()), Vec::new());
         for centroid in centroids.chunks_exact(dims) {
-            let (codes, scale) = symmetric_codes(centroid);
-            centroid_codes.extend(codes);
-            centroid_code_scales.push(scale);
+            let quantized = Int8Vector::quantize_absmax(centroid)?;
+            centroid_codes.extend(quantized.codes);
+            centroid_code_scales.push(quantized.params.scale);
         }
         Ok(Layout { metric, dims, residual, centroids, centroid_halves, centroid_norms, centroid_codes, centroid_code_scales })
     }
@@ -221,6 +214,16 @@ impl Layout {
         Ok(EncodedRow { list, code, alpha: alpha as f32, beta: beta as f32, vector })
     }
 
+    /// Decodes a stored column value (an `int8vec` payload, or a `bitvec` one for a
+    /// Hamming index) and encodes it as row `tid`.
+    pub fn encode_stored(&self, k: &Kernels, tid: ItemPointer, payload: &[u8]) -> Result<EncodedRow> {
+        if self.has_vectors() {
+            self.encode_int8(k, tid, &Int8Ref::decode(payload)?)
+        } else {
+            self.encode_bits(k, &BitRef::decode(payload)?)
+        }
+    }
+
     /// Assigns a bit row to its list (by its ±1 vector) and encodes it.
     pub fn encode_bits(&self, k: &Kernels, row: &BitRef) -> Result<EncodedRow> {
         if self.has_vectors() || row.dims() != self.dims {
@@ -283,7 +286,8 @@ impl Scorer {
                 (ranking, hamming_lut(bytes), 1.0, 0.0)
             }
         };
-        let (ranking_codes, ranking_scale) = symmetric_codes(&ranking);
+        let Int8Vector { codes: ranking_codes, params } = Int8Vector::quantize_absmax(&ranking)?;
+        let ranking_scale = params.scale;
         Ok(Scorer { layout, k, query, ranking, ranking_codes, ranking_scale, lut, lut_scale, lut_offset })
     }
 
