@@ -45,6 +45,7 @@ pub enum Kind {
 /// A pinned, locked buffer; unlocked and released on drop.
 pub struct Locked {
     buffer: pg_sys::Buffer,
+    block: u32,
 }
 
 impl Locked {
@@ -64,8 +65,13 @@ impl Locked {
             let buffer = pg_sys::ReadBufferExtended(index, fork, block, pg_sys::ReadBufferMode::RBM_NORMAL, std::ptr::null_mut());
             let mode = if write { pg_sys::BUFFER_LOCK_EXCLUSIVE } else { pg_sys::BUFFER_LOCK_SHARE };
             pg_sys::LockBuffer(buffer, mode as i32);
-            Locked { buffer }
+            Locked { buffer, block }
         }
+    }
+
+    /// `read` to share-lock a block of the main fork, through the buffer hints.
+    pub fn read_hinted(index: pg_sys::Relation, block: u32, hints: &BufferHints) -> Locked {
+        Pinned::read_hinted(index, block, hints).share_lock()
     }
 
     /// Appends a new block to `fork` of `index`, locked exclusively and initialised as
@@ -78,7 +84,7 @@ impl Locked {
             let buffer = pg_sys::ReadBufferExtended(index, fork, pg_sys::InvalidBlockNumber, pg_sys::ReadBufferMode::RBM_NORMAL, std::ptr::null_mut());
             pg_sys::LockBuffer(buffer, pg_sys::BUFFER_LOCK_EXCLUSIVE as i32);
             pg_sys::UnlockRelationForExtension(index, pg_sys::ExclusiveLock as i32);
-            Locked { buffer }
+            Locked { buffer, block: pg_sys::BufferGetBlockNumber(buffer) }
         };
         let mut locked = locked;
         // SAFETY: exclusively locked; not yet visible to others.
@@ -87,8 +93,7 @@ impl Locked {
     }
 
     pub fn block(&self) -> u32 {
-        // SAFETY: the buffer is pinned.
-        unsafe { pg_sys::BufferGetBlockNumber(self.buffer) }
+        self.block
     }
 
     /// # Safety
@@ -120,6 +125,66 @@ impl Drop for Locked {
     fn drop(&mut self) {
         // SAFETY: we pinned and locked the buffer and release it exactly once.
         unsafe { pg_sys::UnlockReleaseBuffer(self.buffer) };
+    }
+}
+
+/// A pinned buffer, not locked: its page stays in memory but may change; released on
+/// drop.
+pub struct Pinned {
+    buffer: pg_sys::Buffer,
+    block: u32,
+}
+
+impl Pinned {
+    /// Pins a block of the main fork, trying the buffer that last held it first
+    /// (`ReadRecentBuffer` checks the buffer's tag and pins it without a lookup in the
+    /// shared buffer mapping table, which is most of the cost of reading a cached page).
+    pub fn read_hinted(index: pg_sys::Relation, block: u32, hints: &BufferHints) -> Pinned {
+        if block == pg_sys::InvalidBlockNumber {
+            crate::error::raise_with(quantvec_core::ErrorKind::DataException, "quantvec index links to an invalid block; REINDEX the index");
+        }
+        if let Some(recent) = hints.get(block) {
+            // SAFETY: index is an open relation; ReadRecentBuffer pins `recent` only if it
+            // still holds this block of this relation (any buffer number may be tried) and
+            // returns false otherwise.
+            if unsafe { pg_sys::ReadRecentBuffer((*index).rd_node, pg_sys::ForkNumber::MAIN_FORKNUM, block, recent) } {
+                // SAFETY: as ReadBuffer does, count the access in the relation's statistics.
+                if let Some(stats) = unsafe { (*index).pgstat_info.as_mut() } {
+                    stats.t_counts.t_blocks_fetched += 1;
+                    stats.t_counts.t_blocks_hit += 1;
+                }
+                return Pinned { buffer: recent, block };
+            }
+        }
+        // SAFETY: index is an open relation; ReadBufferExtended returns a pinned buffer or
+        // raises an ERROR (for a block past the end, too).
+        let buffer =
+            unsafe { pg_sys::ReadBufferExtended(index, pg_sys::ForkNumber::MAIN_FORKNUM, block, pg_sys::ReadBufferMode::RBM_NORMAL, std::ptr::null_mut()) };
+        hints.set(block, buffer);
+        Pinned { buffer, block }
+    }
+
+    /// Asks the CPU to fetch `len` bytes at `offset` of the page's data: a hint, which reads
+    /// nothing (the page may be changing, as it is not locked).
+    pub fn prefetch(&self, offset: usize, len: usize) {
+        // SAFETY: a pinned buffer's page stays put; only its address is taken.
+        let page = unsafe { pg_sys::BufferGetPage(self.buffer) }.cast::<u8>();
+        kernels::prefetch(page.wrapping_add(HEADER + offset), len);
+    }
+
+    /// Locks the page to read it; the lock and the pin go together on drop.
+    pub fn share_lock(self) -> Locked {
+        let buffer = std::mem::ManuallyDrop::new(self);
+        // SAFETY: the buffer is pinned by us; Locked releases pin and lock together.
+        unsafe { pg_sys::LockBuffer(buffer.buffer, pg_sys::BUFFER_LOCK_SHARE as i32) };
+        Locked { buffer: buffer.buffer, block: buffer.block }
+    }
+}
+
+impl Drop for Pinned {
+    fn drop(&mut self) {
+        // SAFETY: we pinned the buffer and release it exactly once.
+        unsafe { pg_sys::ReleaseBuffer(self.buffer) };
     }
 }
 
@@ -306,11 +371,39 @@ pub struct Cached {
     pub layout: Arc<Layout>,
     /// The first block of each list.
     pub heads: Vec<ItemPointer>,
+    /// The buffers that last held the index's blocks in this backend.
+    pub hints: BufferHints,
+}
+
+/// Per block, the shared buffer that last held it here (0, no buffer, where unknown): a
+/// hint only, which `Locked::read_hinted` checks before using.
+#[derive(Default)]
+pub struct BufferHints(std::cell::RefCell<Vec<pg_sys::Buffer>>);
+
+impl BufferHints {
+    fn get(&self, block: u32) -> Option<pg_sys::Buffer> {
+        self.0.borrow().get(block as usize).copied().filter(|&b| b != pg_sys::InvalidBuffer as pg_sys::Buffer)
+    }
+
+    fn set(&self, block: u32, buffer: pg_sys::Buffer) {
+        let mut hints = self.0.borrow_mut();
+        let at = block as usize;
+        if at >= MAX_HINTED_BLOCKS {
+            return;
+        }
+        if at >= hints.len() {
+            hints.resize(at + 1, pg_sys::InvalidBuffer as pg_sys::Buffer);
+        }
+        hints[at] = buffer;
+    }
 }
 
 thread_local! {
     static CACHE: std::cell::RefCell<Vec<(pg_sys::Oid, u64, Arc<Cached>)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
+
+/// Blocks of an index that get buffer hints (16 GiB of index, 8 MiB of hints).
+const MAX_HINTED_BLOCKS: usize = 1 << 21;
 
 /// Indexes whose metadata a backend keeps.
 const CACHED_INDEXES: usize = 16;
@@ -342,7 +435,7 @@ pub fn cached(index: pg_sys::Relation) -> Arc<Cached> {
     }
     let entries = read_directory(index, &meta);
     let layout = quantvec_core::ivf::Layout::new(kernels::active(), meta.metric, meta.dims as usize, meta.residual, centroids).or_raise();
-    let cached = Arc::new(Cached { heads: entries.iter().map(|e| e.head).collect(), layout: Arc::new(layout), meta });
+    let cached = Arc::new(Cached { heads: entries.iter().map(|e| e.head).collect(), layout: Arc::new(layout), meta, hints: BufferHints::default() });
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         c.retain(|(o, _, _)| *o != oid);

@@ -12,7 +12,7 @@ use quantvec_core::ivf::search::{Lists, Search, SearchOptions};
 use quantvec_core::ivf::{block, vector_tid, IndexQuery, ItemPointer, Metric, Scorer};
 use quantvec_core::kernels;
 
-use super::pages::{self, Cached, Kind, Locked};
+use super::pages::{self, Cached, Kind, Locked, Pinned};
 use crate::error::OrRaise;
 
 /// The index's lists, read through shared buffers.
@@ -47,7 +47,7 @@ impl PgLists<'_> {
         let mut steps = 0usize;
         while at != ItemPointer::NONE {
             {
-                let locked = Locked::read(self.index, at.block, false);
+                let locked = Locked::read_hinted(self.index, at.block, &self.cached.hints);
                 let page = locked.page();
                 pages::expect_kind(&page, Kind::Codes, at.block);
                 loop {
@@ -70,19 +70,32 @@ impl PgLists<'_> {
     }
 }
 
+/// Vectors read at once by a rescoring batch (buffers pinned together).
+const VECTORS_PER_BATCH: usize = 64;
+
 impl Lists for PgLists<'_> {
     fn scan_list(&self, list: u32, visit: &mut dyn FnMut(&[u8])) {
         self.walk_blocks(self.cached.heads[list as usize], &mut |_, block| visit(block));
     }
 
-    fn read_vector(&self, slot: ItemPointer, visit: &mut dyn FnMut(&[u8])) {
+    fn read_vectors(&self, slots: &[ItemPointer], visit: &mut dyn FnMut(&[u8])) {
         let len = self.cached.layout.vector_len();
-        let locked = Locked::read(self.index, slot.block, false);
-        let page = locked.page();
-        pages::expect_kind(&page, Kind::Vectors, slot.block);
-        let at = usize::from(slot.offset) * len;
-        if let Some(vector) = page.data().get(at..at + len) {
-            visit(vector);
+        // Pin the pages and prefetch the vectors of a batch first, so that their cache
+        // misses overlap.
+        for batch in slots.chunks(VECTORS_PER_BATCH) {
+            let pinned: Vec<Pinned> = batch.iter().map(|slot| Pinned::read_hinted(self.index, slot.block, &self.cached.hints)).collect();
+            for (page, slot) in pinned.iter().zip(batch) {
+                page.prefetch(usize::from(slot.offset) * len, len);
+            }
+            for (page, slot) in pinned.into_iter().zip(batch) {
+                let locked = page.share_lock();
+                let page = locked.page();
+                pages::expect_kind(&page, Kind::Vectors, slot.block);
+                let at = usize::from(slot.offset) * len;
+                if let Some(vector) = page.data().get(at..at + len) {
+                    visit(vector);
+                }
+            }
         }
     }
 }

@@ -96,6 +96,21 @@ SET enable_seqscan = off;
 SELECT id FROM scratch ORDER BY e <-> '{5,-5,5,1}'::real[] LIMIT 3;
 RESET enable_seqscan;
 
+-- An index of a temporary table lives in local buffers. A scan repeated in the session
+-- (through the buffers it remembers from the last) and one after REINDEX (which moves the
+-- index to new buffers) return the rows a sequential scan returns.
+CREATE TEMP TABLE scratch_temp AS SELECT id, e FROM scratch;
+CREATE INDEX scratch_temp_e ON scratch_temp USING quantvec (e int8vec_l2_ops);
+SET enable_seqscan = off;
+SELECT id FROM scratch_temp ORDER BY e <-> '{5,-5,5,1}'::real[] LIMIT 3;
+SELECT id FROM scratch_temp ORDER BY e <-> '{5,-5,5,1}'::real[] LIMIT 3;
+REINDEX INDEX scratch_temp_e;
+SELECT id FROM scratch_temp ORDER BY e <-> '{5,-5,5,1}'::real[] LIMIT 3;
+REINDEX INDEX scratch_e_idx;
+SELECT id FROM scratch ORDER BY e <-> '{5,-5,5,1}'::real[] LIMIT 3;
+RESET enable_seqscan;
+SELECT id FROM scratch_temp ORDER BY e <-> '{5,-5,5,1}'::real[] LIMIT 3;
+
 -- Options, progress phase names and errors.
 SELECT pg_indexam_progress_phasename(oid, phase) FROM pg_am, generate_series(2, 5) phase WHERE amname = 'quantvec';
 CREATE TABLE free (e int8vec);

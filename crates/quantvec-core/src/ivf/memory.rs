@@ -87,8 +87,12 @@ impl Lists for MemoryIndex {
         }
     }
 
-    fn read_vector(&self, slot: ItemPointer, visit: &mut dyn FnMut(&[u8])) {
-        if let Some(vector) = self.vectors.get(slot.block as usize) {
+    fn read_vectors(&self, slots: &[ItemPointer], visit: &mut dyn FnMut(&[u8])) {
+        let vectors: Vec<&[u8]> = slots.iter().filter_map(|slot| self.vectors.get(slot.block as usize).map(Vec::as_slice)).collect();
+        for vector in &vectors {
+            crate::kernels::prefetch(vector.as_ptr(), vector.len());
+        }
+        for vector in vectors {
             visit(vector);
         }
     }
@@ -128,8 +132,8 @@ mod tests {
             self.0.scan_list(list, visit)
         }
 
-        fn read_vector(&self, slot: ItemPointer, visit: &mut dyn FnMut(&[u8])) {
-            self.0.read_vector(slot, visit)
+        fn read_vectors(&self, slots: &[ItemPointer], visit: &mut dyn FnMut(&[u8])) {
+            self.0.read_vectors(slots, visit)
         }
     }
 

@@ -17,8 +17,9 @@ use crate::eval::Scored;
 pub trait Lists {
     /// Visits every FastScan block of `list`.
     fn scan_list(&self, list: u32, visit: &mut dyn FnMut(&[u8]));
-    /// Visits the vector in `slot`, if the slot holds one.
-    fn read_vector(&self, slot: ItemPointer, visit: &mut dyn FnMut(&[u8]));
+    /// Visits the vectors in `slots` (those that hold one), in order. Given together so
+    /// that their memory can be fetched at once.
+    fn read_vectors(&self, slots: &[ItemPointer], visit: &mut dyn FnMut(&[u8]));
 }
 
 /// The number of rows a query is assumed to want before it has asked for more.
@@ -232,23 +233,32 @@ impl Search {
         !self.pool.frontier.is_empty()
     }
 
-    fn rescore_next(&mut self, source: &dyn Lists) -> bool {
-        let Some((estimate, target)) = self.pool.pop() else {
-            return false;
-        };
-        self.rescored += 1;
-        if !self.scorer.layout.has_vectors() {
-            // Hamming: the first-pass score is exact and the target is the heap tuple.
-            self.results.push(Reverse((Scored { distance: f64::from(estimate), id: 0 }, target)));
-            return true;
-        }
-        let (scorer, results) = (&self.scorer, &mut self.results);
-        source.read_vector(target, &mut |vector| {
-            let tid = vector_tid(vector);
-            if tid != ItemPointer::NONE {
-                results.push(Reverse((Scored { distance: scorer.rescore(vector), id: 0 }, tid)));
+    /// Rescores the candidates still wanted before the next row (at least one) from the
+    /// pool; false when the pool is empty.
+    fn rescore_more(&mut self, source: &dyn Lists) -> bool {
+        let count = (self.wanted() - self.rescored as f64).ceil().max(1.0) as usize;
+        let mut targets = Vec::with_capacity(count.min(self.pool.frontier.len()));
+        while targets.len() < count {
+            let Some((estimate, target)) = self.pool.pop() else { break };
+            if !self.scorer.layout.has_vectors() {
+                // Hamming: the first-pass score is exact and the target is the heap tuple.
+                self.results.push(Reverse((Scored { distance: f64::from(estimate), id: 0 }, target)));
             }
-        });
+            targets.push(target);
+        }
+        if targets.is_empty() {
+            return false;
+        }
+        self.rescored += targets.len();
+        if self.scorer.layout.has_vectors() {
+            let (scorer, results) = (&self.scorer, &mut self.results);
+            source.read_vectors(&targets, &mut |vector| {
+                let tid = vector_tid(vector);
+                if tid != ItemPointer::NONE {
+                    results.push(Reverse((Scored { distance: scorer.rescore(vector), id: 0 }, tid)));
+                }
+            });
+        }
         true
     }
 
@@ -259,7 +269,7 @@ impl Search {
             self.probe_more(source);
         }
         while (self.rescored as f64) < self.wanted() || self.results.is_empty() {
-            if self.rescore_next(source) || self.rescan(source) || self.probe_more(source) {
+            if self.rescore_more(source) || self.rescan(source) || self.probe_more(source) {
                 continue;
             }
             break;

@@ -249,6 +249,22 @@ pub const ENV_OVERRIDE: &str = "QUANTVEC_SIMD";
 
 /// The kernels in use: the best tier this CPU supports unless [`select`] or
 /// [`ENV_OVERRIDE`] chose another.
+/// Asks the CPU to start loading the cache lines of the `len` bytes at `at`, so that the
+/// misses of several reads overlap. A hint: nothing is read, and any address is allowed.
+pub fn prefetch(at: *const u8, len: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let (first, end) = (at as usize & !63, at as usize + len);
+        for line in (first..end).step_by(64) {
+            // SAFETY: a prefetch does not access memory (it cannot fault) and SSE is part
+            // of x86_64.
+            unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(line as *const i8) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (at, len);
+}
+
 pub fn active() -> &'static Kernels {
     let chosen = ACTIVE.load(Ordering::Relaxed);
     if let Some(kernels) = Isa::ALL.into_iter().find(|isa| *isa as u8 == chosen).and_then(table) {
