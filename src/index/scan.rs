@@ -70,8 +70,10 @@ impl PgLists<'_> {
     }
 }
 
-/// Vectors read at once by a rescoring batch (buffers pinned together).
-const VECTORS_PER_BATCH: usize = 64;
+/// Vectors read at once by a rescoring batch, their buffers pinned together: few enough
+/// that the pins fit PostgreSQL's array of a backend's own pins (8, beside the heap page
+/// the executor may hold) rather than spilling to its hash table.
+const VECTORS_PER_BATCH: usize = 6;
 
 impl Lists for PgLists<'_> {
     fn scan_list(&self, list: u32, visit: &mut dyn FnMut(&[u8])) {

@@ -118,8 +118,8 @@ impl Pool {
 pub struct Search {
     scorer: Scorer,
     options: SearchOptions,
-    /// Lists (rank, list), sorted nearest first up to `sorted`.
-    lists: Vec<(f32, u32)>,
+    /// Lists as `rank_key`s, sorted nearest first up to `sorted`.
+    lists: Vec<u64>,
     sorted: usize,
     next_list: usize,
     pool: Pool,
@@ -128,13 +128,21 @@ pub struct Search {
     returned: usize,
 }
 
-fn by_rank(a: &(f32, u32), b: &(f32, u32)) -> Ordering {
-    a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
+/// A list and its rank as one integer that orders as the rank (`f32::total_cmp`) and then
+/// the list number do, so that selecting and sorting lists compares plain integers.
+fn rank_key(rank: f32, list: u32) -> u64 {
+    let bits = rank.to_bits();
+    let ordered = if bits >> 31 == 1 { !bits } else { bits | 1 << 31 };
+    u64::from(ordered) << 32 | u64::from(list)
+}
+
+fn key_list(key: u64) -> u32 {
+    key as u32
 }
 
 impl Search {
     pub fn new(scorer: Scorer, options: SearchOptions) -> Search {
-        let lists = scorer.ranked_lists();
+        let lists = scorer.ranked_lists().into_iter().map(|(rank, list)| rank_key(rank, list)).collect();
         Search {
             scorer,
             options: SearchOptions { probes: options.probes.max(1), ..options },
@@ -162,9 +170,9 @@ impl Search {
         let rest = &mut self.lists[self.sorted..];
         let wanted = end - self.sorted;
         if rest.len() > wanted {
-            rest.select_nth_unstable_by(wanted - 1, by_rank);
+            rest.select_nth_unstable(wanted - 1);
         }
-        rest[..wanted].sort_unstable_by(by_rank);
+        rest[..wanted].sort_unstable();
         self.sorted = end;
     }
 
@@ -180,16 +188,22 @@ impl Search {
     /// Scores the rows of `lists` into `batch`, skipping the targets in `handed`.
     fn score_lists(&self, source: &dyn Lists, lists: std::ops::Range<usize>, handed: &HashSet<ItemPointer>, batch: &mut Batch) {
         let (layout, scorer) = (&self.scorer.layout, &self.scorer);
-        for &(_, list) in &self.lists[lists] {
+        for &key in &self.lists[lists] {
+            let list = key_list(key);
             let term = scorer.list_term(list);
             source.scan_list(list, &mut |block| {
                 let mut estimates = [0.0f32; block::ROWS];
                 scorer.estimate_block(block, term, &mut estimates);
+                // The rows that may enter the batch, as a bit mask (compared all at once).
                 let threshold = batch.threshold();
+                let mut passing = 0u32;
                 for (slot, &estimate) in estimates.iter().enumerate() {
-                    if estimate > threshold {
-                        continue;
-                    }
+                    passing |= u32::from(!(estimate > threshold)) << slot;
+                }
+                while passing != 0 {
+                    let slot = passing.trailing_zeros() as usize;
+                    passing &= passing - 1;
+                    let estimate = estimates[slot];
                     let target = block::pointer(layout, block, slot);
                     if target != ItemPointer::NONE && (handed.is_empty() || !handed.contains(&target)) {
                         batch.offer((estimate, target));
@@ -283,6 +297,19 @@ impl Search {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rank_keys_order_as_ranks_then_lists() {
+        let ranks = [f32::NEG_INFINITY, -3.5, -0.0, 0.0, 1e-30, 2.0, 2.0, f32::INFINITY, f32::NAN, -f32::NAN, f32::MIN_POSITIVE, -1e-40];
+        let pairs: Vec<(f32, u32)> = ranks.iter().enumerate().flat_map(|(i, &r)| [(r, i as u32), (r, 1000 - i as u32)]).collect();
+        for a in &pairs {
+            for b in &pairs {
+                let want = a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+                assert_eq!(rank_key(a.0, a.1).cmp(&rank_key(b.0, b.1)), want, "{a:?} {b:?}");
+            }
+            assert_eq!(key_list(rank_key(a.0, a.1)), a.1);
+        }
+    }
 
     #[test]
     fn batch_keeps_the_nearest() {
