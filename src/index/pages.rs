@@ -376,7 +376,7 @@ pub struct Cached {
 }
 
 /// Per block, the shared buffer that last held it here (0, no buffer, where unknown): a
-/// hint only, which `Locked::read_hinted` checks before using.
+/// hint only, which `Pinned::read_hinted` checks before using.
 #[derive(Default)]
 pub struct BufferHints(std::cell::RefCell<Vec<pg_sys::Buffer>>);
 
@@ -388,7 +388,9 @@ impl BufferHints {
     fn set(&self, block: u32, buffer: pg_sys::Buffer) {
         let mut hints = self.0.borrow_mut();
         let at = block as usize;
-        if at >= MAX_HINTED_BLOCKS {
+        // Local buffers (temporary indexes) are not hinted: before 15.3, ReadRecentBuffer
+        // looked them up among the shared buffers.
+        if at >= MAX_HINTED_BLOCKS || buffer < 0 {
             return;
         }
         if at >= hints.len() {

@@ -96,9 +96,9 @@ SET enable_seqscan = off;
 SELECT id FROM scratch ORDER BY e <-> '{5,-5,5,1}'::real[] LIMIT 3;
 RESET enable_seqscan;
 
--- An index of a temporary table lives in local buffers. A scan repeated in the session
--- (through the buffers it remembers from the last) and one after REINDEX (which moves the
--- index to new buffers) return the rows a sequential scan returns.
+-- An index of a temporary table lives in local buffers, which scans do not remember; one
+-- of an unlogged table in shared buffers, which they do. Scans repeated in the session and
+-- after REINDEX (which moves the index to new buffers) return what a sequential scan returns.
 CREATE TEMP TABLE scratch_temp AS SELECT id, e FROM scratch;
 CREATE INDEX scratch_temp_e ON scratch_temp USING quantvec (e int8vec_l2_ops);
 SET enable_seqscan = off;
