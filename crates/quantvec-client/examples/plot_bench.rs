@@ -1,7 +1,8 @@
 //! Draws the index benchmark's pictures from the tables scripts/bench_index.sh writes:
 //! `search.tsv` (`series<TAB>label<TAB>recall<TAB>QPS`) becomes `recall_qps.svg`, one line
 //! per series through its runs; `sizes.tsv` (`setup<TAB>table MiB<TAB>index MiB`) becomes
-//! `sizes.svg`, a stacked bar per setup.
+//! `sizes.svg`, a stacked bar per setup. It also prints the ratios the figures give:
+//! queries per second at equal recall, and sizes, of quantvec against pgvector.
 //!
 //!     cargo run -p quantvec-client --example plot_bench -- DIR
 
@@ -15,8 +16,11 @@ type Result<T> = std::result::Result<T, Box<dyn Error>>;
 fn main() -> Result<()> {
     let dir = std::env::args().nth(1).ok_or("usage: plot_bench DIR (holding search.tsv and sizes.tsv)")?;
     let dir = Path::new(&dir);
-    recall_qps(&read_tsv(&dir.join("search.tsv"))?, &dir.join("recall_qps.svg"))?;
-    sizes(&read_tsv(&dir.join("sizes.tsv"))?, &dir.join("sizes.svg"))?;
+    let (search, size_rows) = (read_tsv(&dir.join("search.tsv"))?, read_tsv(&dir.join("sizes.tsv"))?);
+    recall_qps(&search, &dir.join("recall_qps.svg"))?;
+    sizes(&size_rows, &dir.join("sizes.svg"))?;
+    qps_ratios(&search)?;
+    size_ratios(&size_rows)?;
     println!("wrote {} and {}", dir.join("recall_qps.svg").display(), dir.join("sizes.svg").display());
     Ok(())
 }
@@ -47,6 +51,55 @@ fn series(rows: &[Vec<String>]) -> Result<Vec<Series>> {
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
     }
     Ok(all)
+}
+
+/// QPS of a series (points sorted by recall) at `recall`, interpolated between the runs
+/// around it; None outside the recall its runs span.
+fn qps_at(points: &[(f64, f64)], recall: f64) -> Option<f64> {
+    let above = points.iter().position(|p| p.0 >= recall)?;
+    if points[above].0 == recall {
+        return Some(points[above].1);
+    }
+    let (low, high) = (points.get(above.checked_sub(1)?)?, points[above]);
+    Some(low.1 + (recall - low.0) / (high.0 - low.0) * (high.1 - low.1))
+}
+
+/// For a few recall levels: quantvec's fastest run at that recall or above, against each
+/// pgvector series at the same recall.
+fn qps_ratios(rows: &[Vec<String>]) -> Result<()> {
+    let theirs: Vec<Series> = series(rows)?.into_iter().filter(|(name, _)| name.starts_with("pgvector")).collect();
+    for target in [0.95, 0.97, 0.99] {
+        let mut best: Option<(&str, f64, f64)> = None;
+        for row in rows.iter().filter(|r| r[0].starts_with("quantvec")) {
+            let (recall, qps) = (number(row.get(2))?, number(row.get(3))?);
+            if recall >= target && best.is_none_or(|b| qps > b.2) {
+                best = Some((row[1].as_str(), recall, qps));
+            }
+        }
+        let Some((label, recall, qps)) = best else {
+            println!("recall >= {target}: no quantvec run");
+            continue;
+        };
+        for (name, points) in &theirs {
+            match qps_at(points, recall) {
+                Some(q) => println!("recall >= {target}: quantvec {qps:.0} QPS at {recall:.4} ({label}), {name} {q:.0} at that recall: {:.2}x", qps / q),
+                None => println!("recall >= {target}: quantvec {qps:.0} QPS at {recall:.4} ({label}), {name}: no runs around that recall"),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// quantvec's index against pgvector's halfvec index, and its table and index against a
+/// third of pgvector's vector table and halfvec index.
+fn size_ratios(rows: &[Vec<String>]) -> Result<()> {
+    let find = |name: &str| rows.iter().find(|r| r[0] == name).map(|r| Ok::<_, Box<dyn Error>>((number(r.get(1))?, number(r.get(2))?))).transpose();
+    if let (Some(ours), Some(halfvec)) = (find("int8vec + quantvec index")?, find("pgvector: vector + HNSW on halfvec")?) {
+        println!("index: {:.2} MiB, {:.0}% of pgvector's halfvec HNSW index ({:.2} MiB)", ours.1, 100.0 * ours.1 / halfvec.1, halfvec.1);
+        let third = (halfvec.0 + halfvec.1) / 3.0;
+        println!("table + index: {:.2} MiB against a third of pgvector's vector table + halfvec index, {third:.2} MiB: {:.3}x that third", ours.0 + ours.1, (ours.0 + ours.1) / third);
+    }
+    Ok(())
 }
 
 const COLORS: [RGBColor; 8] = [
