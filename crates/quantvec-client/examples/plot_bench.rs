@@ -97,7 +97,11 @@ fn size_ratios(rows: &[Vec<String>]) -> Result<()> {
     if let (Some(ours), Some(halfvec)) = (find("int8vec + quantvec index")?, find("pgvector: vector + HNSW on halfvec")?) {
         println!("index: {:.2} MiB, {:.0}% of pgvector's halfvec HNSW index ({:.2} MiB)", ours.1, 100.0 * ours.1 / halfvec.1, halfvec.1);
         let third = (halfvec.0 + halfvec.1) / 3.0;
-        println!("table + index: {:.2} MiB against a third of pgvector's vector table + halfvec index, {third:.2} MiB: {:.3}x that third", ours.0 + ours.1, (ours.0 + ours.1) / third);
+        println!(
+            "table + index: {:.2} MiB against a third of pgvector's vector table + halfvec index, {third:.2} MiB: {:.3}x that third",
+            ours.0 + ours.1,
+            (ours.0 + ours.1) / third
+        );
     }
     Ok(())
 }

@@ -225,13 +225,14 @@ pub unsafe fn fastscan(lut: &[u8], block: &[u8], out: &mut [u32; scalar::BLOCK_R
     let pairs = block.len() / scalar::BLOCK_ROWS;
     let (pl, pb) = (lut.as_ptr(), block.as_ptr());
     let low_nibble = _mm256_set1_epi8(0x0f);
-    let low_byte = _mm256_set1_epi16(0x00ff);
     out.fill(0);
     let mut p = 0;
     while p < pairs {
         let end = pairs.min(p + scalar::PAIRS_PER_U16);
         // 16-bit lane j covers bytes 2j and 2j + 1, i.e. rows 2j (even) and 2j + 1 (odd).
-        let (mut even, mut odd) = (_mm256_setzero_si256(), _mm256_setzero_si256());
+        // `both` adds whole lanes (even + 256·odd, modulo 2^16) and `odd` the high bytes;
+        // the even sums are recovered at the end, which saves masking every step.
+        let (mut both_sum, mut odd) = (_mm256_setzero_si256(), _mm256_setzero_si256());
         while p < end {
             // SAFETY: p < pairs, so the 32 bytes at 32p are inside both slices.
             unsafe {
@@ -242,11 +243,13 @@ pub unsafe fn fastscan(lut: &[u8], block: &[u8], out: &mut [u32; scalar::BLOCK_R
                 let high = _mm256_shuffle_epi8(table_high, _mm256_and_si256(_mm256_srli_epi16(codes, 4), low_nibble));
                 // Entries are at most 127, so their sum fits a byte.
                 let both = _mm256_add_epi8(low, high);
-                even = _mm256_add_epi16(even, _mm256_and_si256(both, low_byte));
+                both_sum = _mm256_add_epi16(both_sum, both);
                 odd = _mm256_add_epi16(odd, _mm256_srli_epi16(both, 8));
             }
             p += 1;
         }
+        // Each true even sum fits 16 bits, so the wrapped difference is exact.
+        let even = _mm256_sub_epi16(both_sum, _mm256_slli_epi16(odd, 8));
         let (mut e, mut o) = ([0u16; 16], [0u16; 16]);
         // SAFETY: each array is 32 bytes, one unaligned 256-bit store.
         unsafe {
