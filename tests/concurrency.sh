@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Concurrency: inserts, updates, deletes, vacuum and index queries from several sessions at
-# once (pgbench, STRESS_SECONDS, default 45) end with no errors and a consistent index.
+# once (pgbench, STRESS_SECONDS, default 45) end with no errors and consistent indexes,
+# among them one of a wide column whose blocks span two pages each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/cluster.sh
@@ -19,6 +20,9 @@ INSERT INTO items (e, b) SELECT v, bitvec_quantize(v)
   FROM (SELECT (SELECT array_agg(sin(i * d * 0.1) + random() / 5)::real[] FROM generate_series(1, 32) d) v FROM generate_series(1, 20000) i) s;
 CREATE INDEX items_cos ON items USING quantvec (e int8vec_cosine_ops);
 CREATE INDEX items_ham ON items USING quantvec (b bitvec_hamming_ops);
+CREATE TABLE wide (id bigserial PRIMARY KEY, e int8vec(2048));
+INSERT INTO wide (e) SELECT (SELECT array_agg(sin(i * d * 0.1) + random() / 5)::real[] FROM generate_series(1, 2048) d) FROM generate_series(1, 500) i;
+CREATE INDEX wide_e ON wide USING quantvec (e int8vec_l2_ops) WITH (lists = 4);
 SQL
 
 cat >"$work/write.sql" <<'SQL'
@@ -27,14 +31,18 @@ BEGIN;
 INSERT INTO items (e, b) SELECT v, bitvec_quantize(v) FROM (SELECT (SELECT array_agg(random() - 0.5)::real[] FROM generate_series(1, 32)) v) s;
 DELETE FROM items WHERE id = :id;
 UPDATE items SET e = (SELECT array_agg(random() - 0.5)::real[] FROM generate_series(1, 32)) WHERE id = :id + 1;
+INSERT INTO wide (e) SELECT (SELECT array_agg(random() - 0.5)::real[] FROM generate_series(1, 2048));
+DELETE FROM wide WHERE id = :id / 10;
 END;
 SQL
 cat >"$work/read.sql" <<'SQL'
 SELECT count(*) FROM (SELECT id FROM items ORDER BY e <=> (SELECT array_agg(random() - 0.5)::real[] FROM generate_series(1, 32)) LIMIT 10) s;
 SELECT count(*) FROM (SELECT id FROM items WHERE id % 7 = 0 ORDER BY b <~> (SELECT b FROM items ORDER BY id DESC LIMIT 1) LIMIT 10) s;
+SELECT count(*) FROM (SELECT id FROM wide ORDER BY e <-> (SELECT array_agg(random() - 0.5)::real[] FROM generate_series(1, 2048)) LIMIT 10) s;
 SQL
 cat >"$work/vacuum.sql" <<'SQL'
 VACUUM items;
+VACUUM wide;
 SELECT pg_sleep(1);
 SQL
 chown postgres "$work"/*.sql
@@ -61,6 +69,8 @@ fi
 grep -q -E "PANIC|TRAP|terminated by signal" "$work/data/server.log" && { echo "FAILED: the server crashed"; exit 1; }
 sql -c "SELECT * FROM quantvec_index_check('items_cos')"
 sql -c "SELECT * FROM quantvec_index_check('items_ham')"
-sql -c "VACUUM items"
+sql -c "SELECT * FROM quantvec_index_check('wide_e')"
+sql -c "VACUUM items" -c "VACUUM wide"
 sql -c "SELECT * FROM quantvec_index_check('items_cos')"
+sql -c "SELECT * FROM quantvec_index_check('wide_e')"
 echo "concurrency: passed"

@@ -162,8 +162,27 @@ impl Writer {
     fn patch_link(&self, at: ItemPointer, next: ItemPointer) {
         let mut locked = Locked::read_fork(self.index, self.fork, at.block, true);
         let mut page = locked.page_mut_unlogged();
-        let (link, _) = pages::stored_block_mut(&self.layout, page.data_mut(), at.offset);
+        let link = if pages::pages_per_block(&self.layout) > 1 {
+            &mut page.data_mut()[..pages::BLOCK_LINK]
+        } else {
+            pages::stored_block_mut(&self.layout, page.data_mut(), at.offset).0
+        };
         next.write(link);
+    }
+
+    /// Writes a wide block to consecutive new pages and links it after the list's blocks.
+    fn write_wide_block(&mut self, list: usize, block: &[u8]) {
+        let stored = pages::stored_block_bytes(ItemPointer::NONE, block);
+        let first = self.allocate(Kind::Codes);
+        for page in 1..pages::pages_per_block(&self.layout) {
+            // Nothing else extends an index while it is built.
+            assert_eq!(self.allocate(Kind::Codes), first + page as u32, "a wide block's pages are consecutive");
+        }
+        for page in 0..pages::pages_per_block(&self.layout) {
+            self.write_page(first + page as u32, Kind::Codes, pages::wide_part(&stored, page), pg_sys::InvalidBlockNumber);
+        }
+        let at = ItemPointer { block: first, offset: 0 };
+        self.chain(list, at, at);
     }
 
     /// Records that `first..=last` (already written, linked among themselves) follow
@@ -178,8 +197,14 @@ impl Writer {
 
     /// Writes a list's pending blocks, all full, as one page of its own.
     fn write_list_page(&mut self, list: usize) {
-        let block = self.allocate(Kind::Codes);
         let blocks = std::mem::take(&mut self.lists[list].pending);
+        if pages::pages_per_block(&self.layout) > 1 {
+            for b in blocks {
+                self.write_wide_block(list, &b);
+            }
+            return;
+        }
+        let block = self.allocate(Kind::Codes);
         let mut data = Vec::with_capacity(CAPACITY);
         for (i, b) in blocks.iter().enumerate() {
             let next = if i + 1 < blocks.len() { ItemPointer { block, offset: (i + 1) as u16 } } else { ItemPointer::NONE };
@@ -235,6 +260,12 @@ impl Writer {
             let mut blocks = std::mem::take(&mut self.lists[list].pending);
             if blocks.is_empty() && self.lists[list].head.is_none() {
                 blocks.push(block::empty(&self.layout));
+            }
+            if pages::pages_per_block(&self.layout) > 1 {
+                for b in blocks {
+                    self.write_wide_block(list, &b);
+                }
+                continue;
             }
             for b in blocks {
                 let full = shared.as_ref().is_none_or(|(_, data)| data.len() / pages::stored_block_len(&self.layout) == per_page);

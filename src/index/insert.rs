@@ -2,8 +2,9 @@
 //! vector slot, its code into a free row of one of its list's FastScan blocks, or into a
 //! new block linked to the end of the list.
 //!
-//! Locks are taken in one order: list pages, then the shared code tail page, then the
-//! metapage, which is always locked last and never held while waiting for another page.
+//! Locks are taken in one order: list pages (a wide block's pages in ascending order), then
+//! the shared code tail page, then the metapage, which is always locked last and never held
+//! while waiting for another page.
 //! So inserts, scans and vacuum (one page at a time) never wait on each other in a cycle.
 //! Every change is WAL-logged; the directory's insert and tail entries are hints that the
 //! block links make safe to read stale.
@@ -100,6 +101,9 @@ fn insert_vector(index: pg_sys::Relation, layout: &Layout, start: u32, vector: &
 /// Puts a row's code into the first block of its list with a free row, from the
 /// directory's insert hint on, or into a new block linked after the list's last.
 fn insert_code(index: pg_sys::Relation, layout: &Layout, meta: &Meta, list: usize, row: &EncodedRow, target: ItemPointer) {
+    if pages::pages_per_block(layout) > 1 {
+        return insert_code_wide(index, layout, meta, list, row, target);
+    }
     let entry = read_entry(index, meta, list);
     let mut at = entry.insert;
     loop {
@@ -141,6 +145,53 @@ fn insert_code(index: pg_sys::Relation, layout: &Layout, meta: &Meta, list: usiz
         // new page when that is full), linked from `last`.
         let new_block = append_block(index, layout, &locked, last, row, target);
         drop(locked);
+        update_entry(index, meta, list, |e| {
+            e.insert = new_block;
+            e.tail = new_block;
+        });
+        return;
+    }
+}
+
+/// `insert_code` for wide blocks, each on pages of its own: the row goes into the first
+/// block with a free row (all its pages locked and written together, in one WAL record), or
+/// into a new block on new pages, logged with the link to it from the list's last block.
+fn insert_code_wide(index: pg_sys::Relation, layout: &Layout, meta: &Meta, list: usize, row: &EncodedRow, target: ItemPointer) {
+    let entry = read_entry(index, meta, list);
+    let mut at = entry.insert;
+    loop {
+        let (locks, mut stored) = pages::read_wide(index, layout, at.block, true, None);
+        let (link, b) = stored.split_at_mut(pages::BLOCK_LINK);
+        if let Some(slot) = block::free_slot(layout, b) {
+            block::write_row(layout, b, slot, row, target);
+            pages::write_wide(index, &locks, &stored);
+            drop(locks);
+            if at != entry.insert {
+                update_entry(index, meta, list, |e| e.insert = at);
+            }
+            return;
+        }
+        let next = ItemPointer::read(link);
+        if next != ItemPointer::NONE {
+            drop(locks);
+            at = next;
+            continue;
+        }
+        let mut fresh_block = block::empty(layout);
+        block::write_row(layout, &mut fresh_block, 0, row, target);
+        let fresh_stored = pages::stored_block_bytes(ItemPointer::NONE, &fresh_block);
+        let fresh = Locked::extend_run(index, pg_sys::ForkNumber::MAIN_FORKNUM, Kind::Codes, pages::pages_per_block(layout));
+        let new_block = ItemPointer { block: fresh[0].block(), offset: 0 };
+        let mut wal = Wal::start(index);
+        for (page, locked) in fresh.iter().enumerate() {
+            let mut target_page = wal.page(locked, true);
+            target_page.init(Kind::Codes);
+            assert!(target_page.append(pages::wide_part(&fresh_stored, page)));
+        }
+        new_block.write(&mut wal.page(&locks[0], false).data_mut()[..pages::BLOCK_LINK]);
+        wal.finish();
+        drop(fresh);
+        drop(locks);
         update_entry(index, meta, list, |e| {
             e.insert = new_block;
             e.tail = new_block;

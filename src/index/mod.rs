@@ -50,7 +50,7 @@ impl Shape {
         let dims = typmod as usize;
         let fits = |dims: usize| {
             let layout = quantvec_core::ivf::Layout::new(quantvec_core::kernels::active(), metric, dims, true, vec![0.0; dims]);
-            layout.is_ok_and(|l| pages::stored_block_len(&l) <= pages::CAPACITY && l.vector_len() <= pages::CAPACITY)
+            layout.is_ok_and(|l| pages::pages_per_block(&l) <= pages::MAX_BLOCK_PAGES && l.vector_len() <= pages::CAPACITY)
         };
         if !fits(dims) {
             let limit = (1..=dims).rev().find(|&d| fits(d)).unwrap_or(0);

@@ -4,7 +4,9 @@
 //! float stream), the directory pages (one `ListEntry` per list), code pages and vector
 //! pages. Code pages hold stored FastScan blocks, each preceded by a link to the next
 //! block of its list: a list is a chain of blocks, and a page is shared by the short tails
-//! of many lists, so a list of a few blocks does not cost a page of its own. Vector pages
+//! of many lists, so a list of a few blocks does not cost a page of its own. A block wider
+//! than a page (many dimensions) spans up to three consecutive pages of its own, which are
+//! locked together, in ascending order, to read or change it. Vector pages
 //! hold fixed-size vector slots of every list, chained through their special space.
 //! Every page keeps its data between the page header and `pd_lower` and leaves
 //! `pd_lower..pd_upper` empty, the standard layout that full-page images and generic WAL
@@ -77,19 +79,33 @@ impl Locked {
     /// Appends a new block to `fork` of `index`, locked exclusively and initialised as
     /// an empty page of `kind`.
     pub fn extend(index: pg_sys::Relation, fork: pg_sys::ForkNumber::Type, kind: Kind) -> Locked {
-        // SAFETY: the relation extension lock serialises extension; P_NEW returns a new,
-        // pinned, zeroed buffer which nobody else can reach until a page links to it.
-        let locked = unsafe {
+        Self::extend_run(index, fork, kind, 1).pop().expect("one page")
+    }
+
+    /// Appends `count` consecutive blocks (for a wide block), like `extend`.
+    pub fn extend_run(index: pg_sys::Relation, fork: pg_sys::ForkNumber::Type, kind: Kind, count: usize) -> Vec<Locked> {
+        // SAFETY: the relation extension lock serialises extension, so the new blocks are
+        // consecutive; P_NEW returns a new, pinned, zeroed buffer which nobody else can
+        // reach until a page links to it.
+        let run: Vec<Locked> = unsafe {
             pg_sys::LockRelationForExtension(index, pg_sys::ExclusiveLock as i32);
-            let buffer = pg_sys::ReadBufferExtended(index, fork, pg_sys::InvalidBlockNumber, pg_sys::ReadBufferMode::RBM_NORMAL, std::ptr::null_mut());
-            pg_sys::LockBuffer(buffer, pg_sys::BUFFER_LOCK_EXCLUSIVE as i32);
+            let run = (0..count)
+                .map(|_| {
+                    let buffer = pg_sys::ReadBufferExtended(index, fork, pg_sys::InvalidBlockNumber, pg_sys::ReadBufferMode::RBM_NORMAL, std::ptr::null_mut());
+                    pg_sys::LockBuffer(buffer, pg_sys::BUFFER_LOCK_EXCLUSIVE as i32);
+                    Locked { buffer, block: pg_sys::BufferGetBlockNumber(buffer) }
+                })
+                .collect();
             pg_sys::UnlockRelationForExtension(index, pg_sys::ExclusiveLock as i32);
-            Locked { buffer, block: pg_sys::BufferGetBlockNumber(buffer) }
+            run
         };
-        let mut locked = locked;
-        // SAFETY: exclusively locked; not yet visible to others.
-        init_page(unsafe { locked.raw_page_mut() }, kind);
-        locked
+        run.into_iter()
+            .map(|mut locked| {
+                // SAFETY: exclusively locked; not yet visible to others.
+                init_page(unsafe { locked.raw_page_mut() }, kind);
+                locked
+            })
+            .collect()
     }
 
     pub fn block(&self) -> u32 {
@@ -337,8 +353,56 @@ pub fn stored_block_len(layout: &Layout) -> usize {
     BLOCK_LINK + layout.block_len()
 }
 
+/// Stored blocks per code page (at least 1: a wide block spans pages of its own).
 pub fn blocks_per_page(layout: &Layout) -> usize {
-    CAPACITY / stored_block_len(layout)
+    (CAPACITY / stored_block_len(layout)).max(1)
+}
+
+/// Pages a block wider than a page spans: the most a generic WAL record can change with the
+/// page that links to a new block (4 pages in all).
+pub const MAX_BLOCK_PAGES: usize = 3;
+
+/// Consecutive pages a stored block spans: 1 where blocks fit a page (and share it), more
+/// for a wide one (many dimensions), whose stored bytes are cut into page-sized parts.
+pub fn pages_per_block(layout: &Layout) -> usize {
+    stored_block_len(layout).div_ceil(CAPACITY)
+}
+
+/// The part of a wide stored block that its `page`-th page holds.
+pub fn wide_part(stored: &[u8], page: usize) -> &[u8] {
+    &stored[(page * CAPACITY).min(stored.len())..((page + 1) * CAPACITY).min(stored.len())]
+}
+
+/// A wide stored block (its link and bytes) read from its consecutive pages from `first`,
+/// all locked together (exclusively when `write`) so that it is read whole, with the locks
+/// still held.
+pub fn read_wide(index: pg_sys::Relation, layout: &Layout, first: u32, write: bool, hints: Option<&BufferHints>) -> (Vec<Locked>, Vec<u8>) {
+    let pages = pages_per_block(layout);
+    let mut stored = Vec::with_capacity(stored_block_len(layout));
+    let mut locks = Vec::with_capacity(pages);
+    for page in 0..pages {
+        let block = first + page as u32;
+        let locked = match hints {
+            Some(hints) if !write => Locked::read_hinted(index, block, hints),
+            _ => Locked::read(index, block, write),
+        };
+        expect_kind(&locked.page(), Kind::Codes, block);
+        stored.extend_from_slice(locked.page().data());
+        locks.push(locked);
+    }
+    if stored.len() != stored_block_len(layout) {
+        corrupt(&format!("the wide block at page {first} holds {} bytes, not {}", stored.len(), stored_block_len(layout)));
+    }
+    (locks, stored)
+}
+
+/// Writes a wide stored block back to the pages `read_wide` locked (exclusively).
+pub fn write_wide(index: pg_sys::Relation, locks: &[Locked], stored: &[u8]) {
+    let mut wal = Wal::start(index);
+    for (page, locked) in locks.iter().enumerate() {
+        wal.page(locked, false).data_mut().copy_from_slice(wide_part(stored, page));
+    }
+    wal.finish();
 }
 
 /// The stored block at `index` of a code page's data: its link and its bytes.

@@ -45,6 +45,22 @@ impl PgLists<'_> {
         let layout = &self.cached.layout;
         let mut at = head;
         let mut steps = 0usize;
+        if pages::pages_per_block(layout) > 1 {
+            // Wide blocks: each read whole from its pages, then scored unlocked.
+            while at != ItemPointer::NONE {
+                let (locks, stored) = pages::read_wide(self.index, layout, at.block, false, Some(&self.cached.hints));
+                drop(locks);
+                let (link, block) = stored.split_at(pages::BLOCK_LINK);
+                visit(at, block);
+                at = ItemPointer::read(link);
+                steps += 1;
+                if pages::chain_too_long(self.index, steps, 1) {
+                    pages::corrupt("a list chain loops");
+                }
+                pages::check_for_interrupts();
+            }
+            return;
+        }
         while at != ItemPointer::NONE {
             {
                 let locked = Locked::read_hinted(self.index, at.block, &self.cached.hints);

@@ -70,12 +70,50 @@ fn free_vectors(index: pg_sys::Relation, layout: &Layout, head: u32, free: &mut 
     first_with_room
 }
 
+/// Empties the rows of a block whose target `clear` picks, counting the others in `kept`;
+/// true when a row was emptied.
+fn clear_rows(layout: &Layout, b: &mut [u8], clear: &mut dyn FnMut(ItemPointer) -> bool, kept: &mut f64) -> bool {
+    let mut changed = false;
+    for slot in 0..block::ROWS {
+        let target = block::pointer(layout, b, slot);
+        if target == ItemPointer::NONE {
+            continue;
+        }
+        if clear(target) {
+            block::clear_row(layout, b, slot);
+            changed = true;
+        } else {
+            *kept += 1.0;
+        }
+    }
+    changed
+}
+
 /// Walks a list's blocks with exclusive locks, emptying the rows whose target `clear`
 /// picks; returns the first block with a free row and the rows left.
 fn clear_codes(index: pg_sys::Relation, layout: &Layout, head: ItemPointer, clear: &mut dyn FnMut(ItemPointer) -> bool) -> (Option<ItemPointer>, f64) {
     let mut at = head;
     let mut first_free = None;
     let mut kept = 0.0;
+    if pages::pages_per_block(layout) > 1 {
+        // Wide blocks: each read whole, with all its pages locked, and written back whole.
+        while at != ItemPointer::NONE {
+            let (locks, mut stored) = pages::read_wide(index, layout, at.block, true, None);
+            let (link, b) = stored.split_at_mut(pages::BLOCK_LINK);
+            let next = ItemPointer::read(link);
+            let changed = clear_rows(layout, b, clear, &mut kept);
+            if first_free.is_none() && block::free_slot(layout, b).is_some() {
+                first_free = Some(at);
+            }
+            if changed {
+                pages::write_wide(index, &locks, &stored);
+            }
+            drop(locks);
+            delay();
+            at = next;
+        }
+        return (first_free, kept);
+    }
     while at != ItemPointer::NONE {
         let locked = Locked::read(index, at.block, true);
         let page = locked.page();
@@ -85,18 +123,7 @@ fn clear_codes(index: pg_sys::Relation, layout: &Layout, head: ItemPointer, clea
         loop {
             let (link, b) = pages::stored_block_mut(layout, &mut data, at.offset);
             let next = ItemPointer::read(link);
-            for slot in 0..block::ROWS {
-                let target = block::pointer(layout, b, slot);
-                if target == ItemPointer::NONE {
-                    continue;
-                }
-                if clear(target) {
-                    block::clear_row(layout, b, slot);
-                    changed = true;
-                } else {
-                    kept += 1.0;
-                }
-            }
+            changed |= clear_rows(layout, b, clear, &mut kept);
             if first_free.is_none() && block::free_slot(layout, b).is_some() {
                 first_free = Some(at);
             }

@@ -125,12 +125,41 @@ INSERT INTO wide SELECT array_fill(i::real, ARRAY[1000]) FROM generate_series(1,
 SET maintenance_work_mem = '1MB';
 CREATE INDEX ON wide USING quantvec (e int8vec_l2_ops) WITH (lists = 60);
 RESET maintenance_work_mem;
-CREATE TABLE huge (e int8vec(4000));
+CREATE TABLE huge (e int8vec(6100));
 CREATE INDEX ON huge USING quantvec (e int8vec_l2_ops);
--- The widest indexable columns: a block of codes with its link, or a vector, fills a page.
-CREATE TABLE widest (id int, e int8vec(1920), b bitvec(1984));
-INSERT INTO widest SELECT i, (SELECT array_agg(sin(i * d))::real[] FROM generate_series(1, 1920) d),
-                             bitvec_quantize((SELECT array_agg(cos(i + d))::real[] FROM generate_series(1, 1984) d))
+-- Wide columns: a block of codes wider than a page spans consecutive pages of its own (at
+-- most 3). Build, inserts into free rows and new blocks, VACUUM and inserts into the freed
+-- rows keep the index consistent, and with every list probed the index returns what a
+-- sequential scan returns.
+CREATE TABLE wide3k (id int, e int8vec(3072));
+INSERT INTO wide3k SELECT i, (SELECT array_agg(sin(i * 0.37 + d * 1.3) + cos(d * (i % 17) * 0.01))::real[] FROM generate_series(1, 3072) d)
+  FROM generate_series(1, 200) i;
+CREATE INDEX wide3k_e ON wide3k USING quantvec (e int8vec_cosine_ops) WITH (lists = 3);
+INSERT INTO wide3k SELECT i, (SELECT array_agg(sin(i * 0.37 + d * 1.3) + cos(d * (i % 17) * 0.01))::real[] FROM generate_series(1, 3072) d)
+  FROM generate_series(201, 400) i;
+SELECT lists, indexed_rows, heap_rows FROM quantvec_index_check('wide3k_e');
+DELETE FROM wide3k WHERE id % 3 = 0;
+VACUUM wide3k;
+SELECT lists, indexed_rows, heap_rows FROM quantvec_index_check('wide3k_e');
+INSERT INTO wide3k SELECT i, (SELECT array_agg(cos(i * 0.11 + d * 0.7))::real[] FROM generate_series(1, 3072) d)
+  FROM generate_series(401, 500) i;
+SELECT lists, indexed_rows, heap_rows FROM quantvec_index_check('wide3k_e');
+SET quantvec.probes = 3;
+SET quantvec.rescore_factor = 100;
+SET enable_seqscan = off;
+CREATE TEMP TABLE wide_by_index AS SELECT array_agg(id) AS ids FROM (SELECT id FROM wide3k ORDER BY e <=> (SELECT e::real[] FROM wide3k WHERE id = 77) LIMIT 10) s;
+RESET enable_seqscan;
+SET enable_indexscan = off;
+SELECT ids = (SELECT array_agg(id) FROM (SELECT id FROM wide3k ORDER BY e <=> (SELECT e::real[] FROM wide3k WHERE id = 77) LIMIT 10) s) AS same_as_sequential_scan
+  FROM wide_by_index;
+RESET enable_indexscan;
+RESET quantvec.probes;
+RESET quantvec.rescore_factor;
+DROP TABLE wide3k;
+-- The widest indexable columns: a block of codes with its link fills 3 pages.
+CREATE TABLE widest (id int, e int8vec(6000), b bitvec(6064));
+INSERT INTO widest SELECT i, (SELECT array_agg(sin(i * d))::real[] FROM generate_series(1, 6000) d),
+                             bitvec_quantize((SELECT array_agg(cos(i + d))::real[] FROM generate_series(1, 6064) d))
   FROM generate_series(1, 300) i;
 CREATE INDEX widest_e ON widest USING quantvec (e int8vec_cosine_ops) WITH (lists = 3);
 CREATE INDEX widest_b ON widest USING quantvec (b) WITH (lists = 3);
@@ -140,7 +169,7 @@ SET enable_seqscan = off;
 SELECT id FROM widest ORDER BY e <=> (SELECT e FROM widest WHERE id = 7) LIMIT 1;
 SELECT count(*) FROM (SELECT id FROM widest ORDER BY b <~> (SELECT b FROM widest WHERE id = 7) LIMIT 20) s;
 RESET enable_seqscan;
-ALTER TABLE widest ADD COLUMN e2 int8vec(1921), ADD COLUMN b2 bitvec(1985);
+ALTER TABLE widest ADD COLUMN e2 int8vec(6001), ADD COLUMN b2 bitvec(6072);
 CREATE INDEX ON widest USING quantvec (e2 int8vec_l2_ops);
 CREATE INDEX ON widest USING quantvec (b2);
 DROP TABLE widest;

@@ -417,8 +417,10 @@ pub fn estimated_index_bytes(metric: Metric, dims: usize, rows: usize, page_capa
     let Ok(layout) = Layout::new(k, metric, dims, true, vec![0.0; dims]) else { return 0 };
     let lists = build::default_lists(rows);
     let blocks = rows.div_ceil(block::ROWS) + lists / 2;
-    let blocks_per_page = (page_capacity / (layout.block_len() + 8)).max(1);
-    let mut pages = blocks.div_ceil(blocks_per_page) + (lists * dims * 2).div_ceil(page_capacity) + 2;
+    let stored = layout.block_len() + 8;
+    // Blocks share pages, or a wide block spans pages of its own.
+    let code_pages = if stored <= page_capacity { blocks.div_ceil(page_capacity / stored) } else { blocks * stored.div_ceil(page_capacity) };
+    let mut pages = code_pages + (lists * dims * 2).div_ceil(page_capacity) + 2;
     if layout.has_vectors() {
         pages += rows.div_ceil((page_capacity / layout.vector_len()).max(1));
     }
