@@ -17,6 +17,7 @@
 //! exclusive to write), which `Locked` guarantees for its lifetime; writes to shared
 //! pages go through `Wal`, which logs them.
 
+use std::rc::Rc;
 use std::sync::Arc;
 
 use pgrx::pg_sys;
@@ -465,7 +466,7 @@ impl BufferHints {
 }
 
 thread_local! {
-    static CACHE: std::cell::RefCell<Vec<(pg_sys::Oid, u64, Arc<Cached>)>> = const { std::cell::RefCell::new(Vec::new()) };
+    static CACHE: std::cell::RefCell<Vec<(pg_sys::Oid, u64, Rc<Cached>)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Blocks of an index that get buffer hints (16 GiB of index, 8 MiB of hints).
@@ -485,7 +486,7 @@ pub fn read_meta(index: pg_sys::Relation) -> Meta {
 
 /// The index's centroids, layout and list heads, from the backend's cache when the build
 /// has not changed.
-pub fn cached(index: pg_sys::Relation) -> Arc<Cached> {
+pub fn cached(index: pg_sys::Relation) -> Rc<Cached> {
     let meta = read_meta(index);
     // SAFETY: index is an open relation.
     let oid = unsafe { (*index).rd_id };
@@ -501,7 +502,7 @@ pub fn cached(index: pg_sys::Relation) -> Arc<Cached> {
     }
     let entries = read_directory(index, &meta);
     let layout = quantvec_core::ivf::Layout::new(kernels::active(), meta.metric, meta.dims as usize, meta.residual, centroids).or_raise();
-    let cached = Arc::new(Cached { heads: entries.iter().map(|e| e.head).collect(), layout: Arc::new(layout), meta, hints: BufferHints::default() });
+    let cached = Rc::new(Cached { heads: entries.iter().map(|e| e.head).collect(), layout: Arc::new(layout), meta, hints: BufferHints::default() });
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         c.retain(|(o, _, _)| *o != oid);

@@ -1,7 +1,7 @@
 //! Index scans: `ORDER BY column <op> query`, streamed nearest first by
 //! `quantvec_core::ivf::search::Search` over the index's pages.
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -132,7 +132,7 @@ enum Mode {
 }
 
 struct ScanState {
-    cached: Arc<Cached>,
+    cached: Rc<Cached>,
     mode: Mode,
 }
 

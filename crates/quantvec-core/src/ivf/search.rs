@@ -194,11 +194,14 @@ impl Search {
             source.scan_list(list, &mut |block| {
                 let mut estimates = [0.0f32; block::ROWS];
                 scorer.estimate_block(block, term, &mut estimates);
-                // The rows that may enter the batch, as a bit mask (compared all at once).
+                // The rows that may enter the batch, as a bit mask (compared all at once); a
+                // NaN estimate passes, as `Batch::offer` lets it in.
                 let threshold = batch.threshold();
                 let mut passing = 0u32;
                 for (slot, &estimate) in estimates.iter().enumerate() {
-                    passing |= u32::from(!(estimate > threshold)) << slot;
+                    #[allow(clippy::neg_cmp_op_on_partial_ord)]
+                    let may_enter = !(estimate > threshold);
+                    passing |= u32::from(may_enter) << slot;
                 }
                 while passing != 0 {
                     let slot = passing.trailing_zeros() as usize;
