@@ -247,8 +247,6 @@ static ACTIVE: AtomicU8 = AtomicU8::new(0);
 /// `neon` or `auto`); a tier this CPU lacks is ignored in favour of the best one.
 pub const ENV_OVERRIDE: &str = "QUANTVEC_SIMD";
 
-/// The kernels in use: the best tier this CPU supports unless [`select`] or
-/// [`ENV_OVERRIDE`] chose another.
 /// Asks the CPU to start loading the cache lines of the `len` bytes at `at`, so that the
 /// misses of several reads overlap. A hint: nothing is read, and any address is allowed.
 pub fn prefetch(at: *const u8, len: usize) {
@@ -265,6 +263,8 @@ pub fn prefetch(at: *const u8, len: usize) {
     let _ = (at, len);
 }
 
+/// The kernels in use: the best tier this CPU supports unless [`select`] or
+/// [`ENV_OVERRIDE`] chose another.
 pub fn active() -> &'static Kernels {
     let chosen = ACTIVE.load(Ordering::Relaxed);
     if let Some(kernels) = Isa::ALL.into_iter().find(|isa| *isa as u8 == chosen).and_then(table) {
