@@ -162,7 +162,7 @@ impl Writer {
     fn patch_link(&self, at: ItemPointer, next: ItemPointer) {
         let mut locked = Locked::read_fork(self.index, self.fork, at.block, true);
         let mut page = locked.page_mut_unlogged();
-        let link = if pages::pages_per_block(&self.layout) > 1 {
+        let link = if pages::is_wide(&self.layout) {
             &mut page.data_mut()[..pages::BLOCK_LINK]
         } else {
             pages::stored_block_mut(&self.layout, page.data_mut(), at.offset).0
@@ -198,7 +198,7 @@ impl Writer {
     /// Writes a list's pending blocks, all full, as one page of its own.
     fn write_list_page(&mut self, list: usize) {
         let blocks = std::mem::take(&mut self.lists[list].pending);
-        if pages::pages_per_block(&self.layout) > 1 {
+        if pages::is_wide(&self.layout) {
             for b in blocks {
                 self.write_wide_block(list, &b);
             }
@@ -261,7 +261,7 @@ impl Writer {
             if blocks.is_empty() && self.lists[list].head.is_none() {
                 blocks.push(block::empty(&self.layout));
             }
-            if pages::pages_per_block(&self.layout) > 1 {
+            if pages::is_wide(&self.layout) {
                 for b in blocks {
                     self.write_wide_block(list, &b);
                 }

@@ -101,7 +101,7 @@ fn insert_vector(index: pg_sys::Relation, layout: &Layout, start: u32, vector: &
 /// Puts a row's code into the first block of its list with a free row, from the
 /// directory's insert hint on, or into a new block linked after the list's last.
 fn insert_code(index: pg_sys::Relation, layout: &Layout, meta: &Meta, list: usize, row: &EncodedRow, target: ItemPointer) {
-    if pages::pages_per_block(layout) > 1 {
+    if pages::is_wide(layout) {
         return insert_code_wide(index, layout, meta, list, row, target);
     }
     let entry = read_entry(index, meta, list);

@@ -59,22 +59,12 @@ impl Locked {
 
     /// `read` in a given fork (builds also write the init fork).
     pub fn read_fork(index: pg_sys::Relation, fork: pg_sys::ForkNumber::Type, block: u32, write: bool) -> Locked {
-        if block == pg_sys::InvalidBlockNumber {
-            crate::error::raise_with(quantvec_core::ErrorKind::DataException, "quantvec index links to an invalid block; REINDEX the index");
-        }
-        // SAFETY: index is an open relation; ReadBufferExtended returns a pinned buffer or
-        // raises an ERROR (for a block past the end, too).
-        unsafe {
-            let buffer = pg_sys::ReadBufferExtended(index, fork, block, pg_sys::ReadBufferMode::RBM_NORMAL, std::ptr::null_mut());
-            let mode = if write { pg_sys::BUFFER_LOCK_EXCLUSIVE } else { pg_sys::BUFFER_LOCK_SHARE };
-            pg_sys::LockBuffer(buffer, mode as i32);
-            Locked { buffer, block }
-        }
+        Pinned::read_fork(index, fork, block).lock(write)
     }
 
     /// `read` to share-lock a block of the main fork, through the buffer hints.
     pub fn read_hinted(index: pg_sys::Relation, block: u32, hints: &BufferHints) -> Locked {
-        Pinned::read_hinted(index, block, hints).share_lock()
+        Pinned::read_hinted(index, block, hints).lock(false)
     }
 
     /// Appends a new block to `fork` of `index`, locked exclusively and initialised as
@@ -153,13 +143,21 @@ pub struct Pinned {
 }
 
 impl Pinned {
+    /// Reads `block` of `fork` of `index` and pins it.
+    pub fn read_fork(index: pg_sys::Relation, fork: pg_sys::ForkNumber::Type, block: u32) -> Pinned {
+        if block == pg_sys::InvalidBlockNumber {
+            crate::error::raise_with(quantvec_core::ErrorKind::DataException, "quantvec index links to an invalid block; REINDEX the index");
+        }
+        // SAFETY: index is an open relation; ReadBufferExtended returns a pinned buffer or
+        // raises an ERROR (for a block past the end, too).
+        let buffer = unsafe { pg_sys::ReadBufferExtended(index, fork, block, pg_sys::ReadBufferMode::RBM_NORMAL, std::ptr::null_mut()) };
+        Pinned { buffer, block }
+    }
+
     /// Pins a block of the main fork, trying the buffer that last held it first
     /// (`ReadRecentBuffer` checks the buffer's tag and pins it without a lookup in the
     /// shared buffer mapping table, which is most of the cost of reading a cached page).
     pub fn read_hinted(index: pg_sys::Relation, block: u32, hints: &BufferHints) -> Pinned {
-        if block == pg_sys::InvalidBlockNumber {
-            crate::error::raise_with(quantvec_core::ErrorKind::DataException, "quantvec index links to an invalid block; REINDEX the index");
-        }
         if let Some(recent) = hints.get(block) {
             // SAFETY: index is an open relation; ReadRecentBuffer pins `recent` only if it
             // still holds this block of this relation (any buffer number may be tried) and
@@ -173,12 +171,9 @@ impl Pinned {
                 return Pinned { buffer: recent, block };
             }
         }
-        // SAFETY: index is an open relation; ReadBufferExtended returns a pinned buffer or
-        // raises an ERROR (for a block past the end, too).
-        let buffer =
-            unsafe { pg_sys::ReadBufferExtended(index, pg_sys::ForkNumber::MAIN_FORKNUM, block, pg_sys::ReadBufferMode::RBM_NORMAL, std::ptr::null_mut()) };
-        hints.set(block, buffer);
-        Pinned { buffer, block }
+        let pinned = Self::read_fork(index, pg_sys::ForkNumber::MAIN_FORKNUM, block);
+        hints.set(block, pinned.buffer);
+        pinned
     }
 
     /// Asks the CPU to fetch `len` bytes at `offset` of the page's data: a hint, which reads
@@ -189,12 +184,13 @@ impl Pinned {
         kernels::prefetch(page.wrapping_add(HEADER + offset), len);
     }
 
-    /// Locks the page to read it; the lock and the pin go together on drop.
-    pub fn share_lock(self) -> Locked {
-        let buffer = std::mem::ManuallyDrop::new(self);
+    /// Locks the page (exclusively when `write`); the lock and the pin go together on drop.
+    pub fn lock(self, write: bool) -> Locked {
+        let pinned = std::mem::ManuallyDrop::new(self);
+        let mode = if write { pg_sys::BUFFER_LOCK_EXCLUSIVE } else { pg_sys::BUFFER_LOCK_SHARE };
         // SAFETY: the buffer is pinned by us; Locked releases pin and lock together.
-        unsafe { pg_sys::LockBuffer(buffer.buffer, pg_sys::BUFFER_LOCK_SHARE as i32) };
-        Locked { buffer: buffer.buffer, block: buffer.block }
+        unsafe { pg_sys::LockBuffer(pinned.buffer, mode as i32) };
+        Locked { buffer: pinned.buffer, block: pinned.block }
     }
 }
 
@@ -369,6 +365,11 @@ pub fn pages_per_block(layout: &Layout) -> usize {
     stored_block_len(layout).div_ceil(CAPACITY)
 }
 
+/// Whether the layout's blocks are wide: each spanning pages of its own.
+pub fn is_wide(layout: &Layout) -> bool {
+    pages_per_block(layout) > 1
+}
+
 /// The part of a wide stored block that its `page`-th page holds.
 pub fn wide_part(stored: &[u8], page: usize) -> &[u8] {
     &stored[(page * CAPACITY).min(stored.len())..((page + 1) * CAPACITY).min(stored.len())]
@@ -383,10 +384,11 @@ pub fn read_wide(index: pg_sys::Relation, layout: &Layout, first: u32, write: bo
     let mut locks = Vec::with_capacity(pages);
     for page in 0..pages {
         let block = first + page as u32;
-        let locked = match hints {
-            Some(hints) if !write => Locked::read_hinted(index, block, hints),
-            _ => Locked::read(index, block, write),
+        let pinned = match hints {
+            Some(hints) => Pinned::read_hinted(index, block, hints),
+            None => Pinned::read_fork(index, pg_sys::ForkNumber::MAIN_FORKNUM, block),
         };
+        let locked = pinned.lock(write);
         expect_kind(&locked.page(), Kind::Codes, block);
         stored.extend_from_slice(locked.page().data());
         locks.push(locked);

@@ -45,7 +45,7 @@ impl PgLists<'_> {
         let layout = &self.cached.layout;
         let mut at = head;
         let mut steps = 0usize;
-        if pages::pages_per_block(layout) > 1 {
+        if pages::is_wide(layout) {
             // Wide blocks: each read whole from its pages, then scored unlocked.
             while at != ItemPointer::NONE {
                 let (locks, stored) = pages::read_wide(self.index, layout, at.block, false, Some(&self.cached.hints));
@@ -106,7 +106,7 @@ impl Lists for PgLists<'_> {
                 page.prefetch(usize::from(slot.offset) * len, len);
             }
             for (page, slot) in pinned.into_iter().zip(batch) {
-                let locked = page.share_lock();
+                let locked = page.lock(false);
                 let page = locked.page();
                 pages::expect_kind(&page, Kind::Vectors, slot.block);
                 let at = usize::from(slot.offset) * len;

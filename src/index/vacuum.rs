@@ -95,7 +95,7 @@ fn clear_codes(index: pg_sys::Relation, layout: &Layout, head: ItemPointer, clea
     let mut at = head;
     let mut first_free = None;
     let mut kept = 0.0;
-    if pages::pages_per_block(layout) > 1 {
+    if pages::is_wide(layout) {
         // Wide blocks: each read whole, with all its pages locked, and written back whole.
         while at != ItemPointer::NONE {
             let (locks, mut stored) = pages::read_wide(index, layout, at.block, true, None);
