@@ -41,3 +41,58 @@ cluster_stop() {
     local dir=$1
     [ -d "$dir/data" ] && as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
 }
+
+# cluster_index_matches_heap DIR TABLE INDEX: the index's check passes and an index scan of
+# INDEX (every list probed) finds exactly the rows of TABLE whose column e is not NULL.
+cluster_index_matches_heap() {
+    local dir=$1 table=$2 index=$3 same
+    cluster_psql "$dir" -d postgres -At -c "SELECT * FROM quantvec_index_check('$index')"
+    same=$(cluster_psql "$dir" -d postgres -At <<SQL
+SET quantvec.probes = 1000000;
+SET enable_seqscan = off;
+CREATE TEMP TABLE via_index AS SELECT id FROM $table ORDER BY e <=> (SELECT e::real[] FROM $table ORDER BY id LIMIT 1);
+RESET enable_seqscan;
+SET enable_indexscan = off;
+SET enable_bitmapscan = off;
+CREATE TEMP TABLE via_heap AS SELECT id FROM $table WHERE e IS NOT NULL;
+SELECT (SELECT count(*) FROM via_index) = (SELECT count(*) FROM via_heap)
+   AND NOT EXISTS (SELECT id FROM via_index EXCEPT SELECT id FROM via_heap)
+   AND NOT EXISTS (SELECT id FROM via_heap EXCEPT SELECT id FROM via_index);
+SQL
+)
+    [ "$(echo "$same" | tail -1)" = t ] || { echo "FAILED: index scan and sequential scan of $table disagree"; return 1; }
+}
+
+# cluster_start_replica PRIMARY_DIR DIR PORT: a streaming replica of the cluster in
+# PRIMARY_DIR (a base backup of it, with its settings) in DIR.
+cluster_start_replica() {
+    local primary=$1 dir=$2 port=$3
+    rm -rf "$dir" && install -d -o postgres -g postgres "$dir" "$dir/socket"
+    as_postgres "$PG_BIN/pg_basebackup" -h "$primary/socket" -p "$(cat "$primary/port")" -U postgres -D "$dir/data" -R -X stream >/dev/null
+    {
+        echo "port = $port"
+        echo "unix_socket_directories = '$dir/socket'"
+    } | as_postgres tee -a "$dir/data/postgresql.conf" >/dev/null
+    echo "$port" >"$dir/port"
+    as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -w start >/dev/null
+}
+
+# cluster_kill DIR: kill -9 the postmaster and its backends, as a crash would, and wait
+# until they are gone.
+cluster_kill() {
+    local postmaster
+    postmaster=$(head -1 "$1/data/postmaster.pid")
+    kill -9 "$postmaster"
+    pkill -9 -P "$postmaster" || true
+    for _ in $(seq 1 100); do
+        kill -0 "$postmaster" 2>/dev/null || pgrep -P "$postmaster" >/dev/null || break
+        sleep 0.1
+    done
+}
+
+# cluster_recover DIR: start a killed cluster; fails unless it went through crash recovery.
+cluster_recover() {
+    as_postgres "$PG_BIN/pg_ctl" -D "$1/data" -l "$1/data/server.log" -w start >/dev/null 2>&1 ||
+        { tail -20 "$1/data/server.log"; return 1; }
+    grep -q "database system was interrupted" "$1/data/server.log" || { echo "FAILED: no crash recovery"; return 1; }
+}

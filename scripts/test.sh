@@ -4,9 +4,9 @@
 #      recall on real embeddings),
 #   2. the extension's #[pg_test]s inside a pgrx-managed PostgreSQL 15,
 #   3. against throwaway clusters of our own: SQL expected-output tests (pg_regress),
-#      dump/restore, index recall, crash recovery, replication, concurrency, online
-#      migration, extension upgrade, sharding over postgres_fdw, and real clients
-#      (Python psycopg 3, Rust postgres crate).
+#      dump/restore, index recall, crash recovery, replication, indexes larger than
+#      shared_buffers, concurrency, online migration, extension upgrade, sharding over
+#      postgres_fdw, and real clients (Python psycopg 3, Rust postgres crate).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -27,6 +27,7 @@ bash tests/dump_restore.sh
 bash tests/index_recall.sh
 bash tests/crash.sh
 bash tests/replica.sh
+bash tests/large_index.sh
 bash tests/concurrency.sh
 bash tests/migration.sh
 bash tests/upgrade.sh

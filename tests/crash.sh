@@ -37,41 +37,17 @@ as_postgres "$PG_BIN/pgbench" -n -h "$work/socket" -p "$port" -U postgres -c 4 -
 load=$!
 sleep 4
 before=$(sql -c "SELECT count(*) FROM items")
-postmaster=$(head -1 "$work/data/postmaster.pid")
-echo "killing postmaster $postmaster and its backends mid-load ($before rows committed so far)"
-kill -9 "$postmaster"
-pkill -9 -P "$postmaster" || true
+echo "killing the postmaster and its backends mid-load ($before rows committed so far)"
+cluster_kill "$work"
 wait $load || true
-for _ in $(seq 1 100); do
-    kill -0 "$postmaster" 2>/dev/null || pgrep -P "$postmaster" >/dev/null || break
-    sleep 0.1
-done
-as_postgres "$PG_BIN/pg_ctl" -D "$work/data" -l "$work/data/server.log" -w start >/dev/null
-grep -q "database system was interrupted" "$work/data/server.log" && echo "restarted with crash recovery"
+cluster_recover "$work"
+echo "restarted with crash recovery"
 
 after=$(sql -c "SELECT count(*) FROM items")
 echo "rows after recovery: $after"
 [ "$after" -ge "$before" ] || { echo "FAILED: committed rows were lost"; exit 1; }
-same_rows() { # table index: the check passes and an index scan finds the heap's rows
-    sql -c "SELECT * FROM quantvec_index_check('$2')"
-    local same
-    same=$(sql <<SQL
-SET quantvec.probes = 1000000;
-SET enable_seqscan = off;
-CREATE TEMP TABLE via_index AS SELECT id FROM $1 ORDER BY e <=> (SELECT e::real[] FROM $1 ORDER BY id LIMIT 1);
-RESET enable_seqscan;
-SET enable_indexscan = off;
-SET enable_bitmapscan = off;
-CREATE TEMP TABLE via_heap AS SELECT id FROM $1 WHERE e IS NOT NULL;
-SELECT (SELECT count(*) FROM via_index) = (SELECT count(*) FROM via_heap)
-   AND NOT EXISTS (SELECT id FROM via_index EXCEPT SELECT id FROM via_heap)
-   AND NOT EXISTS (SELECT id FROM via_heap EXCEPT SELECT id FROM via_index);
-SQL
-)
-    [ "$(echo "$same" | tail -1)" = t ] || { echo "FAILED: index scan and sequential scan of $1 disagree"; exit 1; }
-}
-same_rows items items_e
-same_rows wide wide_e
+cluster_index_matches_heap "$work" items items_e
+cluster_index_matches_heap "$work" wide wide_e
 echo "wide rows after recovery: $(sql -c "SELECT count(*) FROM wide")"
 echo "an index scan finds exactly the rows a sequential scan finds"
 
@@ -83,5 +59,5 @@ sql -c "SELECT * FROM quantvec_index_check('scratch_e')"
 
 sql -c "VACUUM items" -c "DELETE FROM wide WHERE id % 2 = 0" -c "VACUUM wide"
 sql -c "SELECT * FROM quantvec_index_check('items_e')"
-same_rows wide wide_e
+cluster_index_matches_heap "$work" wide wide_e
 echo "crash recovery: passed"

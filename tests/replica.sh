@@ -25,14 +25,7 @@ CREATE INDEX items_cos ON items USING quantvec (e int8vec_cosine_ops);
 SQL
 
 # The replica: a base backup of the primary, streaming from it.
-rm -rf "$work/replica" && install -d -o postgres -g postgres "$work/replica" "$work/replica/socket"
-as_postgres "$PG_BIN/pg_basebackup" -h "$work/primary/socket" -p "$primary_port" -U postgres -D "$work/replica/data" -R -X stream >/dev/null
-{
-    echo "port = $replica_port"
-    echo "unix_socket_directories = '$work/replica/socket'"
-} | as_postgres tee -a "$work/replica/data/postgresql.conf" >/dev/null
-echo "$replica_port" >"$work/replica/port"
-as_postgres "$PG_BIN/pg_ctl" -D "$work/replica/data" -l "$work/replica/data/server.log" -w start >/dev/null
+cluster_start_replica "$work/primary" "$work/replica" "$replica_port"
 [ "$(replica -c "SELECT pg_is_in_recovery()")" = t ] || { echo "FAILED: the replica is not in recovery"; exit 1; }
 
 # Changes after the backup reach the replica only through WAL.

@@ -92,8 +92,12 @@ impl Locked {
         };
         run.into_iter()
             .map(|mut locked| {
-                // SAFETY: exclusively locked; not yet visible to others.
-                init_page(unsafe { locked.raw_page_mut() }, kind);
+                // Dirty from the moment it is initialised: a clean buffer may be evicted
+                // (an index larger than shared_buffers) and read back as zeros, and a later
+                // write would then land where the page header belongs. The page is
+                // WAL-covered by the caller: a full image in its generic record, or the
+                // build's log_newpage_range.
+                locked.page_mut_unlogged().init(kind);
                 locked
             })
             .collect()
@@ -118,8 +122,8 @@ impl Locked {
         Page(unsafe { std::slice::from_raw_parts(pg_sys::BufferGetPage(self.buffer).cast::<u8>(), PAGE_SIZE) })
     }
 
-    /// Marks the buffer dirty after writing it directly (during a build, whose pages are
-    /// WAL-logged wholesale at its end).
+    /// Marks the buffer dirty to write it directly (during a build, whose pages are
+    /// WAL-logged wholesale at its end; or a page just added, WAL-logged by its caller).
     pub fn page_mut_unlogged(&mut self) -> PageMut<'_> {
         // SAFETY: pinned and exclusively locked by the build, its only user.
         unsafe { pg_sys::MarkBufferDirty(self.buffer) };
@@ -302,6 +306,10 @@ impl PageMut<'_> {
     /// Appends `bytes` to the used data; false when they do not fit.
     pub fn append(&mut self, bytes: &[u8]) -> bool {
         let lower = usize::from(header(self.0).pd_lower);
+        if lower < HEADER {
+            // A new (all-zero) page: writing at pd_lower would overwrite its header.
+            corrupt("a page was never initialised");
+        }
         if lower + bytes.len() > PAGE_SIZE - SPECIAL {
             return false;
         }
