@@ -78,14 +78,21 @@ cluster_start_replica() {
 }
 
 # cluster_kill DIR: kill -9 the postmaster and its backends, as a crash would, and wait
-# until they are gone.
+# until they are gone. The postmaster is stopped first: killed first, its backends would
+# be orphaned (no longer its children to find) and could run on, even commit.
 cluster_kill() {
-    local postmaster
+    local postmaster children
     postmaster=$(head -1 "$1/data/postmaster.pid")
-    kill -9 "$postmaster"
-    pkill -9 -P "$postmaster" || true
+    kill -STOP "$postmaster"
+    children=$(pgrep -P "$postmaster" || true)
+    # shellcheck disable=SC2086
+    kill -9 $children "$postmaster" 2>/dev/null || true
     for _ in $(seq 1 100); do
-        kill -0 "$postmaster" 2>/dev/null || pgrep -P "$postmaster" >/dev/null || break
+        local alive=
+        for process in "$postmaster" $children; do
+            kill -0 "$process" 2>/dev/null && alive=$process
+        done
+        [ -z "$alive" ] && break
         sleep 0.1
     done
 }

@@ -103,4 +103,33 @@ primary -c "DROP INDEX wide_e" -c "ALTER INDEX wide_e2 RENAME TO wide_e"
 cluster_index_matches_heap "$work/primary" wide wide_e
 primary -c "CHECKPOINT"
 compare_replica "after the primary's crash"
+
+# kill -9 in the middle of CREATE INDEX, REINDEX CONCURRENTLY and VACUUM: afterwards the
+# table is intact and each index is valid and clean, or invalid and can be dropped.
+killed_during() { # statement, query that is true once it is under way
+    primary -c "$1" >/dev/null 2>&1 &
+    local client=$! seen=f
+    for _ in $(seq 1 400); do
+        seen=$(primary -c "$2") && [ "$seen" = t ] && break
+        sleep 0.05
+    done
+    cluster_kill "$work/primary"
+    wait $client || true
+    cluster_recover "$work/primary"
+    [ "$seen" = t ] && echo "killed during: $1" || echo "killed after (it ended before it was seen): $1"
+}
+rows_before=$(primary -c "SELECT count(*) FROM narrow")
+killed_during "CREATE INDEX narrow_e3 ON narrow USING quantvec (e int8vec_l2_ops)" "SELECT EXISTS (SELECT FROM pg_stat_progress_create_index)"
+[ "$(primary -c "SELECT count(*) FROM pg_class WHERE relname = 'narrow_e3'")" = 0 ] || { echo "FAILED: a killed CREATE INDEX left an index"; exit 1; }
+killed_during "REINDEX INDEX CONCURRENTLY narrow_e" "SELECT EXISTS (SELECT FROM pg_stat_progress_create_index WHERE phase LIKE 'building%')"
+for invalid in $(primary -c "SELECT indexrelid::regclass FROM pg_index WHERE indrelid = 'narrow'::regclass AND NOT indisvalid"); do
+    primary -c "DROP INDEX $invalid"
+    echo "dropped the invalid $invalid that the killed REINDEX CONCURRENTLY left"
+done
+primary -c "DELETE FROM narrow WHERE id % 3 = 0"
+killed_during "VACUUM narrow" "SELECT EXISTS (SELECT FROM pg_stat_progress_vacuum WHERE phase = 'vacuuming indexes')"
+[ "$(primary -c "SELECT count(*) FROM narrow")" -ge $((rows_before * 2 / 3 - 1)) ] || { echo "FAILED: rows lost"; exit 1; }
+primary -c "VACUUM narrow"
+check_both "after kill -9 during CREATE INDEX, REINDEX CONCURRENTLY and VACUUM"
+compare_replica "after those crashes"
 echo "indexes larger than shared_buffers: passed"
