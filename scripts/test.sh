@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what is missing, then runs
 #   1. the pure crate's tests (kernels against the scalar reference, quantization, formats,
-#      recall on real embeddings),
+#      recall on real embeddings, fuzzing of every parser and decoder),
 #   2. the extension's #[pg_test]s inside a pgrx-managed PostgreSQL 15,
 #   3. against throwaway clusters of our own: SQL expected-output tests (pg_regress),
 #      dump/restore, index recall, crash recovery, replication, indexes larger than
-#      shared_buffers, concurrency, online migration, extension upgrade, sharding over
-#      postgres_fdw, and real clients (Python psycopg 3, Rust postgres crate).
+#      shared_buffers, backend memory, cancellation, concurrency, online migration,
+#      extension upgrade, sharding over postgres_fdw, and real clients (Python psycopg 3,
+#      Rust postgres crate).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -14,6 +15,9 @@ bash scripts/setup.sh
 echo "== 1/3 quantvec-core"
 cargo test -p quantvec-core --lib
 cargo test -p quantvec-core --test recall -- --nocapture
+# Every parser, receive function and index-page decoder, fuzzed for a short budget
+# (QUANTVEC_FUZZ_CASES=1000000 for a long run).
+cargo test -p quantvec-core --test fuzz -- --nocapture
 
 echo "== 2/3 #[pg_test]s"
 pgdata=/tmp/quantvec-pgrx-test
@@ -28,6 +32,8 @@ bash tests/index_recall.sh
 bash tests/crash.sh
 bash tests/replica.sh
 bash tests/large_index.sh
+bash tests/memory.sh
+bash tests/cancel.sh
 bash tests/concurrency.sh
 bash tests/migration.sh
 bash tests/upgrade.sh

@@ -13,6 +13,7 @@ mod distances;
 mod error;
 mod guc;
 mod index;
+mod memory;
 mod report;
 mod types;
 mod varlena;

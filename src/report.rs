@@ -43,7 +43,12 @@ fn quantvec_quality_report(
     ),
 > {
     let distance = Distance::from_name(distance).or_raise();
-    let (sample_rows, queries) = (sample_rows.max(20) as usize, queries.clamp(1, sample_rows / 2) as usize);
+    if sample_rows < 1 || queries < 1 {
+        error!("quantvec_quality_report: sample_rows and queries must be positive (got {sample_rows} and {queries})");
+    }
+    // At least 20 rows, and at most half of them held out as queries.
+    let sample_rows = sample_rows.max(20);
+    let (sample_rows, queries) = (sample_rows as usize, queries.min(sample_rows / 2) as usize);
     let oid = table.oid();
     let (name, rows): (String, f64) = Spi::connect(|client| {
         let row = client.select("SELECT $1::regclass::text, greatest(reltuples, 0)::float8 FROM pg_class WHERE oid = $1", None, &[oid.into()])?.first();
@@ -85,7 +90,11 @@ fn quantvec_quality_report(
     };
     let int8_index = estimated_index_bytes(metric, dims, rows as usize, INDEX_PAGE_DATA) as i64;
     let bit_index = estimated_index_bytes(Metric::Hamming, dims, rows as usize, INDEX_PAGE_DATA) as i64;
-    let results = report(kernels::active(), base, held_out, distance, &CANDIDATES).or_raise();
+    let results = report(kernels::active(), base, held_out, distance, &CANDIDATES, &|| {
+        pgrx::check_for_interrupts!();
+        Ok(())
+    })
+    .or_raise();
     let lines: Vec<_> = results
         .into_iter()
         .map(|r| {

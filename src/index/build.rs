@@ -23,6 +23,7 @@ use rayon::prelude::*;
 use super::pages::{self, Kind, Locked, CAPACITY, ENTRIES_PER_PAGE, META_BLOCK};
 use super::{options, progress, Shape};
 use crate::error::{raise_with, OrRaise};
+use crate::memory::RowContext;
 
 /// Rows encoded together (in parallel) before they are written.
 const BATCH_ROWS: usize = 4096;
@@ -55,10 +56,13 @@ fn scan_heap(
 ) -> f64 {
     // SAFETY: the heap's table AM is valid while the relation is open; the callback and
     // state are ours and live for the call. This is table_index_build_scan, which is an
-    // inline function in C.
+    // inline function in C. An ERROR inside (a bad row, a cancel) comes back as a Rust
+    // panic, so that the build's state (its threads too) is dropped on the way out.
     unsafe {
         let scan_range = (*(*heap).rd_tableam).index_build_range_scan.expect("table AM builds indexes");
-        scan_range(heap, index, index_info, true, false, true, 0, pg_sys::InvalidBlockNumber, callback, state, std::ptr::null_mut())
+        pg_sys::ffi::pg_guard_ffi_boundary(|| {
+            scan_range(heap, index, index_info, true, false, true, 0, pg_sys::InvalidBlockNumber, callback, state, std::ptr::null_mut())
+        })
     }
 }
 
@@ -87,9 +91,29 @@ fn check_dims(shape: &Shape, dims: usize) {
     }
 }
 
+/// The dimensions of a stored value.
+fn payload_dims(metric: Metric, payload: &[u8]) -> usize {
+    match metric {
+        Metric::Hamming => BitRef::decode(payload).or_raise().dims(),
+        _ => Int8Ref::decode(payload).or_raise().dims(),
+    }
+}
+
 struct SamplingState {
-    shape: Shape,
-    reservoir: Reservoir,
+    metric: Metric,
+    /// Known from the column, or from the first row when the column declares none.
+    shape: Option<Shape>,
+    /// Bytes the sample may take.
+    budget: usize,
+    reservoir: Option<Reservoir>,
+    row_memory: RowContext,
+}
+
+impl SamplingState {
+    /// Sampled rows fit in `budget` bytes.
+    fn capacity(&self) -> usize {
+        self.budget / (4 * self.shape.as_ref().map_or(1, |s| s.dims)).max(1)
+    }
 }
 
 #[pg_guard]
@@ -103,15 +127,22 @@ unsafe extern "C-unwind" fn sample_row(
 ) {
     // SAFETY: state is the SamplingState passed to scan_heap.
     let state = unsafe { &mut *state.cast::<SamplingState>() };
-    // SAFETY: called by the build scan with this index's values.
-    let Some(payload) = (unsafe { datum_payload(values, isnull) }) else { return };
-    let shape = &state.shape;
-    state.reservoir.offer(|| {
-        let x = floats(shape, payload);
-        check_dims(shape, x.len());
-        x
+    let row_memory = &state.row_memory;
+    let seen = row_memory.run(|| {
+        // SAFETY: called by the build scan with this index's values.
+        let payload = unsafe { datum_payload(values, isnull) }?;
+        let metric = state.metric;
+        let shape = &*state.shape.get_or_insert_with(|| Shape::new(metric, payload_dims(metric, payload)));
+        let capacity = state.budget / (4 * shape.dims);
+        let reservoir = state.reservoir.get_or_insert_with(|| Reservoir::new(shape.dims, capacity));
+        reservoir.offer(|| {
+            let x = floats(shape, payload);
+            check_dims(shape, x.len());
+            x
+        });
+        Some(reservoir.seen())
     });
-    if state.reservoir.seen() % 1024 == 0 {
+    if seen.is_some_and(|seen| seen % 1024 == 0) {
         pages::check_for_interrupts();
     }
 }
@@ -327,6 +358,7 @@ struct AssignState {
     writer: Writer,
     pool: rayon::ThreadPool,
     batch: Vec<(ItemPointer, Vec<u8>)>,
+    row_memory: RowContext,
 }
 
 impl AssignState {
@@ -356,10 +388,10 @@ unsafe extern "C-unwind" fn assign_row(
     // SAFETY: state is the AssignState passed to scan_heap.
     let state = unsafe { &mut *state.cast::<AssignState>() };
     // SAFETY: called by the build scan with this index's values.
-    let Some(payload) = (unsafe { datum_payload(values, isnull) }) else { return };
+    let Some(payload) = state.row_memory.run(|| unsafe { datum_payload(values, isnull) }.map(<[u8]>::to_vec)) else { return };
     // SAFETY: tid points at the heap tuple's id for this call.
     let tid = unsafe { super::tid_from_pg(&*tid) };
-    state.batch.push((tid, payload.to_vec()));
+    state.batch.push((tid, payload));
     if state.batch.len() >= BATCH_ROWS {
         state.encode_batch();
     }
@@ -403,7 +435,7 @@ fn write_stream(index: pg_sys::Relation, fork: pg_sys::ForkNumber::Type, kind: K
 /// Builds the index into `fork`: from the heap's rows, or empty (the init fork of an
 /// unlogged index) when `heap` is None.
 pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info: *mut pg_sys::IndexInfo, fork: pg_sys::ForkNumber::Type) -> (f64, u64) {
-    let shape = Shape::of(index);
+    let (metric, declared) = Shape::declared(index);
     let (lists_option, sample_option) = options::of(index);
     let k = kernels::active();
     let pool = thread_pool();
@@ -412,28 +444,45 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_SAMPLING);
     // SAFETY: reading an integer GUC (kilobytes).
     let budget = unsafe { pg_sys::maintenance_work_mem }.max(64) as usize * 1024 / 2;
-    let capacity = budget / (4 * shape.dims).max(1);
-    let mut sampling = SamplingState { shape: shape.clone(), reservoir: Reservoir::new(shape.dims, capacity) };
+    let mut sampling = SamplingState {
+        metric,
+        shape: declared.map(|dims| Shape::new(metric, dims)),
+        budget,
+        reservoir: None,
+        row_memory: RowContext::new(c"quantvec build row"),
+    };
     let heap_rows = match heap {
         Some(heap) => scan_heap(heap, index, index_info, Some(sample_row), (&raw mut sampling).cast()),
         None => 0.0,
     };
-    let rows = sampling.reservoir.seen() as usize;
+    let capacity = sampling.capacity();
+    let shape = match sampling.shape.take() {
+        Some(shape) => shape,
+        // The init fork of an unlogged index, built after its main fork.
+        None if heap.is_none() => Shape::new(metric, pages::read_meta(index).dims as usize),
+        None => crate::error::raise(
+            quantvec_core::Error::new(ErrorKind::InvalidParameter, "column does not have dimensions, and the table has no rows to take them from")
+                .with_detail("declare them, e.g. ALTER TABLE ... ALTER COLUMN ... TYPE int8vec(384)"),
+        ),
+    };
+    let reservoir = sampling.reservoir.take().unwrap_or_else(|| Reservoir::new(shape.dims, capacity));
+    let rows = reservoir.seen() as usize;
     let Plan { lists, sample_rows } = plan(rows, lists_option, sample_option, capacity.min(rows)).or_raise();
-    let sample = sampling.reservoir.take(sample_rows);
+    let sample = reservoir.take(sample_rows);
+    drop(sampling);
 
     // k-means, spread over the pool, checking for cancellation between iterations.
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_KMEANS);
     let options = KMeans { clusters: lists, iterations: KMEANS_ITERATIONS, spherical: shape.metric == Metric::Cosine, seed: 42 };
-    // The callback runs on this thread, between iterations: Postgres may only be called here.
-    let centroids = kmeans::train(k, &pool, &sample, shape.dims, &options, &mut |_| {
+    // The callback runs on this thread, between slices of work: Postgres may only be called here.
+    let centroids = kmeans::train(k, &pool, &sample, shape.dims, &options, &mut || {
         pages::check_for_interrupts();
         Ok(())
     })
     .or_raise();
     drop(sample);
     let mut centroids = centroids;
-    quantvec_core::ivf::meta::round_centroids(&mut centroids);
+    let centroid_exponent = quantvec_core::ivf::meta::round_centroids(&mut centroids);
     let layout = Layout::new(k, shape.metric, shape.dims, true, centroids).or_raise();
     let lists = layout.lists();
 
@@ -441,7 +490,7 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     let meta_page = Locked::extend(index, fork, Kind::Meta);
     assert_eq!(meta_page.block(), META_BLOCK, "the metapage is the index's first block");
     drop(meta_page);
-    let centroid_bytes = quantvec_core::ivf::meta::centroids_to_bytes(&layout.centroids);
+    let centroid_bytes = quantvec_core::ivf::meta::centroids_to_bytes(&layout.centroids, centroid_exponent);
     let centroid_start = META_BLOCK + 1;
     let centroid_pages = write_stream(index, fork, Kind::Centroids, &centroid_bytes, CAPACITY / 2 * 2);
     let directory_start = centroid_start + centroid_pages;
@@ -462,7 +511,7 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
         vector_head: pg_sys::InvalidBlockNumber,
         rows: 0,
     };
-    let mut assigning = AssignState { writer, pool, batch: Vec::with_capacity(BATCH_ROWS) };
+    let mut assigning = AssignState { writer, pool, batch: Vec::with_capacity(BATCH_ROWS), row_memory: RowContext::new(c"quantvec build row") };
     if let Some(heap) = heap {
         scan_heap(heap, index, index_info, Some(assign_row), (&raw mut assigning).cast());
     }
@@ -490,6 +539,7 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
         vector_head,
         vector_insert: vector_tail,
         code_tail,
+        centroid_exponent,
         build_id: new_build_id(index),
         rows_at_build: index_rows,
     };

@@ -19,6 +19,7 @@ use quantvec_core::{kernels, ErrorKind};
 use super::pages::{self, Cached, Kind};
 use super::scan::PgLists;
 use crate::error::{raise_with, OrRaise};
+use crate::memory::RowContext;
 
 /// One index entry as stored.
 struct Entry {
@@ -78,6 +79,7 @@ struct HeapCheck<'a> {
     layout: &'a Layout,
     entries: HashMap<ItemPointer, Entry>,
     heap_rows: u64,
+    row_memory: RowContext,
 }
 
 /// Factors computed again match the stored ones (to float rounding; NaN for vectors whose
@@ -96,16 +98,17 @@ unsafe extern "C-unwind" fn check_row(
     state: *mut c_void,
 ) {
     // SAFETY: state is the HeapCheck passed to the scan; values/isnull/tid are this row's.
-    let (state, payload, tid) = unsafe {
+    let (state, tid) = unsafe {
         if *isnull {
             return;
         }
-        (&mut *state.cast::<HeapCheck>(), crate::varlena::payload(*values), super::tid_from_pg(&*tid))
+        (&mut *state.cast::<HeapCheck>(), super::tid_from_pg(&*tid))
     };
     state.heap_rows += 1;
     let layout = state.layout;
     let k = kernels::active();
-    let expected = layout.encode_stored(k, tid, payload).or_raise();
+    // SAFETY: the row's non-null value, read within the per-row context.
+    let expected = state.row_memory.run(|| layout.encode_stored(k, tid, unsafe { crate::varlena::payload(*values) })).or_raise();
     let Some(Entry { list, row }) = state.entries.remove(&tid) else {
         corrupt(format!("heap row ({}, {}) is not in the index", tid.block, tid.offset));
     };
@@ -163,7 +166,7 @@ fn quantvec_index_check(
     let lists = PgLists { index: relation, cached: &cached };
     let (entries, orphans) = entries(&lists, &cached);
     let indexed = entries.len();
-    let mut state = HeapCheck { layout: &cached.layout, entries, heap_rows: 0 };
+    let mut state = HeapCheck { layout: &cached.layout, entries, heap_rows: 0, row_memory: RowContext::new(c"quantvec check row") };
     // SAFETY: the heap is opened under AccessShareLock for the scan; the scan uses a
     // registered MVCC snapshot (as amcheck does), which the build-scan routine ends; the
     // callback and state live for the call. table_beginscan_strat is inline in C.
@@ -175,7 +178,10 @@ fn quantvec_index_check(
         let scan = begin(heap, snapshot, 0, std::ptr::null_mut(), std::ptr::null_mut(), flags);
         let build_scan = (*(*heap).rd_tableam).index_build_range_scan.expect("table AM builds indexes");
         let info = pg_sys::BuildIndexInfo(relation);
-        build_scan(heap, relation, info, true, true, false, 0, pg_sys::InvalidBlockNumber, Some(check_row), (&raw mut state).cast(), scan);
+        // An ERROR from a row comes back as a panic, which drops the entries on its way out.
+        pg_sys::ffi::pg_guard_ffi_boundary(|| {
+            build_scan(heap, relation, info, true, true, false, 0, pg_sys::InvalidBlockNumber, Some(check_row), (&raw mut state).cast(), scan)
+        });
         pg_sys::UnregisterSnapshot(snapshot);
         heap
     };

@@ -17,20 +17,26 @@ use quantvec_core::kernels;
 
 use super::pages::{self, Kind, Locked, Wal, CAPACITY, META_BLOCK};
 use crate::error::OrRaise;
+use crate::memory::RowContext;
 
 /// The directory entry of `list`, read under a share lock.
 pub fn read_entry(index: pg_sys::Relation, meta: &Meta, list: usize) -> ListEntry {
     let (block, at) = pages::entry_location(meta, list);
     let locked = Locked::read(index, block, false);
-    let page = locked.page();
-    pages::expect_kind(&page, Kind::Directory, block);
-    ListEntry::from_bytes(&page.data()[at..at + ListEntry::LEN])
+    let page = locked.page_of(Kind::Directory);
+    let Some(bytes) = page.data().get(at..at + ListEntry::LEN) else {
+        pages::corrupt_at(index, block, &format!("the directory page has no entry for list {list}"));
+    };
+    ListEntry::from_bytes(bytes)
 }
 
 /// Changes `list`'s directory entry.
 pub fn update_entry(index: pg_sys::Relation, meta: &Meta, list: usize, change: impl FnOnce(&mut ListEntry)) {
     let (directory, at) = pages::entry_location(meta, list);
     let locked = Locked::read(index, directory, true);
+    if locked.page_of(Kind::Directory).data().len() < at + ListEntry::LEN {
+        pages::corrupt_at(index, directory, &format!("the directory page has no entry for list {list}"));
+    }
     let mut wal = Wal::start(index);
     let mut page = wal.page(&locked, false);
     let data = &mut page.data_mut()[at..at + ListEntry::LEN];
@@ -55,10 +61,11 @@ pub fn update_meta(index: pg_sys::Relation, change: impl FnOnce(&mut Meta)) {
 fn insert_vector(index: pg_sys::Relation, layout: &Layout, start: u32, vector: &[u8]) -> ItemPointer {
     let len = layout.vector_len();
     let mut block = start;
+    let mut steps = pages::Steps::new(index, 1);
     loop {
+        steps.step(block);
         let locked = Locked::read(index, block, true);
-        let page = locked.page();
-        pages::expect_kind(&page, Kind::Vectors, block);
+        let page = locked.page_of(Kind::Vectors);
         let free = page.data().chunks_exact(len).position(|v| vector_tid(v) == ItemPointer::NONE);
         let fits = page.data().len() + len <= CAPACITY;
         if free.is_some() || fits {
@@ -106,14 +113,15 @@ fn insert_code(index: pg_sys::Relation, layout: &Layout, meta: &Meta, list: usiz
     }
     let entry = read_entry(index, meta, list);
     let mut at = entry.insert;
+    let mut steps = pages::Steps::new(index, pages::blocks_per_page(layout));
     loop {
         let locked = Locked::read(index, at.block, true);
-        let page = locked.page();
-        pages::expect_kind(&page, Kind::Codes, at.block);
+        let page = locked.page_of(Kind::Codes);
         // Follow the chain while it stays on this page.
         let (found, last) = loop {
+            steps.step(at.block);
             let Some((next, b)) = pages::stored_block(layout, page.data(), at.offset) else {
-                pages::corrupt(&format!("list {list} points past the blocks of page {}", at.block));
+                pages::corrupt_at(index, at.block, &format!("list {list} points past the blocks of the page"));
             };
             if let Some(slot) = block::free_slot(layout, b) {
                 break (Some(slot), at);
@@ -159,7 +167,9 @@ fn insert_code(index: pg_sys::Relation, layout: &Layout, meta: &Meta, list: usiz
 fn insert_code_wide(index: pg_sys::Relation, layout: &Layout, meta: &Meta, list: usize, row: &EncodedRow, target: ItemPointer) {
     let entry = read_entry(index, meta, list);
     let mut at = entry.insert;
+    let mut steps = pages::Steps::new(index, 1);
     loop {
+        steps.step(at.block);
         let (locks, mut stored) = pages::read_wide(index, layout, at.block, true, None);
         let (link, b) = stored.split_at_mut(pages::BLOCK_LINK);
         if let Some(slot) = block::free_slot(layout, b) {
@@ -229,7 +239,7 @@ fn append_block(index: pg_sys::Relation, layout: &Layout, list_page: &Locked, la
         }
     } else {
         let tail = Locked::read(index, tail_block, true);
-        pages::expect_kind(&tail.page(), Kind::Codes, tail_block);
+        tail.page_of(Kind::Codes);
         if room(tail.page().data()) {
             let new_block = ItemPointer { block: tail_block, offset: (tail.page().data().len() / stored.len()) as u16 };
             let mut wal = Wal::start(index);
@@ -268,12 +278,22 @@ pub unsafe extern "C-unwind" fn aminsert(
     _index_info: *mut pg_sys::IndexInfo,
 ) -> bool {
     // SAFETY: one value and null flag for the index's one column, and the heap tid.
-    let (payload, tid) = unsafe {
+    let tid = unsafe {
         if *isnull {
             return false;
         }
-        (crate::varlena::payload(*values), super::tid_from_pg(&*heap_tid))
+        super::tid_from_pg(&*heap_tid)
     };
+    // The statement's context lives until it ends: an INSERT ... SELECT of many toasted
+    // rows would keep every detoasted copy.
+    RowContext::new(c"quantvec insert").run(|| {
+        // SAFETY: the index column's non-null value, read within this context.
+        insert(index, tid, unsafe { crate::varlena::payload(*values) })
+    });
+    false
+}
+
+fn insert(index: pg_sys::Relation, tid: ItemPointer, payload: &[u8]) {
     let cached = pages::cached(index);
     let layout = &cached.layout;
     let k = kernels::active();
@@ -285,5 +305,4 @@ pub unsafe extern "C-unwind" fn aminsert(
         tid
     };
     insert_code(index, layout, &cached.meta, row.list, &row, target);
-    false
 }

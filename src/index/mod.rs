@@ -34,26 +34,38 @@ pub struct Shape {
 }
 
 impl Shape {
-    pub fn of(index: pg_sys::Relation) -> Shape {
-        let metric = metric_of(index);
+    /// The index's metric and the dimensions its column declares: None for a column
+    /// without them (`ALTER COLUMN ... TYPE int8vec` keeps the index), whose builds take
+    /// them from the rows, so that such a table can still be reindexed.
+    pub fn declared(index: pg_sys::Relation) -> (Metric, Option<usize>) {
         // SAFETY: an index relation has a tuple descriptor with its one key column.
         let typmod = unsafe {
             let desc = (*index).rd_att;
             (*(*desc).attrs.as_ptr()).atttypmod
         };
-        if typmod < 1 {
-            crate::error::raise(
-                quantvec_core::Error::new(ErrorKind::InvalidParameter, "column does not have dimensions")
-                    .with_detail("quantvec indexes need the column's dimensions, e.g. int8vec(384)"),
-            );
-        }
-        let dims = typmod as usize;
+        (metric_of(index), usize::try_from(typmod).ok().filter(|&d| d > 0))
+    }
+
+    /// The shape of an index of `dims` dimensions, refused when its blocks would not fit
+    /// the pages.
+    pub fn new(metric: Metric, dims: usize) -> Shape {
         let fits = |dims: usize| {
             let layout = quantvec_core::ivf::Layout::new(quantvec_core::kernels::active(), metric, dims, true, vec![0.0; dims]);
             layout.is_ok_and(|l| pages::pages_per_block(&l) <= pages::MAX_BLOCK_PAGES && l.vector_len() <= pages::CAPACITY)
         };
         if !fits(dims) {
-            let limit = (1..=dims).rev().find(|&d| fits(d)).unwrap_or(0);
+            // The widest that fits, by bisection (a narrower width always fits when a wider
+            // one does): one layout per step, not one per width below `dims`.
+            let (mut fitting, mut too_wide) = (0, dims);
+            while too_wide - fitting > 1 {
+                let middle = fitting + (too_wide - fitting) / 2;
+                if fits(middle) {
+                    fitting = middle;
+                } else {
+                    too_wide = middle;
+                }
+            }
+            let limit = fitting;
             raise_with(ErrorKind::TooLarge, format!("quantvec indexes support at most {limit} dimensions for this type (got {dims})"));
         }
         Shape { metric, dims }

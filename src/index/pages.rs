@@ -47,6 +47,7 @@ pub enum Kind {
 
 /// A pinned, locked buffer; unlocked and released on drop.
 pub struct Locked {
+    index: pg_sys::Relation,
     buffer: pg_sys::Buffer,
     block: u32,
 }
@@ -84,7 +85,7 @@ impl Locked {
                 .map(|_| {
                     let buffer = pg_sys::ReadBufferExtended(index, fork, pg_sys::InvalidBlockNumber, pg_sys::ReadBufferMode::RBM_NORMAL, std::ptr::null_mut());
                     pg_sys::LockBuffer(buffer, pg_sys::BUFFER_LOCK_EXCLUSIVE as i32);
-                    Locked { buffer, block: pg_sys::BufferGetBlockNumber(buffer) }
+                    Locked { index, buffer, block: pg_sys::BufferGetBlockNumber(buffer) }
                 })
                 .collect();
             pg_sys::UnlockRelationForExtension(index, pg_sys::ExclusiveLock as i32);
@@ -115,6 +116,16 @@ impl Locked {
         unsafe { std::slice::from_raw_parts_mut(pg_sys::BufferGetPage(self.buffer).cast::<u8>(), PAGE_SIZE) }
     }
 
+    /// The page, to read, refusing one that is not of `kind` (a corrupt link or a foreign
+    /// page is an ERROR, never misread).
+    pub fn page_of(&self, kind: Kind) -> Page<'_> {
+        let page = self.page();
+        if page.kind() != kind as u16 {
+            corrupt_at(self.index, self.block, &format!("it is not a {kind:?} page (found kind {})", page.kind()));
+        }
+        page
+    }
+
     /// The page, to read.
     pub fn page(&self) -> Page<'_> {
         // SAFETY: locked at least shared for our lifetime; a pinned buffer's page is
@@ -142,6 +153,7 @@ impl Drop for Locked {
 /// A pinned buffer, not locked: its page stays in memory but may change; released on
 /// drop.
 pub struct Pinned {
+    index: pg_sys::Relation,
     buffer: pg_sys::Buffer,
     block: u32,
 }
@@ -150,12 +162,12 @@ impl Pinned {
     /// Reads `block` of `fork` of `index` and pins it.
     pub fn read_fork(index: pg_sys::Relation, fork: pg_sys::ForkNumber::Type, block: u32) -> Pinned {
         if block == pg_sys::InvalidBlockNumber {
-            crate::error::raise_with(quantvec_core::ErrorKind::DataException, "quantvec index links to an invalid block; REINDEX the index");
+            corrupt(index, "a link points to an invalid block");
         }
         // SAFETY: index is an open relation; ReadBufferExtended returns a pinned buffer or
         // raises an ERROR (for a block past the end, too).
         let buffer = unsafe { pg_sys::ReadBufferExtended(index, fork, block, pg_sys::ReadBufferMode::RBM_NORMAL, std::ptr::null_mut()) };
-        Pinned { buffer, block }
+        Pinned { index, buffer, block }
     }
 
     /// Pins a block of the main fork, trying the buffer that last held it first
@@ -172,7 +184,7 @@ impl Pinned {
                     stats.t_counts.t_blocks_fetched += 1;
                     stats.t_counts.t_blocks_hit += 1;
                 }
-                return Pinned { buffer: recent, block };
+                return Pinned { index, buffer: recent, block };
             }
         }
         let pinned = Self::read_fork(index, pg_sys::ForkNumber::MAIN_FORKNUM, block);
@@ -194,7 +206,7 @@ impl Pinned {
         let mode = if write { pg_sys::BUFFER_LOCK_EXCLUSIVE } else { pg_sys::BUFFER_LOCK_SHARE };
         // SAFETY: the buffer is pinned by us; Locked releases pin and lock together.
         unsafe { pg_sys::LockBuffer(pinned.buffer, mode as i32) };
-        Locked { buffer: pinned.buffer, block: pinned.block }
+        Locked { index: pinned.index, buffer: pinned.buffer, block: pinned.block }
     }
 }
 
@@ -308,7 +320,7 @@ impl PageMut<'_> {
         let lower = usize::from(header(self.0).pd_lower);
         if lower < HEADER {
             // A new (all-zero) page: writing at pd_lower would overwrite its header.
-            corrupt("a page was never initialised");
+            crate::error::raise_with(quantvec_core::ErrorKind::DataException, "quantvec index page was never initialised; REINDEX the index");
         }
         if lower + bytes.len() > PAGE_SIZE - SPECIAL {
             return false;
@@ -325,30 +337,55 @@ impl PageMut<'_> {
     }
 }
 
-/// Whether `steps` along a chain exceed what the index can hold (a loop, from
-/// corruption). Checked cheaply: the relation's size is looked up only for long chains.
-pub fn chain_too_long(index: pg_sys::Relation, steps: usize, per_page: usize) -> bool {
-    steps > 1 << 20 && {
-        // SAFETY: index is open.
-        let blocks = unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) };
-        steps > blocks as usize * per_page
+/// Bounds a walk along a chain of pages or blocks: a link that corruption turned into a
+/// cycle is an ERROR naming the index and block, never an endless loop under a buffer
+/// lock. A chain cannot be longer than the index has places for (`per_page` on each of
+/// its pages); the relation's size is looked up only once a walk is long.
+pub struct Steps {
+    index: pg_sys::Relation,
+    per_page: usize,
+    taken: usize,
+    limit: Option<usize>,
+}
+
+impl Steps {
+    pub fn new(index: pg_sys::Relation, per_page: usize) -> Steps {
+        Steps { index, per_page, taken: 0, limit: None }
+    }
+
+    /// Counts a step onto `block`.
+    pub fn step(&mut self, block: u32) {
+        self.taken += 1;
+        if self.taken > 1 << 16 {
+            let (index, per_page) = (self.index, self.per_page);
+            // SAFETY: index is open.
+            let limit = *self
+                .limit
+                .get_or_insert_with(|| unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) } as usize * per_page);
+            if self.taken > limit {
+                corrupt_at(index, block, "a chain of pages or blocks loops");
+            }
+        }
     }
 }
 
 /// An ERROR for a damaged index.
-pub fn corrupt(what: &str) -> ! {
-    crate::error::raise_with(quantvec_core::ErrorKind::DataException, format!("quantvec index is corrupt: {what}; REINDEX the index"))
+pub fn corrupt(index: pg_sys::Relation, what: &str) -> ! {
+    crate::error::raise_with(quantvec_core::ErrorKind::DataException, format!("quantvec index \"{}\" is corrupt: {what}; REINDEX the index", name(index)))
 }
 
-/// A page's data checked against the kind the caller expects (a corrupt or foreign page
-/// is an ERROR, never misread).
-pub fn expect_kind(page: &Page, kind: Kind, block: u32) {
-    if page.kind() != kind as u16 {
-        crate::error::raise_with(
-            quantvec_core::ErrorKind::DataException,
-            format!("quantvec index block {block} is not a {kind:?} page (found kind {}); REINDEX the index", page.kind()),
-        );
-    }
+/// An ERROR for a damaged index, naming it and the block.
+pub fn corrupt_at(index: pg_sys::Relation, block: u32, what: &str) -> ! {
+    crate::error::raise_with(
+        quantvec_core::ErrorKind::DataException,
+        format!("quantvec index \"{}\" is corrupt at block {block}: {what}; REINDEX the index", name(index)),
+    )
+}
+
+/// The index's name.
+pub fn name(index: pg_sys::Relation) -> String {
+    // SAFETY: an open relation's pg_class row holds its NUL-terminated name.
+    unsafe { std::ffi::CStr::from_ptr((*(*index).rd_rel).relname.data.as_ptr()) }.to_string_lossy().into_owned()
 }
 
 /// Bytes before each stored block: the link to the next block of its list, padded.
@@ -397,12 +434,12 @@ pub fn read_wide(index: pg_sys::Relation, layout: &Layout, first: u32, write: bo
             None => Pinned::read_fork(index, pg_sys::ForkNumber::MAIN_FORKNUM, block),
         };
         let locked = pinned.lock(write);
-        expect_kind(&locked.page(), Kind::Codes, block);
+        locked.page_of(Kind::Codes);
         stored.extend_from_slice(locked.page().data());
         locks.push(locked);
     }
     if stored.len() != stored_block_len(layout) {
-        corrupt(&format!("the wide block at page {first} holds {} bytes, not {}", stored.len(), stored_block_len(layout)));
+        corrupt_at(index, first, &format!("the wide block there holds {} bytes, not {}", stored.len(), stored_block_len(layout)));
     }
     (locks, stored)
 }
@@ -489,7 +526,7 @@ pub fn read_meta(index: pg_sys::Relation) -> Meta {
     let locked = Locked::read(index, META_BLOCK, false);
     let page = locked.page();
     if page.kind() != Kind::Meta as u16 {
-        crate::error::raise_with(quantvec_core::ErrorKind::DataException, "not a quantvec index: block 0 is not its metapage");
+        corrupt_at(index, META_BLOCK, "it is not a metapage");
     }
     Meta::from_bytes(page.data()).or_raise()
 }
@@ -503,12 +540,12 @@ pub fn cached(index: pg_sys::Relation) -> Rc<Cached> {
     if let Some(hit) = CACHE.with(|c| c.borrow().iter().find(|(o, b, _)| *o == oid && *b == meta.build_id).map(|e| e.2.clone())) {
         return hit;
     }
+    check_meta(index, &meta);
     let mut centroids = Vec::with_capacity(meta.lists as usize * meta.dims as usize);
     for block in meta.centroid_start..meta.centroid_start + meta.centroid_pages {
         let locked = Locked::read(index, block, false);
-        let page = locked.page();
-        expect_kind(&page, Kind::Centroids, block);
-        centroids.extend(quantvec_core::ivf::meta::centroids_from_bytes(page.data()));
+        let page = locked.page_of(Kind::Centroids);
+        centroids.extend(quantvec_core::ivf::meta::centroids_from_bytes(page.data(), meta.centroid_exponent));
     }
     let entries = read_directory(index, &meta);
     let layout = quantvec_core::ivf::Layout::new(kernels::active(), meta.metric, meta.dims as usize, meta.residual, centroids).or_raise();
@@ -524,6 +561,24 @@ pub fn cached(index: pg_sys::Relation) -> Rc<Cached> {
     cached
 }
 
+/// Checks a metapage's sizes and page ranges against the index before anything is
+/// allocated or read by them: a corrupt metapage is an ERROR, not a huge allocation.
+fn check_meta(index: pg_sys::Relation, meta: &Meta) {
+    // SAFETY: index is open.
+    let blocks = u64::from(unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) });
+    let within = |start: u32, pages: u32| pages > 0 && u64::from(start) + u64::from(pages) <= blocks;
+    let centroid_bytes = 2 * u64::from(meta.lists) * u64::from(meta.dims);
+    let fits = meta.lists > 0
+        && meta.dims > 0
+        && within(meta.centroid_start, meta.centroid_pages)
+        && within(meta.directory_start, meta.directory_pages)
+        && centroid_bytes <= u64::from(meta.centroid_pages) * CAPACITY as u64
+        && u64::from(meta.lists) <= u64::from(meta.directory_pages) * ENTRIES_PER_PAGE as u64;
+    if !fits {
+        corrupt_at(index, META_BLOCK, &format!("its metapage describes {} lists of {} dimensions that do not fit its {blocks} blocks", meta.lists, meta.dims));
+    }
+}
+
 /// Directory entries per page.
 pub const ENTRIES_PER_PAGE: usize = CAPACITY / ListEntry::LEN;
 
@@ -531,12 +586,11 @@ pub fn read_directory(index: pg_sys::Relation, meta: &Meta) -> Vec<ListEntry> {
     let mut entries = Vec::with_capacity(meta.lists as usize);
     for block in meta.directory_start..meta.directory_start + meta.directory_pages {
         let locked = Locked::read(index, block, false);
-        let page = locked.page();
-        expect_kind(&page, Kind::Directory, block);
+        let page = locked.page_of(Kind::Directory);
         entries.extend(page.data().chunks_exact(ListEntry::LEN).map(ListEntry::from_bytes));
     }
     if entries.len() != meta.lists as usize {
-        crate::error::raise_with(quantvec_core::ErrorKind::DataException, "quantvec index directory does not match its metapage; REINDEX the index");
+        corrupt_at(index, meta.directory_start, "its directory does not match its metapage");
     }
     entries
 }

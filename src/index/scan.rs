@@ -26,11 +26,12 @@ impl PgLists<'_> {
     /// under a share lock.
     pub fn walk_pages(&self, head: u32, kind: Kind, visit: &mut dyn FnMut(u32, &[u8])) {
         let mut block = head;
+        let mut steps = pages::Steps::new(self.index, 1);
         while block != pg_sys::InvalidBlockNumber {
+            steps.step(block);
             let next = {
                 let locked = Locked::read(self.index, block, false);
-                let page = locked.page();
-                pages::expect_kind(&page, kind, block);
+                let page = locked.page_of(kind);
                 visit(block, page.data());
                 page.next()
             };
@@ -44,19 +45,16 @@ impl PgLists<'_> {
     pub fn walk_blocks(&self, head: ItemPointer, visit: &mut dyn FnMut(ItemPointer, &[u8])) {
         let layout = &self.cached.layout;
         let mut at = head;
-        let mut steps = 0usize;
+        let mut steps = pages::Steps::new(self.index, pages::blocks_per_page(layout));
         if pages::is_wide(layout) {
             // Wide blocks: each read whole from its pages, then scored unlocked.
             while at != ItemPointer::NONE {
+                steps.step(at.block);
                 let (locks, stored) = pages::read_wide(self.index, layout, at.block, false, Some(&self.cached.hints));
                 drop(locks);
                 let (link, block) = stored.split_at(pages::BLOCK_LINK);
                 visit(at, block);
                 at = ItemPointer::read(link);
-                steps += 1;
-                if pages::chain_too_long(self.index, steps, 1) {
-                    pages::corrupt("a list chain loops");
-                }
                 pages::check_for_interrupts();
             }
             return;
@@ -64,22 +62,18 @@ impl PgLists<'_> {
         while at != ItemPointer::NONE {
             {
                 let locked = Locked::read_hinted(self.index, at.block, &self.cached.hints);
-                let page = locked.page();
-                pages::expect_kind(&page, Kind::Codes, at.block);
+                let page = locked.page_of(Kind::Codes);
                 loop {
+                    steps.step(at.block);
                     let Some((next, block)) = pages::stored_block(layout, page.data(), at.offset) else {
-                        pages::corrupt(&format!("list chain points past the blocks of page {}", at.block));
+                        pages::corrupt_at(self.index, at.block, "a list chain points past the blocks of the page");
                     };
                     visit(at, block);
-                    steps += 1;
                     at = next;
                     if at.block != locked.block() {
                         break;
                     }
                 }
-            }
-            if pages::chain_too_long(self.index, steps, pages::blocks_per_page(layout)) {
-                pages::corrupt("a list chain loops");
             }
             pages::check_for_interrupts();
         }
@@ -107,8 +101,7 @@ impl Lists for PgLists<'_> {
             }
             for (page, slot) in pinned.into_iter().zip(batch) {
                 let locked = page.lock(false);
-                let page = locked.page();
-                pages::expect_kind(&page, Kind::Vectors, slot.block);
+                let page = locked.page_of(Kind::Vectors);
                 let at = usize::from(slot.offset) * len;
                 if let Some(vector) = page.data().get(at..at + len) {
                     visit(vector);
@@ -141,14 +134,18 @@ struct ScanState {
 pub unsafe extern "C-unwind" fn ambeginscan(index: pg_sys::Relation, nkeys: i32, norderbys: i32) -> pg_sys::IndexScanDesc {
     // SAFETY: index is open; RelationGetIndexScan allocates the descriptor.
     let scan = unsafe { pg_sys::RelationGetIndexScan(index, nkeys, norderbys) };
-    let state = Box::new(ScanState { cached: pages::cached(index), mode: Mode::Idle });
-    // SAFETY: scan is valid; opaque is ours until amendscan.
-    unsafe { (*scan).opaque = Box::into_raw(state).cast() };
+    let state = ScanState { cached: pages::cached(index), mode: Mode::Idle };
+    // The state belongs to the memory context the scan is made in (the query's), which
+    // drops it when it goes: a query that fails or is canceled mid-scan never reaches
+    // amendscan.
+    // SAFETY: scan is valid; opaque is ours, and lives as long as the scan's context.
+    unsafe { (*scan).opaque = pgrx::PgMemoryContexts::CurrentMemoryContext.leak_and_drop_on_delete(state).cast() };
     scan
 }
 
 fn state<'s>(scan: pg_sys::IndexScanDesc) -> &'s mut ScanState {
-    // SAFETY: opaque was set by ambeginscan to a ScanState and lives until amendscan.
+    // SAFETY: opaque was set by ambeginscan to a ScanState, which lives as long as the
+    // scan's memory context.
     unsafe { &mut *(*scan).opaque.cast::<ScanState>() }
 }
 
@@ -241,8 +238,7 @@ fn unordered_batch(lists: &PgLists, at: u32) -> Option<(Vec<ItemPointer>, u32)> 
             return None;
         }
         let locked = Locked::read(lists.index, at, false);
-        let page = locked.page();
-        pages::expect_kind(&page, Kind::Vectors, at);
+        let page = locked.page_of(Kind::Vectors);
         let tids = page.data().chunks_exact(layout.vector_len()).map(vector_tid).filter(|&t| t != ItemPointer::NONE).collect();
         return Some((tids, page.next()));
     }
@@ -262,12 +258,8 @@ pub fn list_targets(lists: &PgLists, list: usize) -> Vec<ItemPointer> {
     targets
 }
 
-/// `amendscan`.
+/// `amendscan`: frees the search now; the rest of the state goes with the scan's context.
 #[pg_guard]
 pub unsafe extern "C-unwind" fn amendscan(scan: pg_sys::IndexScanDesc) {
-    // SAFETY: opaque holds the Box from ambeginscan, dropped exactly once here.
-    unsafe {
-        drop(Box::from_raw((*scan).opaque.cast::<ScanState>()));
-        (*scan).opaque = std::ptr::null_mut();
-    }
+    state(scan).mode = Mode::Idle;
 }

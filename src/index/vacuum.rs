@@ -38,11 +38,12 @@ fn free_vectors(index: pg_sys::Relation, layout: &Layout, head: u32, free: &mut 
     let len = layout.vector_len();
     let mut block = head;
     let mut first_with_room = None;
+    let mut steps = pages::Steps::new(index, 1);
     while block != pg_sys::InvalidBlockNumber {
+        steps.step(block);
         let next = {
             let locked = Locked::read(index, block, true);
-            let page = locked.page();
-            pages::expect_kind(&page, Kind::Vectors, block);
+            let page = locked.page_of(Kind::Vectors);
             let mut data = page.data().to_vec();
             let mut changed = false;
             let mut room = data.len() + len <= CAPACITY;
@@ -95,9 +96,11 @@ fn clear_codes(index: pg_sys::Relation, layout: &Layout, head: ItemPointer, clea
     let mut at = head;
     let mut first_free = None;
     let mut kept = 0.0;
+    let mut steps = pages::Steps::new(index, pages::blocks_per_page(layout));
     if pages::is_wide(layout) {
         // Wide blocks: each read whole, with all its pages locked, and written back whole.
         while at != ItemPointer::NONE {
+            steps.step(at.block);
             let (locks, mut stored) = pages::read_wide(index, layout, at.block, true, None);
             let (link, b) = stored.split_at_mut(pages::BLOCK_LINK);
             let next = ItemPointer::read(link);
@@ -116,11 +119,14 @@ fn clear_codes(index: pg_sys::Relation, layout: &Layout, head: ItemPointer, clea
     }
     while at != ItemPointer::NONE {
         let locked = Locked::read(index, at.block, true);
-        let page = locked.page();
-        pages::expect_kind(&page, Kind::Codes, at.block);
+        let page = locked.page_of(Kind::Codes);
         let mut data = page.data().to_vec();
         let mut changed = false;
         loop {
+            steps.step(at.block);
+            if pages::stored_block(layout, &data, at.offset).is_none() {
+                pages::corrupt_at(index, at.block, "a list chain points past the blocks of the page");
+            }
             let (link, b) = pages::stored_block_mut(layout, &mut data, at.offset);
             let next = ItemPointer::read(link);
             changed |= clear_rows(layout, b, clear, &mut kept);

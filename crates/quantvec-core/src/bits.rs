@@ -136,8 +136,14 @@ impl<'a> BitRef<'a> {
             bail!(InvalidBinary, "corrupt {TYPE_NAME} value: {} bytes is shorter than the header", payload.len());
         };
         let dims = usize::from(u16::from_ne_bytes(*head));
-        if dims == 0 || bytes.len() != dims.div_ceil(8) {
+        // Beyond MAX_DIMS no input function makes a value, and receive would refuse it.
+        if dims == 0 || dims > MAX_DIMS || bytes.len() != dims.div_ceil(8) {
             bail!(InvalidBinary, "corrupt {TYPE_NAME} value: header says {dims} dimensions in {} bytes", bytes.len());
+        }
+        // Distances count every stored bit, and send would turn set padding bits into a
+        // value that receive refuses.
+        if dims % 8 != 0 && bytes[bytes.len() - 1] >> (dims % 8) != 0 {
+            bail!(InvalidBinary, "corrupt {TYPE_NAME} value: padding bits after dimension {dims} are set");
         }
         Ok(BitRef { dims, bytes })
     }
@@ -202,7 +208,13 @@ pub fn jaccard_distance(k: &Kernels, a: &BitRef, b: &BitRef) -> Result<f64> {
 /// ⟨x, ±1⟩ = 2·Σ_{set bits} x − Σx.
 pub fn inner_product_f32(k: &Kernels, a: &BitRef, x: &Query) -> Result<f64> {
     x.check_dims(a.dims, TYPE_NAME)?;
-    Ok(2.0 * f64::from((k.masked_sum)(x.values(), a.bytes)) - x.sum())
+    let set_sum = (k.masked_sum)(x.values(), a.bytes);
+    if set_sum.is_finite() {
+        return Ok(2.0 * f64::from(set_sum) - x.sum());
+    }
+    // The f32 sum overflowed (|x| near f32::MAX / dims; a sum without products cannot
+    // underflow away): f64 holds any such sum.
+    Ok(x.values().iter().enumerate().map(|(i, &v)| if a.get(i) { f64::from(v) } else { -f64::from(v) }).sum())
 }
 
 /// Cosine distance between x and the ±1 vector (whose norm is √dims).

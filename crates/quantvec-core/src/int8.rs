@@ -252,7 +252,8 @@ impl<'a> Int8Ref<'a> {
             return Err(corrupt(format!("{} bytes is shorter than the header", payload.len())));
         }
         let dims = usize::from(u16::from_ne_bytes([payload[0], payload[1]]));
-        if dims == 0 || payload.len() != HEADER_LEN + dims || payload[3] != 0 {
+        // Beyond MAX_DIMS no input function makes a value, and receive would refuse it.
+        if dims == 0 || dims > MAX_DIMS || payload.len() != HEADER_LEN + dims || payload[3] != 0 {
             return Err(corrupt(format!("header says {dims} dimensions in {} bytes", payload.len())));
         }
         let scale = f32::from_ne_bytes(payload[4..8].try_into().expect("4 bytes"));
@@ -305,8 +306,7 @@ impl<'a> Int8Ref<'a> {
 
     /// Σ(q − z)², exact.
     fn centered_norm_sq(&self) -> i64 {
-        let (n, z) = (self.dims() as i64, i64::from(self.params.zero_point));
-        i64::from(self.sum_sq) - 2 * z * i64::from(self.sum) + n * z * z
+        centered_norm_sq(self.dims(), self.params.zero_point, i64::from(self.sum), i64::from(self.sum_sq))
     }
 
     /// ‖s·(q − z)‖.
@@ -370,31 +370,109 @@ pub fn l1_distance(k: &Kernels, a: &Int8Ref, b: &Int8Ref) -> Result<f64> {
     if a.params == b.params {
         return Ok(f64::from(a.params.scale) * (k.l1_i8)(a.codes, b.codes) as f64);
     }
-    Ok(f64::from((k.l1_dequant)(a.codes, a.params, b.codes, b.params)))
+    let fast = (k.l1_dequant)(a.codes, a.params, b.codes, b.params);
+    if fast.is_finite() {
+        return Ok(f64::from(fast));
+    }
+    // The f32 sum overflowed (scales near f32::MAX / 255 / dims): f64 holds any of these
+    // sums. A sum of magnitudes cannot lose itself to underflow, so that needs no check.
+    let (sa, za, sb, zb) = (f64::from(a.params.scale), f64::from(a.params.zero_point), f64::from(b.params.scale), f64::from(b.params.zero_point));
+    Ok(a.codes.iter().zip(b.codes).map(|(&p, &q)| (sa * (f64::from(p) - za) - sb * (f64::from(q) - zb)).abs()).sum())
 }
 
 /// A float query against stored codes (asymmetric distance): the query keeps its full
 /// precision, which is what rescoring wants.
+///
+/// The sums run in the f32 kernels, and their result is kept unless it shows that f32 could
+/// not hold the sum (see `asymmetric_l2_sq`); then it is redone in f64, which holds every
+/// such sum of finite f32 inputs. The index rescores through the same `asymmetric_*`
+/// functions, so that it orders rows exactly as these operators do.
 pub fn inner_product_f32(k: &Kernels, a: &Int8Ref, x: &Query) -> Result<f64> {
     x.check_dims(a.dims(), TYPE_NAME)?;
-    Ok(asymmetric_dot(k, a, x))
-}
-
-/// s·(Σ x·q − z·Σx) = Σ x·s(q − z).
-fn asymmetric_dot(k: &Kernels, a: &Int8Ref, x: &Query) -> f64 {
-    let raw = f64::from((k.dot_f32_i8)(x.values(), a.codes));
-    f64::from(a.params.scale) * (raw - f64::from(a.params.zero_point) * x.sum())
+    Ok(asymmetric_dot(k, a.codes, a.params, x))
 }
 
 pub fn l2_distance_f32(k: &Kernels, a: &Int8Ref, x: &Query) -> Result<f64> {
     x.check_dims(a.dims(), TYPE_NAME)?;
-    // Summed directly over the differences: well conditioned even for nearby vectors.
-    Ok(f64::from((k.l2_f32_i8)(x.values(), a.codes, a.params)).sqrt())
+    Ok(asymmetric_l2_sq(k, a.codes, a.params, x).sqrt())
 }
 
 pub fn cosine_distance_f32(k: &Kernels, a: &Int8Ref, x: &Query) -> Result<f64> {
     x.check_dims(a.dims(), TYPE_NAME)?;
-    Ok(cosine_from(asymmetric_dot(k, a, x), a.norm() * x.norm()))
+    Ok(asymmetric_cosine(k, a.codes, a.params.zero_point, a.centered_norm_sq(), x))
+}
+
+/// Σ(q − z)² from Σq and Σq², exact.
+fn centered_norm_sq(dims: usize, zero_point: i8, sum: i64, sum_sq: i64) -> i64 {
+    let (n, z) = (dims as i64, i64::from(zero_point));
+    sum_sq - 2 * z * sum + n * z * z
+}
+
+/// Σ(q − z)² of bare codes (a vector item of an index has no cached sums), exact. Σq is
+/// taken as the dot product with ones (the SIMD kernel is several times faster than a loop
+/// widening bytes with the baseline instruction set), and only when z ≠ 0 needs it.
+pub(crate) fn codes_centered_norm_sq(k: &Kernels, codes: &[i8], zero_point: i8) -> i64 {
+    static ONES: [i8; MAX_DIMS] = [1; MAX_DIMS];
+    let sum = if zero_point == 0 {
+        0
+    } else if let Some(ones) = ONES.get(..codes.len()) {
+        (k.dot_i8)(codes, ones)
+    } else {
+        codes.iter().map(|&c| i64::from(c)).sum()
+    };
+    centered_norm_sq(codes.len(), zero_point, sum, (k.dot_i8)(codes, codes))
+}
+
+/// Σ x·(q − z) = Σ x·q − z·Σx. Each product is 0 or at least |x| in magnitude, so only
+/// overflow (|x| near f32::MAX / (128·dims)) can spoil the f32 sum, and an overflow leaves
+/// it infinite or NaN.
+fn centered_dot_f32(k: &Kernels, codes: &[i8], zero_point: i8, x: &Query) -> f64 {
+    let raw = (k.dot_f32_i8)(x.values(), codes);
+    if raw.is_finite() {
+        return f64::from(raw) - f64::from(zero_point) * x.sum();
+    }
+    let z = f64::from(zero_point);
+    x.values().iter().zip(codes).map(|(&v, &c)| f64::from(v) * (f64::from(c) - z)).sum()
+}
+
+/// Σ x·s(q − z).
+pub(crate) fn asymmetric_dot(k: &Kernels, codes: &[i8], params: Params, x: &Query) -> f64 {
+    f64::from(params.scale) * centered_dot_f32(k, codes, params.zero_point, x)
+}
+
+/// Below this an f32 sum of squares may have lost much of its value to underflow: squares
+/// under 2^-126 keep fewer bits, or none where denormals are flushed. Each loses at most
+/// 2^-126 (2^-150 with denormals), so at or above 2^-90 the loss over 16,000 dimensions is
+/// below 2^-22 of the sum (2^-46): within f32 rounding.
+const F32_SQUARES_FLOOR: f32 = 1.0 / (1u128 << 90) as f32;
+
+/// Σ (x − s(q − z))², summed directly over the differences (well conditioned even for
+/// nearby vectors). Redone in f64 when the f32 sum overflowed (infinite or NaN: differences
+/// from about 1e17 to 1e19 up, by dimension count) or came out below [`F32_SQUARES_FLOOR`] (differences below about
+/// 1e-14, such as an exact match, which then costs one more pass).
+pub(crate) fn asymmetric_l2_sq(k: &Kernels, codes: &[i8], params: Params, x: &Query) -> f64 {
+    let fast = (k.l2_f32_i8)(x.values(), codes, params);
+    if fast.is_finite() && fast >= F32_SQUARES_FLOOR {
+        return f64::from(fast);
+    }
+    // s·(q − z) is exact in f64 (24 × 9 bits), and f64's range holds every square and sum
+    // of these (from 2^-298 to about 1e86).
+    let (s, z) = (f64::from(params.scale), f64::from(params.zero_point));
+    x.values()
+        .iter()
+        .zip(codes)
+        .map(|(&v, &c)| {
+            let d = f64::from(v) - s * (f64::from(c) - z);
+            d * d
+        })
+        .sum()
+}
+
+/// 1 − cos between a query and codes with Σ(q − z)² = `centered_norm_sq`. The scale
+/// cancels, so the operator and the index (whose cosine items hold s/‖x‖, not s) compute
+/// the same value from the same inputs.
+pub(crate) fn asymmetric_cosine(k: &Kernels, codes: &[i8], zero_point: i8, centered_norm_sq: i64, x: &Query) -> f64 {
+    cosine_from(centered_dot_f32(k, codes, zero_point, x), (centered_norm_sq as f64).sqrt() * x.norm())
 }
 
 #[cfg(test)]

@@ -29,20 +29,30 @@ fn io_error(path: &Path, e: impl std::fmt::Display) -> Error {
 /// Reads float16 or float32 data as f32.
 pub fn read_f32(path: &Path) -> Result<Matrix<f32>> {
     let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
-    let (dtype, rows, cols, data) = parse(&bytes).map_err(|e| io_error(path, e))?;
-    let data: Vec<f32> = match dtype.as_str() {
-        "<f2" => data.chunks_exact(2).map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
-        "<f4" => data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
-        other => return Err(io_error(path, format!("dtype {other} is not a float type"))),
-    };
-    Ok(Matrix { rows, cols, data })
+    decode_f32(&bytes).map_err(|e| io_error(path, e))
 }
 
 pub fn read_i32(path: &Path) -> Result<Matrix<i32>> {
     let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
-    let (dtype, rows, cols, data) = parse(&bytes).map_err(|e| io_error(path, e))?;
+    decode_i32(&bytes).map_err(|e| io_error(path, e))
+}
+
+/// [`read_f32`] of a file's bytes.
+pub fn decode_f32(bytes: &[u8]) -> Result<Matrix<f32>> {
+    let (dtype, rows, cols, data) = parse(bytes)?;
+    let data: Vec<f32> = match dtype.as_str() {
+        "<f2" => data.chunks_exact(2).map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+        "<f4" => data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+        other => bail!(InvalidParameter, "dtype {other} is not a float type"),
+    };
+    Ok(Matrix { rows, cols, data })
+}
+
+/// [`read_i32`] of a file's bytes.
+pub fn decode_i32(bytes: &[u8]) -> Result<Matrix<i32>> {
+    let (dtype, rows, cols, data) = parse(bytes)?;
     if dtype != "<i4" {
-        return Err(io_error(path, format!("dtype {dtype} is not int32")));
+        bail!(InvalidParameter, "dtype {dtype} is not int32");
     }
     let data = data.chunks_exact(4).map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
     Ok(Matrix { rows, cols, data })
@@ -98,8 +108,12 @@ fn parse(bytes: &[u8]) -> Result<(String, usize, usize, &[u8])> {
         other => bail!(InvalidParameter, "unsupported dtype {other}"),
     };
     let data = &bytes[start + header_len..];
-    if data.len() != rows * cols * width {
-        bail!(InvalidParameter, "expected {} data bytes, found {}", rows * cols * width, data.len());
+    // A shape's product can overflow (and, wrapped, match a short file).
+    let Some(expected) = rows.checked_mul(cols).and_then(|n| n.checked_mul(width)) else {
+        bail!(InvalidParameter, "shape ({rows}, {cols}) is too large");
+    };
+    if data.len() != expected {
+        bail!(InvalidParameter, "expected {expected} data bytes, found {}", data.len());
     }
     Ok((dtype, rows, cols, data))
 }
@@ -121,5 +135,24 @@ mod tests {
         assert_eq!(m.row(1), &data[3..]);
         assert!(read_i32(&path).is_err());
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Found by tests/fuzz.rs: the product of a huge shape overflowed (a panic in debug
+    /// builds; wrapped to 0 in release, which an empty data section then matched).
+    #[test]
+    fn refuses_shapes_whose_size_overflows() {
+        for shape in ["(9223372036854775808, 2)", "(4294967296, 4294967296)", "(2, 3)"] {
+            let mut header = format!("{{'descr': '<f2', 'fortran_order': False, 'shape': {shape}, }}");
+            while (10 + header.len() + 1) % 64 != 0 {
+                header.push(' ');
+            }
+            header.push('\n');
+            let mut file = b"\x93NUMPY\x01\x00".to_vec();
+            file.extend_from_slice(&(header.len() as u16).to_le_bytes());
+            file.extend_from_slice(header.as_bytes());
+            let err = decode_f32(&file).unwrap_err();
+            let expected = if shape == "(2, 3)" { "expected 12 data bytes" } else { "too large" };
+            assert!(err.message.contains(expected), "{shape}: {}", err.message);
+        }
     }
 }

@@ -87,8 +87,17 @@ pub fn stored_bytes(payload: usize) -> usize {
 
 const K: usize = 10;
 
-/// The report over `base` rows with `queries` held-out rows.
-pub fn report(k: &'static Kernels, base: &[Vec<f32>], queries: &[Vec<f32>], distance: Distance, candidates: &[usize]) -> Result<Vec<ReportRow>> {
+/// The report over `base` rows with `queries` held-out rows. `check` runs before each
+/// query of each measurement (to check for cancellation: the work grows with
+/// queries × rows); an error from it stops the report.
+pub fn report(
+    k: &'static Kernels,
+    base: &[Vec<f32>],
+    queries: &[Vec<f32>],
+    distance: Distance,
+    candidates: &[usize],
+    check: &dyn Fn() -> Result<()>,
+) -> Result<Vec<ReportRow>> {
     let Some(dims) = base.first().map(Vec::len) else {
         bail!(DataException, "the sample has no vectors");
     };
@@ -98,8 +107,15 @@ pub fn report(k: &'static Kernels, base: &[Vec<f32>], queries: &[Vec<f32>], dist
     let codes: Vec<Int8Vector> = base.iter().map(|v| Int8Vector::quantize_minmax(v)).collect::<Result<_>>()?;
     let signs: Vec<BitVector> = base.iter().map(|v| BitVector::from_signs(v)).collect::<Result<_>>()?;
     let prepared: Vec<Query> = queries.iter().map(|q| Query::new(q)).collect::<Result<_>>()?;
-    let truth: Vec<Vec<usize>> = queries.iter().map(|q| nearest(base.len(), K, |i| distance.exact(q, &base[i]))).collect();
-    let mean = |found: &dyn Fn(usize) -> Vec<usize>| (0..queries.len()).map(|q| recall(&found(q), &truth[q])).sum::<f64>() / queries.len() as f64;
+    let truth: Vec<Vec<usize>> = queries.iter().map(|q| check().map(|()| nearest(base.len(), K, |i| distance.exact(q, &base[i])))).collect::<Result<_>>()?;
+    let mean = |found: &dyn Fn(usize) -> Vec<usize>| -> Result<f64> {
+        let mut total = 0.0;
+        for (q, truth) in truth.iter().enumerate() {
+            check()?;
+            total += recall(&found(q), truth);
+        }
+        Ok(total / queries.len() as f64)
+    };
 
     let int8_top = |q: usize, n: usize| nearest(base.len(), n, |i| distance.int8(k, &codes[i].view(), &prepared[q]));
     let rescored = |q: usize, first: Vec<usize>| -> Vec<usize> {
@@ -121,20 +137,20 @@ pub fn report(k: &'static Kernels, base: &[Vec<f32>], queries: &[Vec<f32>], dist
     let bits_first = |q: usize, n: usize| nearest(base.len(), n, |i| -bits::inner_product_f32(k, &signs[i].view(), &prepared[q]).unwrap_or(f64::NAN));
     let mut rows = vec![
         row("real[] (exact search)", None, 1.0, 24 + 4 * dims, None),
-        row("int8vec, real[] query", None, mean(&|q| int8_top(q, K)), int8_bytes, Some(IndexKind::Int8)),
+        row("int8vec, real[] query", None, mean(&|q| int8_top(q, K))?, int8_bytes, Some(IndexKind::Int8)),
         row(
             "int8vec, int8vec query",
             None,
-            mean(&|q| nearest(base.len(), K, |i| distance.int8_symmetric(k, &codes[i].view(), &quantized_queries[q].view()))),
+            mean(&|q| nearest(base.len(), K, |i| distance.int8_symmetric(k, &codes[i].view(), &quantized_queries[q].view())))?,
             int8_bytes,
             Some(IndexKind::Int8),
         ),
-        row("bitvec, Hamming to the query's bits", None, mean(&hamming), bit_bytes, Some(IndexKind::Hamming)),
-        row("bitvec, real[] query", None, mean(&|q| bits_first(q, K)), bit_bytes, None),
+        row("bitvec, Hamming to the query's bits", None, mean(&hamming)?, bit_bytes, Some(IndexKind::Hamming)),
+        row("bitvec, real[] query", None, mean(&|q| bits_first(q, K))?, bit_bytes, None),
     ];
     for &n in candidates {
         let name = format!("int8vec, binary first pass, top {n} rescored");
-        rows.push(row(&name, Some(n), mean(&|q| rescored(q, bits_first(q, n))), int8_bytes, Some(IndexKind::Int8)));
+        rows.push(row(&name, Some(n), mean(&|q| rescored(q, bits_first(q, n)))?, int8_bytes, Some(IndexKind::Int8)));
     }
     Ok(rows)
 }
@@ -150,7 +166,17 @@ mod tests {
         let data = Embeddings::wordnet(2100, 0).expect("shared data set");
         let rows: Vec<Vec<f32>> = (0..data.base.rows).map(|i| data.base.row(i).to_vec()).collect();
         let (queries, base) = rows.split_at(100);
-        let report = report(kernels::active(), base, queries, Distance::Cosine, &[20, 40, 100]).unwrap();
+        let report = report(kernels::active(), base, queries, Distance::Cosine, &[20, 40, 100], &|| Ok(())).unwrap();
+        let checks = std::cell::Cell::new(0);
+        let stopped = super::report(kernels::active(), base, queries, Distance::Cosine, &[20], &|| {
+            checks.set(checks.get() + 1);
+            if checks.get() > 5 {
+                Err(crate::Error::new(crate::ErrorKind::InvalidParameter, "canceled"))
+            } else {
+                Ok(())
+            }
+        });
+        assert!(stopped.is_err() && checks.get() == 6, "the report stops at the first failed check");
         let recall = |name: &str| report.iter().find(|r| r.representation.starts_with(name)).unwrap().recall_at_10;
         assert_eq!(recall("real[] (exact search)"), 1.0);
         assert!(recall("int8vec, real[] query") >= 0.97, "{report:?}");

@@ -115,6 +115,20 @@ SELECT id FROM scratch_temp ORDER BY e <-> '{5,-5,5,1}'::real[] LIMIT 3;
 SELECT pg_indexam_progress_phasename(oid, phase) FROM pg_am, generate_series(2, 5) phase WHERE amname = 'quantvec';
 CREATE TABLE free (e int8vec);
 CREATE INDEX ON free USING quantvec (e int8vec_l2_ops);
+-- A column without dimensions takes them from its rows (ALTER COLUMN ... TYPE int8vec keeps
+-- the index: REINDEX, VACUUM FULL and TRUNCATE must still work, or say what to do).
+CREATE TABLE altered (id int, e int8vec(3));
+INSERT INTO altered SELECT i, ARRAY[i, -i, 1]::real[] FROM generate_series(1, 50) i;
+CREATE INDEX altered_e ON altered USING quantvec (e int8vec_l2_ops);
+ALTER TABLE altered ALTER COLUMN e TYPE int8vec;
+REINDEX INDEX altered_e;
+VACUUM FULL altered;
+SELECT lists, indexed_rows FROM quantvec_index_check('altered_e');
+INSERT INTO altered VALUES (51, '[1,2]');
+TRUNCATE altered;
+ALTER TABLE altered ALTER COLUMN e TYPE int8vec(3);
+TRUNCATE altered;
+DROP TABLE altered;
 CREATE INDEX ON docs USING quantvec (e int8vec_l2_ops) WITH (lists = -1);
 CREATE INDEX ON docs USING quantvec (e int8vec_l2_ops) WITH (probes = 3);
 CREATE INDEX docs_default ON docs USING quantvec (e);

@@ -120,3 +120,57 @@ fn distances_match_definitions() {
     let other = BitVector::parse("0000").unwrap();
     assert!(hamming_distance(k, &zeros.view(), &other.view()).is_err());
 }
+
+/// Σ over set bits of a query near f32::MAX / dims overflowed f32 (Infinity, or NaN from
+/// 2·∞ − Σx); the distances are finite and accurate on every table, up to the largest
+/// dimension count.
+#[test]
+fn huge_queries_give_finite_distances() {
+    let mut rng = SmallRng::seed_from_u64(10);
+    for n in [1, 9, 384, MAX_DIMS] {
+        for magnitude in [1e-30f32, 1.0, 1e30, 1e34, f32::MAX] {
+            let a = random_bits(&mut rng, n);
+            let ra = a.view();
+            let x: Vec<f32> = (0..n).map(|_| rng.random_range(-1.0f32..1.0) * magnitude).collect();
+            // All positive under the set bits: their sum overflows even without cancelling.
+            let y: Vec<f32> = (0..n).map(|i| if ra.get(i) { magnitude } else { -magnitude * 0.5 }).collect();
+            for x in [x, y] {
+                let query = Query::new(&x).unwrap();
+                let signed: f64 = (0..n).map(|i| if ra.get(i) { f64::from(x[i]) } else { -f64::from(x[i]) }).sum();
+                // The worst-case rounding of an f32 sum of n terms (as in the kernel tests).
+                let tolerance = (n as f64 + 2.0) * f64::from(f32::EPSILON) * x.iter().map(|&v| f64::from(v.abs())).sum::<f64>();
+                let cos = 1.0 - signed / ((n as f64).sqrt() * query.norm());
+                for isa in kernels::Isa::ALL {
+                    let Some(k) = kernels::table(isa) else {
+                        eprintln!("skipped: this CPU lacks {}", isa.name());
+                        continue;
+                    };
+                    let what = format!("{} at n = {n}, magnitude {magnitude:e}", isa.name());
+                    let ip = inner_product_f32(k, &ra, &query).unwrap();
+                    assert!(ip.is_finite() && (ip - signed).abs() <= tolerance, "ip on {what}: {ip} vs {signed}");
+                    let cosine = cosine_distance_f32(k, &ra, &query).unwrap();
+                    assert!((cosine - cos.clamp(0.0, 2.0)).abs() <= tolerance / ((n as f64).sqrt() * query.norm()), "cosine on {what}: {cosine} vs {cos}");
+                }
+            }
+        }
+    }
+}
+
+/// Found by tests/fuzz.rs: payloads with padding bits set or more than MAX_DIMS
+/// dimensions decoded; distances counted the padding, and send produced values that
+/// receive refuses.
+#[test]
+fn stored_values_with_padding_bits_or_too_many_dimensions_are_corrupt() {
+    let payload = |dims: usize, last: u8| {
+        let mut p = vec![0u8; HEADER_LEN + dims.div_ceil(8)];
+        p[..2].copy_from_slice(&(dims as u16).to_ne_bytes());
+        *p.last_mut().unwrap() = last;
+        p
+    };
+    assert_eq!(BitRef::decode(&payload(1, 0x01)).unwrap().count_ones(), 1);
+    assert!(BitRef::decode(&payload(1, 0x7f)).unwrap_err().message.contains("padding"));
+    assert!(BitRef::decode(&payload(12, 0x10)).is_err());
+    assert!(BitRef::decode(&payload(16, 0xff)).is_ok());
+    assert!(BitRef::decode(&payload(MAX_DIMS, 0xff)).is_ok());
+    assert_eq!(BitRef::decode(&payload(MAX_DIMS + 8, 0)).unwrap_err().kind, ErrorKind::InvalidBinary);
+}

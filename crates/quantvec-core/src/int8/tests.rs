@@ -251,3 +251,205 @@ fn dimension_mismatch_and_zero_vectors() {
     assert!(cosine_distance(k, &zero.view(), &a.view()).unwrap().is_nan());
     assert!(cosine_distance_f32(k, &a.view(), &Query::new(&[0.0, 0.0]).unwrap()).unwrap().is_nan());
 }
+
+/// The scalar table and every SIMD one this CPU has.
+fn every_table() -> Vec<&'static Kernels> {
+    Isa::ALL
+        .into_iter()
+        .filter_map(|isa| {
+            let table = kernels::table(isa);
+            if table.is_none() {
+                eprintln!("skipped: this CPU lacks {}", isa.name());
+            }
+            table
+        })
+        .collect()
+}
+
+/// The asymmetric distances in f64 from the exact dequantized values, with the magnitudes
+/// that bound the rounding of an f32 sum of products (which may cancel).
+struct Reference {
+    l2: f64,
+    l2_magnitude: f64,
+    dot: f64,
+    dot_magnitude: f64,
+    cosine: f64,
+    cosine_magnitude: f64,
+}
+
+fn reference(a: &Int8Vector, x: &[f32]) -> Reference {
+    let (s, z) = (f64::from(a.params.scale), f64::from(a.params.zero_point));
+    let fa: Vec<f64> = a.codes.iter().map(|&c| s * (f64::from(c) - z)).collect();
+    let fx: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+    let dot: f64 = fa.iter().zip(&fx).map(|(p, q)| p * q).sum();
+    let dot_magnitude: f64 = a.codes.iter().zip(&fx).map(|(&c, q)| s * q.abs() * (f64::from(c).abs() + z.abs())).sum();
+    let l2 = fa.iter().zip(&fx).map(|(p, q)| (p - q).powi(2)).sum::<f64>().sqrt();
+    // f32 rounds each difference relative to the values it is taken between.
+    let l2_magnitude = a.codes.iter().zip(&fx).map(|(&c, q)| (q.abs() + s * (f64::from(c).abs() + z.abs())).powi(2)).sum::<f64>().sqrt();
+    let norms = fa.iter().map(|v| v * v).sum::<f64>().sqrt() * fx.iter().map(|v| v * v).sum::<f64>().sqrt();
+    Reference { l2, l2_magnitude, dot, dot_magnitude, cosine: 1.0 - dot / norms, cosine_magnitude: dot_magnitude / norms }
+}
+
+/// Checks every asymmetric distance of `a` and `x` on every table against the reference:
+/// finite, and within f32 rounding (relative to the terms for sums that may cancel).
+fn assert_asymmetric_accurate(a: &Int8Vector, x: &[f32], what: &str) {
+    let want = reference(a, x);
+    let query = Query::new(x).unwrap();
+    for k in every_table() {
+        let isa = k.isa.name();
+        let l2 = l2_distance_f32(k, &a.view(), &query).unwrap();
+        let tolerance = 1e-4 * want.l2 + 1e-6 * want.l2_magnitude;
+        assert!(l2.is_finite() && (l2 - want.l2).abs() <= tolerance, "l2 on {isa}, {what}: {l2} vs {}", want.l2);
+        let dot = inner_product_f32(k, &a.view(), &query).unwrap();
+        assert!(dot.is_finite() && (dot - want.dot).abs() <= 1e-4 * want.dot_magnitude, "ip on {isa}, {what}: {dot} vs {}", want.dot);
+        let cosine = cosine_distance_f32(k, &a.view(), &query).unwrap();
+        if want.cosine.is_finite() {
+            let tolerance = 1e-4 * want.cosine_magnitude + 1e-12;
+            assert!((cosine - want.cosine.clamp(0.0, 2.0)).abs() <= tolerance, "cosine on {isa}, {what}: {cosine} vs {}", want.cosine);
+        }
+    }
+}
+
+/// The example: `'(1,0)[0]'::int8vec <-> '{1e20}'::real[]` was Infinity (the f32
+/// square overflows); it is 1e20 as an f32, exactly.
+#[test]
+fn a_huge_query_gives_a_finite_l2() {
+    let a = Int8Vector::parse("(1,0)[0]").unwrap();
+    let query = Query::new(&[1e20]).unwrap();
+    for k in every_table() {
+        let l2 = l2_distance_f32(k, &a.view(), &query).unwrap();
+        assert_eq!(l2, f64::from(1e20f32), "on {}", k.isa.name());
+        assert!((l2 - 1e20).abs() <= 1e20 * f64::from(f32::EPSILON));
+        assert_eq!(inner_product_f32(k, &a.view(), &query).unwrap(), 0.0);
+    }
+    let a = Int8Vector::parse("(1,0)[1,-1]").unwrap();
+    let query = Query::new(&[3e38, -3e38]).unwrap();
+    for k in every_table() {
+        let l2 = l2_distance_f32(k, &a.view(), &query).unwrap();
+        let want = 2f64.sqrt() * (f64::from(3e38f32) - 1.0);
+        assert!((l2 - want).abs() <= 1e-15 * want, "on {}: {l2} vs {want}", k.isa.name());
+        assert_eq!(inner_product_f32(k, &a.view(), &query).unwrap(), 2.0 * f64::from(3e38f32));
+        assert_eq!(cosine_distance_f32(k, &a.view(), &query).unwrap(), 0.0);
+    }
+}
+
+/// Squares of differences below about 1e-19 underflow in f32: an L2 of 1e-30 came out 0.
+#[test]
+fn a_tiny_distance_is_not_lost_to_underflow() {
+    // Dequantized [1e-30, 0]: the difference is 1e-30 in the second dimension only.
+    let a = Int8Vector::parse("(1e-30,0)[1,0]").unwrap();
+    let x = [1e-30f32, 1e-30];
+    let want = f64::from(1e-30f32);
+    // A difference that exists only in the second dimension, next to an exact first one.
+    let b = Int8Vector::parse("(1,0)[1,0]").unwrap();
+    for k in every_table() {
+        let l2 = l2_distance_f32(k, &a.view(), &Query::new(&x).unwrap()).unwrap();
+        assert!((l2 - want).abs() <= 1e-12 * want, "on {}: {l2} vs {want}", k.isa.name());
+        let l2 = l2_distance_f32(k, &b.view(), &Query::new(&[1.0, 1e-30]).unwrap()).unwrap();
+        assert_eq!(l2, f64::from(1e-30f32), "on {}", k.isa.name());
+        assert_eq!(l2_distance_f32(k, &b.view(), &Query::new(&[1.0, 0.0]).unwrap()).unwrap(), 0.0);
+    }
+}
+
+/// Random vectors with scales and queries from 1e-30 to f32::MAX, up to the largest
+/// dimension count: every asymmetric distance is finite and accurate on every table.
+#[test]
+fn asymmetric_distances_are_finite_and_accurate_at_every_magnitude() {
+    let mut rng = SmallRng::seed_from_u64(7);
+    let magnitudes = [1e-30f32, 1e-3, 1.0, 1e18, 1e20, 1e30, f32::MAX / 255.0, f32::MAX];
+    for n in [1, 17, 384, MAX_DIMS] {
+        for &scale_magnitude in &magnitudes {
+            for &query_magnitude in &magnitudes {
+                let scale = scale_magnitude * rng.random_range(0.5f32..1.0);
+                let params = Params::new(scale, i64::from(rng.random::<i8>())).unwrap();
+                let a = Int8Vector::new(params, (0..n).map(|_| rng.random::<i8>()).collect()).unwrap();
+                let x: Vec<f32> = (0..n).map(|_| rng.random_range(-1.0f32..1.0) * query_magnitude).collect();
+                assert_asymmetric_accurate(&a, &x, &format!("n = {n}, scale {scale:e}, query {query_magnitude:e}"));
+                // The query the dequantized vector itself, slightly moved: small differences
+                // between large values.
+                let near: Vec<f32> =
+                    a.codes.iter().map(|&c| f64::from(scale) * (f64::from(c) - f64::from(params.zero_point)) * 1.001).map(|v| v as f32).collect();
+                if near.iter().all(|v| v.is_finite()) {
+                    assert_asymmetric_accurate(&a, &near, &format!("n = {n}, scale {scale:e}, near query"));
+                }
+            }
+        }
+    }
+}
+
+/// Two stored vectors: scale² times exact integer sums is finite in f64 for any finite
+/// scales, and L1 with different parameters (summed in f32) no longer overflows.
+#[test]
+fn symmetric_distances_are_finite_at_extreme_scales() {
+    let mut rng = SmallRng::seed_from_u64(8);
+    let scales = [1e-45f32, f32::MIN_POSITIVE, 1e-30, 1.0, 1e20, f32::MAX / 255.0, f32::MAX];
+    for n in [1, 33, MAX_DIMS] {
+        for &sa in &scales {
+            for &sb in &scales {
+                let a = Int8Vector::new(Params::new(sa, i64::from(rng.random::<i8>())).unwrap(), (0..n).map(|_| rng.random::<i8>()).collect()).unwrap();
+                let b = Int8Vector::new(Params::new(sb, i64::from(rng.random::<i8>())).unwrap(), (0..n).map(|_| rng.random::<i8>()).collect()).unwrap();
+                let exact = |v: &Int8Vector| -> Vec<f64> {
+                    v.codes.iter().map(|&c| f64::from(v.params.scale) * (f64::from(c) - f64::from(v.params.zero_point))).collect()
+                };
+                let (fa, fb) = (exact(&a), exact(&b));
+                let l1: f64 = fa.iter().zip(&fb).map(|(p, q)| (p - q).abs()).sum();
+                let l2 = fa.iter().zip(&fb).map(|(p, q)| (p - q).powi(2)).sum::<f64>().sqrt();
+                let dot: f64 = fa.iter().zip(&fb).map(|(p, q)| p * q).sum();
+                let (na, nb) = (fa.iter().map(|v| v * v).sum::<f64>().sqrt(), fb.iter().map(|v| v * v).sum::<f64>().sqrt());
+                let what = format!("n = {n}, scales {sa:e} and {sb:e}");
+                for k in every_table() {
+                    let (ra, rb) = (a.view(), b.view());
+                    let got = l1_distance(k, &ra, &rb).unwrap();
+                    assert!(got.is_finite() && (got - l1).abs() <= 1e-4 * l1, "l1 on {}, {what}: {got} vs {l1}", k.isa.name());
+                    // Differences of exact terms: error relative to ‖a‖² + ‖b‖².
+                    let got = l2_distance_sq(k, &ra, &rb).unwrap();
+                    assert!(got.is_finite() && (got - l2 * l2).abs() <= 1e-12 * (na * na + nb * nb), "l2 on {}, {what}: {got} vs {}", k.isa.name(), l2 * l2);
+                    let got = inner_product(k, &ra, &rb).unwrap();
+                    assert!(got.is_finite() && (got - dot).abs() <= 1e-12 * na * nb, "ip on {}, {what}: {got} vs {dot}", k.isa.name());
+                    let got = cosine_distance(k, &ra, &rb).unwrap();
+                    if na * nb > 0.0 {
+                        assert!((got - (1.0 - dot / (na * nb)).clamp(0.0, 2.0)).abs() <= 1e-12, "cosine on {}, {what}", k.isa.name());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Found by tests/fuzz.rs: a payload of more than MAX_DIMS codes decoded, and its binary
+/// form was then refused by receive (a dump that does not restore).
+#[test]
+fn stored_values_beyond_the_dimension_limit_are_corrupt() {
+    let payload = |dims: usize| {
+        let mut p = vec![0u8; HEADER_LEN + dims];
+        p[..2].copy_from_slice(&(dims as u16).to_ne_bytes());
+        p[4..8].copy_from_slice(&1.0f32.to_ne_bytes());
+        p
+    };
+    assert!(Int8Ref::decode(&payload(MAX_DIMS)).is_ok());
+    for dims in [MAX_DIMS + 1, usize::from(u16::MAX)] {
+        assert_eq!(Int8Ref::decode(&payload(dims)).unwrap_err().kind, ErrorKind::InvalidBinary, "{dims}");
+    }
+}
+
+/// The index's Σ(q − z)² from bare codes equals the one from a stored value's cached sums,
+/// on every table, with and without a zero-point, and past the length of its ones.
+#[test]
+fn centered_norms_from_codes_match_cached_sums() {
+    let mut rng = SmallRng::seed_from_u64(9);
+    for n in [1, 31, 384, MAX_DIMS, MAX_DIMS + 5] {
+        for zero_point in [0i8, -128, 127, rng.random()] {
+            let codes: Vec<i8> = (0..n).map(|_| rng.random()).collect();
+            let (sum, sum_sq) = (codes.iter().map(|&c| i64::from(c)).sum(), codes.iter().map(|&c| i64::from(c).pow(2)).sum());
+            let want = centered_norm_sq(n, zero_point, sum, sum_sq);
+            assert_eq!(want, codes.iter().map(|&c| (i64::from(c) - i64::from(zero_point)).pow(2)).sum::<i64>());
+            for k in every_table() {
+                assert_eq!(codes_centered_norm_sq(k, &codes, zero_point), want, "{} at n = {n}, z = {zero_point}", k.isa.name());
+            }
+            if n <= MAX_DIMS {
+                let v = Int8Vector::new(Params::new(0.5, i64::from(zero_point)).unwrap(), codes).unwrap();
+                assert_eq!(v.view().centered_norm_sq(), want);
+            }
+        }
+    }
+}

@@ -48,7 +48,7 @@ impl MemoryIndex {
         let sample: Vec<f32> = floats.iter().take(options.sample_rows).flatten().copied().collect();
         let kmeans = KMeans { clusters: options.lists, iterations: options.iterations, spherical: metric.spherical(), seed: 42 };
         let pool = rayon::ThreadPoolBuilder::new().build().expect("a thread pool");
-        let mut centroids = kmeans::train(k, &pool, &sample, dims, &kmeans, &mut |_| Ok(()))?;
+        let mut centroids = kmeans::train(k, &pool, &sample, dims, &kmeans, &mut || Ok(()))?;
         super::meta::round_centroids(&mut centroids);
         Layout::new(k, metric, dims, residual, centroids)
     }
@@ -209,5 +209,42 @@ mod tests {
         let distinct: HashSet<ItemPointer> = all.iter().map(|r| r.0).collect();
         assert_eq!((all.len(), distinct.len()), (3000, 3000));
         assert_eq!(all[0].1, 0.0);
+    }
+
+    /// Where f32 sums overflow (huge queries) or underflow (tiny rows and queries), as
+    /// anywhere, an exhaustive scan returns every row with the operator's own finite value,
+    /// in the order of a sort by it (ties by tid, as the scan breaks them).
+    #[test]
+    fn scans_order_rows_as_the_operators_at_extreme_magnitudes() {
+        let k = kernels::active();
+        let options = BuildOptions { lists: 8, sample_rows: 300, iterations: 3 };
+        let dims = 24;
+        // Rows stay within float16's range, which the centroids are stored in; ordinary
+        // magnitudes too, where cosine rescoring once rounded differently.
+        for (row_magnitude, query_magnitude) in [(1.0f32, 1.0f32), (1000.0, 1e19), (1000.0, 3e37), (1e-30, 1e-30)] {
+            let mut rng = SmallRng::seed_from_u64(12);
+            let mut floats = |magnitude: f32| (0..dims).map(|_| rng.random_range(-1.0f32..1.0) * magnitude).collect::<Vec<f32>>();
+            let rows: Vec<Int8Vector> = (0..300).map(|_| Int8Vector::quantize_minmax(&floats(row_magnitude)).unwrap()).collect();
+            let query = Query::new(&floats(query_magnitude)).unwrap();
+            for metric in [Metric::L2, Metric::InnerProduct, Metric::Cosine] {
+                let operator = |row: &Int8Vector| match metric {
+                    Metric::L2 => crate::int8::l2_distance_f32(k, &row.view(), &query).unwrap(),
+                    // `<#>`
+                    Metric::InnerProduct => 0.0 - crate::int8::inner_product_f32(k, &row.view(), &query).unwrap(),
+                    _ => crate::int8::cosine_distance_f32(k, &row.view(), &query).unwrap(),
+                };
+                let mut sorted: Vec<(ItemPointer, f64)> =
+                    rows.iter().enumerate().map(|(i, row)| (ItemPointer { block: i as u32, offset: 1 }, operator(row))).collect();
+                sorted.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+                let what = format!("{metric:?}, rows {row_magnitude:e}, query {query_magnitude:e}");
+                assert!(sorted.iter().all(|r| r.1.is_finite()), "{what}: {:?}", sorted.iter().find(|r| !r.1.is_finite()));
+                let index = MemoryIndex::build_int8(k, metric, &rows, &options, true).unwrap();
+                let scanned = drain(&index, IndexQuery::Floats(query.clone()), SearchOptions { probes: 1000, rescore_factor: 1e9 });
+                assert_eq!(scanned.len(), sorted.len(), "{what}");
+                for (i, (got, want)) in scanned.iter().zip(&sorted).enumerate() {
+                    assert!(got.0 == want.0 && got.1.to_bits() == want.1.to_bits(), "{what}: row {i} of the scan is {got:?}, of the sort {want:?}");
+                }
+            }
+        }
     }
 }

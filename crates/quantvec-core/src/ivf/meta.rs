@@ -25,6 +25,8 @@ pub struct Meta {
     pub vector_insert: u32,
     /// The code page new blocks are appended to.
     pub code_tail: u32,
+    /// Centroids are stored divided by 2^centroid_exponent (see `round_centroids`).
+    pub centroid_exponent: i16,
     /// Changes with every build, so that caches of an older build are not used.
     pub build_id: u64,
     pub rows_at_build: u64,
@@ -39,6 +41,8 @@ impl Meta {
         out[4..8].copy_from_slice(&VERSION.to_ne_bytes());
         out[8] = self.metric as u8;
         out[9] = u8::from(self.residual);
+        // Zero in indexes built before it existed: their centroids are stored as they are.
+        out[10..12].copy_from_slice(&self.centroid_exponent.to_ne_bytes());
         let words = [
             self.dims,
             self.lists,
@@ -74,6 +78,7 @@ impl Meta {
         Ok(Meta {
             metric,
             residual: bytes[9] != 0,
+            centroid_exponent: i16::from_ne_bytes([bytes[10], bytes[11]]),
             dims: word(12),
             lists: word(16),
             centroid_start: word(20),
@@ -111,27 +116,61 @@ impl ListEntry {
         out
     }
 
+    /// Reads an entry from at least `LEN` bytes (the glue slices whole entries); panics on
+    /// fewer, like slice indexing. [`ListEntry::try_from_bytes`] checks the length instead.
     pub fn from_bytes(bytes: &[u8]) -> ListEntry {
         let at = |i: usize| ItemPointer::read(&bytes[ItemPointer::LEN * i..]);
         ListEntry { head: at(0), insert: at(1), tail: at(2) }
     }
-}
 
-/// Centroids are stored as float16: half the pages of float32, and list ranking does not
-/// need more. A build rounds them before it encodes any row, so that rows are encoded
-/// against exactly the centroids that scans read back.
-pub fn round_centroids(centroids: &mut [f32]) {
-    for c in centroids {
-        *c = half::f16::from_f32(*c).to_f32();
+    /// Reads an entry from exactly `LEN` bytes, or says the directory is corrupt.
+    pub fn try_from_bytes(bytes: &[u8]) -> Result<ListEntry> {
+        if bytes.len() != Self::LEN {
+            bail!(DataException, "quantvec index directory entry is {} bytes, not {}; REINDEX the index", bytes.len(), Self::LEN);
+        }
+        Ok(Self::from_bytes(bytes))
     }
 }
 
-pub fn centroids_to_bytes(centroids: &[f32]) -> Vec<u8> {
-    centroids.iter().flat_map(|&c| half::f16::from_f32(c).to_ne_bytes()).collect()
+/// Centroids are stored as float16 times a power of two, 2^exponent (in the metapage):
+/// half the pages of float32, and list ranking does not need more; the exponent (0 unless
+/// a coordinate is large) keeps any finite centroid within float16's range. A build rounds
+/// them before it encodes any row, so that rows are encoded against exactly the centroids
+/// that scans read back. Returns the exponent.
+pub fn round_centroids(centroids: &mut [f32]) -> i16 {
+    let exponent = centroid_exponent(centroids);
+    for c in centroids.iter_mut() {
+        *c = from_stored(to_stored(*c, exponent), exponent);
+    }
+    exponent
 }
 
-pub fn centroids_from_bytes(bytes: &[u8]) -> impl Iterator<Item = f32> + '_ {
-    bytes.chunks_exact(2).map(|b| half::f16::from_ne_bytes([b[0], b[1]]).to_f32())
+/// Largest magnitude a centroid coordinate is stored at: float16 holds up to 65,504.
+const STORED_MAX: f64 = 32768.0;
+
+/// The smallest exponent ≥ 0 that brings every coordinate within `STORED_MAX`.
+fn centroid_exponent(centroids: &[f32]) -> i16 {
+    let max = centroids.iter().filter(|c| c.is_finite()).fold(0.0f64, |m, &c| m.max(f64::from(c).abs()));
+    if max <= STORED_MAX {
+        return 0;
+    }
+    (max / STORED_MAX).log2().ceil() as i16
+}
+
+fn to_stored(c: f32, exponent: i16) -> half::f16 {
+    half::f16::from_f64(f64::from(c) * 2f64.powi(-i32::from(exponent)))
+}
+
+fn from_stored(stored: half::f16, exponent: i16) -> f32 {
+    (f64::from(stored.to_f32()) * 2f64.powi(i32::from(exponent))).clamp(-f64::from(f32::MAX), f64::from(f32::MAX)) as f32
+}
+
+pub fn centroids_to_bytes(centroids: &[f32], exponent: i16) -> Vec<u8> {
+    centroids.iter().flat_map(|&c| to_stored(c, exponent).to_ne_bytes()).collect()
+}
+
+pub fn centroids_from_bytes(bytes: &[u8], exponent: i16) -> impl Iterator<Item = f32> + '_ {
+    bytes.chunks_exact(2).map(move |b| from_stored(half::f16::from_ne_bytes([b[0], b[1]]), exponent))
 }
 
 #[cfg(test)]
@@ -152,6 +191,7 @@ mod tests {
             vector_head: 130,
             vector_insert: 5000,
             code_tail: 4999,
+            centroid_exponent: -3,
             build_id: 0xdead_beef_0123,
             rows_at_build: 100_000,
         };
@@ -166,12 +206,49 @@ mod tests {
         assert_eq!(ListEntry::from_bytes(&entry.to_bytes()), entry);
     }
 
+    /// Found by tests/fuzz.rs: `from_bytes` indexes past the end of a short slice; the
+    /// checked reader says the directory is corrupt instead.
+    #[test]
+    fn short_directory_entries_are_corrupt() {
+        let p = |block, offset| ItemPointer { block, offset };
+        let entry = ListEntry { head: p(1, 2), insert: p(3, 4), tail: ItemPointer::NONE };
+        let bytes = entry.to_bytes();
+        assert_eq!(ListEntry::try_from_bytes(&bytes), Ok(entry));
+        for len in [0, 5, 6, ListEntry::LEN - 1, ListEntry::LEN + 1] {
+            let mut b = bytes.to_vec();
+            b.resize(len, 0);
+            assert!(ListEntry::try_from_bytes(&b).unwrap_err().message.contains("directory entry"), "{len} bytes");
+        }
+        assert!(std::panic::catch_unwind(|| ListEntry::from_bytes(&bytes[..ListEntry::LEN - 1])).is_err());
+    }
+
     #[test]
     fn rounded_centroids_survive_storage() {
         let mut centroids = vec![0.1f32, -0.33333, 1.5, 1e-3];
         round_centroids(&mut centroids);
-        let back: Vec<f32> = centroids_from_bytes(&centroids_to_bytes(&centroids)).collect();
+        assert_eq!(round_centroids(&mut centroids.clone()), 0);
+        let back: Vec<f32> = centroids_from_bytes(&centroids_to_bytes(&centroids, 0), 0).collect();
         assert_eq!(back, centroids);
         assert!((back[1] + 0.33333).abs() < 1e-3);
+    }
+
+    #[test]
+    fn any_finite_centroid_survives_storage() {
+        // Past float16's 65,504 the coordinates are stored scaled by a power of two, with
+        // float16's relative precision.
+        let mut centroids = vec![70_000.0f32, -1e20, 3.0, f32::MAX, -f32::MAX, 1e-3];
+        let original = centroids.clone();
+        let exponent = round_centroids(&mut centroids);
+        assert!(exponent > 100, "{exponent}");
+        assert!(centroids.iter().all(|c| c.is_finite()), "{centroids:?}");
+        for (c, o) in centroids.iter().zip(&original).take(5) {
+            assert!((f64::from(*c) - f64::from(*o)).abs() <= f64::from(o.abs()) / 1000.0 + 1e30, "{c} vs {o}");
+        }
+        let back: Vec<f32> = centroids_from_bytes(&centroids_to_bytes(&centroids, exponent), exponent).collect();
+        assert_eq!(back, centroids, "rounded centroids are stored exactly");
+        let mut moderate = vec![70_000.0f32, -123_456.0, 1.0];
+        let exponent = round_centroids(&mut moderate);
+        assert_eq!(exponent, 2);
+        assert!((moderate[0] - 70_000.0).abs() <= 70.0 && (moderate[1] + 123_456.0).abs() <= 124.0, "{moderate:?}");
     }
 }

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use crate::bits::BitRef;
 use crate::error::{bail, Result};
 use crate::floats::Query;
-use crate::int8::{Int8Ref, Int8Vector, Params};
+use crate::int8::{self, Int8Ref, Int8Vector, Params};
 use crate::kernels::Kernels;
 
 /// The distance an index orders by.
@@ -198,7 +198,9 @@ impl Layout {
         for (i, &r) in residual.iter().enumerate() {
             code[i / 8] |= u8::from(r > 0.0) << (i % 8);
         }
-        // Cosine rescoring divides by ‖x‖ once, here: 1 − (s/‖x‖)·(Σ x·q − zΣq)/‖q‖.
+        // Cosine rows hold s/‖x‖ (NaN for a zero row), which rescoring no longer reads (it
+        // works from the codes, as the operator does); the bytes stay the same so that
+        // existing indexes still match what the index check re-encodes.
         let rescore_scale = match self.metric {
             Metric::Cosine if norm > 0.0 => (f64::from(row.params.scale) / norm) as f32,
             Metric::Cosine => f32::NAN,
@@ -274,13 +276,24 @@ impl Scorer {
                 if layout.metric == Metric::Hamming {
                     bail!(DataException, "a Hamming index takes a bitvec query");
                 }
-                q.check_dims(layout.dims, "index")?;
+                if q.values().len() != layout.dims {
+                    bail!(DataException, "the query has {} dimensions, but the indexed column has {}", q.values().len(), layout.dims);
+                }
                 let (lut, scale, offset) = float_lut(q.values(), groups);
                 (q.values().to_vec(), lut, scale, offset)
             }
             IndexQuery::Bits(bytes) => {
-                if layout.metric != Metric::Hamming || bytes.len() != layout.code_len() {
-                    bail!(DataException, "a bitvec query does not fit this index");
+                if layout.metric != Metric::Hamming {
+                    bail!(DataException, "a bitvec query needs a Hamming index");
+                }
+                if bytes.len() != layout.code_len() {
+                    bail!(
+                        DataException,
+                        "the query has {} bytes of bits, but the indexed column has {} ({} dimensions)",
+                        bytes.len(),
+                        layout.code_len(),
+                        layout.dims
+                    );
                 }
                 let ranking = (0..layout.dims).map(|i| if bytes[i / 8] >> (i % 8) & 1 == 1 { 1.0 } else { -1.0 }).collect();
                 (ranking, hamming_lut(bytes), 1.0, 0.0)
@@ -356,14 +369,20 @@ impl Scorer {
         };
         let scale = read_f32(vector, 6);
         let zero_point = vector[10] as i8;
+        // Sliced first: a short item must fail the bounds check, not be read past its end.
+        let codes = &vector[11..11 + self.layout.dims];
         // SAFETY: i8 and u8 have the same layout and every bit pattern is valid for both.
-        let codes = unsafe { std::slice::from_raw_parts(vector[11..].as_ptr().cast::<i8>(), self.layout.dims) };
-        let dot = || f64::from(scale) * (f64::from((self.k.dot_f32_i8)(q.values(), codes)) - f64::from(zero_point) * q.sum());
+        let codes = unsafe { std::slice::from_raw_parts(codes.as_ptr().cast::<i8>(), codes.len()) };
+        // The operators' own functions: a scan must order rows exactly as a sort by the
+        // operator does, and they stay finite where f32 sums overflow or underflow.
+        let k = self.k;
         match self.layout.metric {
-            Metric::L2 => f64::from((self.k.l2_f32_i8)(q.values(), codes, Params { scale, zero_point })).sqrt(),
-            Metric::InnerProduct => -dot(),
-            Metric::Cosine if q.norm() == 0.0 => f64::NAN,
-            Metric::Cosine => (1.0 - dot() / q.norm()).clamp(0.0, 2.0),
+            Metric::L2 => int8::asymmetric_l2_sq(k, codes, Params { scale, zero_point }, q).sqrt(),
+            // As `<#>` negates: 0 − x, not −x, so that 0 stays +0.
+            Metric::InnerProduct => 0.0 - int8::asymmetric_dot(k, codes, Params { scale, zero_point }, q),
+            // From the codes alone, as the operator computes it (the scale cancels); the
+            // stored scale, s/‖x‖, is not needed.
+            Metric::Cosine => int8::asymmetric_cosine(k, codes, zero_point, int8::codes_centered_norm_sq(k, codes, zero_point), q),
             Metric::Hamming => unreachable!("Hamming indexes have no vectors to rescore"),
         }
     }
@@ -445,3 +464,24 @@ impl BuildOptions {
 
 /// Lloyd iterations of a build's k-means.
 pub const KMEANS_ITERATIONS: usize = 10;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by tests/fuzz.rs: rescoring viewed `dims` codes from a short vector item
+    /// without a bounds check, reading past its end; it must be refused.
+    #[test]
+    fn rescoring_refuses_a_short_vector_item() {
+        let k = crate::kernels::active();
+        let layout = Arc::new(Layout::new(k, Metric::L2, 4, true, vec![0.0; 4]).unwrap());
+        let scorer = Scorer::new(layout.clone(), k, IndexQuery::Floats(Query::new(&[1.0, 0.0, 0.0, 0.0]).unwrap())).unwrap();
+        let row = layout.encode_int8(k, ItemPointer { block: 1, offset: 1 }, &Int8Vector::quantize_minmax(&[1.0, 0.0, 0.0, 0.0]).unwrap().view()).unwrap();
+        assert_eq!(row.vector.len(), layout.vector_len());
+        assert!(scorer.rescore(&row.vector).abs() < 0.01);
+        for len in [11, layout.vector_len() - 1] {
+            let short = row.vector[..len].to_vec();
+            assert!(std::panic::catch_unwind(|| scorer.rescore(&short)).is_err(), "{len} bytes");
+        }
+    }
+}

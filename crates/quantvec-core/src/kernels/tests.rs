@@ -186,3 +186,64 @@ fn selection_respects_the_cpu() {
     }
     assert!(active().isa.is_supported());
 }
+
+/// The distance functions keep a float kernel's result when it is finite and redo the sum
+/// in f64 otherwise, so an overflow anywhere in a sum must leave it infinite or NaN, never
+/// a wrong finite value. Magnitudes around where each sum overflows, with and without
+/// cancellation, up to the largest int8vec dimension count.
+#[test]
+fn float_kernels_overflow_to_non_finite_values() {
+    let tables: Vec<&Kernels> = [&SCALAR].into_iter().chain(simd_tables()).collect();
+    let mut rng = SmallRng::seed_from_u64(6);
+    let max = f64::from(f32::MAX);
+    for n in [1, 7, 8, 15, 16, 17, 33, 100, 1000, 16_000] {
+        for factor in [0.01, 0.3, 1.0, 3.0, 100.0, 1e30] {
+            for positive in [false, true] {
+                let unit = |rng: &mut SmallRng| if positive { rng.random_range(0.5f32..1.0) } else { rng.random_range(-1.0f32..1.0) };
+                // Each sum reaches about f32::MAX at factor 1.
+                let at = |limit: f64| (limit * factor).min(max) as f32;
+                let x_dot: Vec<f32> = (0..n).map(|_| unit(&mut rng) * at(max / (128.0 * n as f64))).collect();
+                let x_sum: Vec<f32> = (0..n).map(|_| unit(&mut rng) * at(max / n as f64)).collect();
+                let y: Vec<f32> = (0..n).map(|_| unit(&mut rng) * at((max / n as f64).sqrt())).collect();
+                let x_l2: Vec<f32> = (0..n).map(|_| unit(&mut rng) * at((max / n as f64).sqrt())).collect();
+                let q: Vec<i8> = if positive { (0..n).map(|_| rng.random_range(64..=127)).collect() } else { codes(&mut rng, n) };
+                let zero_point = if positive { -128 } else { rng.random::<i8>() };
+                let p = Params { scale: at((max / n as f64).sqrt() / 256.0), zero_point };
+                let pb = Params { scale: at(max / (256.0 * n as f64)), zero_point: 127 };
+                let pa = Params { scale: pb.scale, zero_point: -128 };
+                let bits = vec![0xffu8; n.div_ceil(8)];
+                let bits = if n % 8 == 0 { bits } else { [&bits[..n / 8], &[(1u8 << (n % 8)) - 1]].concat() };
+
+                let f = |v: f32| f64::from(v);
+                let dequantized = |p: Params, c: i8| f(p.scale) * (f64::from(c) - f64::from(p.zero_point));
+                let dot_xq: f64 = x_dot.iter().zip(&q).map(|(&v, &c)| f(v) * f64::from(c)).sum();
+                let dot_xq_abs: f64 = x_dot.iter().zip(&q).map(|(&v, &c)| (f(v) * f64::from(c)).abs()).sum();
+                let dot_xy: f64 = x_dot.iter().zip(&y).map(|(&a, &b)| f(a) * f(b)).sum();
+                let dot_xy_abs: f64 = x_dot.iter().zip(&y).map(|(&a, &b)| (f(a) * f(b)).abs()).sum();
+                let l2: f64 = x_l2.iter().zip(&q).map(|(&v, &c)| (f(v) - dequantized(p, c)).powi(2)).sum();
+                // The SIMD kernels round x + s·z before subtracting s·q.
+                let l2_abs: f64 = x_l2.iter().zip(&q).map(|(&v, &c)| (f(v).abs() + f(p.scale) * (f64::from(c).abs() + 128.0)).powi(2)).sum();
+                let l1: f64 = q.iter().zip(q.iter().rev()).map(|(&a, &b)| (dequantized(pa, a) - dequantized(pb, b)).abs()).sum();
+                let l1_abs: f64 = q.iter().zip(q.iter().rev()).map(|(&a, &b)| f(pa.scale) * (f64::from(a).abs() + f64::from(b).abs() + 255.0)).sum();
+                let sum: f64 = x_sum.iter().map(|&v| f(v)).sum();
+                let sum_abs: f64 = x_sum.iter().map(|&v| f(v).abs()).sum();
+                let reversed: Vec<i8> = q.iter().rev().copied().collect();
+                for k in &tables {
+                    let check = |what: &str, got: f32, want: f64, magnitude: f64| {
+                        let tolerance = 4.0 * (n as f64 + 2.0) * f64::from(f32::EPSILON) * magnitude;
+                        assert!(
+                            !got.is_finite() || (f(got) - want).abs() <= tolerance,
+                            "{what} on {} at n = {n}, factor {factor}, positive {positive}: finite {got} vs {want}",
+                            k.isa.name()
+                        );
+                    };
+                    check("dot_f32_i8", (k.dot_f32_i8)(&x_dot, &q), dot_xq, dot_xq_abs);
+                    check("dot_f32", (k.dot_f32)(&x_dot, &y), dot_xy, dot_xy_abs);
+                    check("l2_f32_i8", (k.l2_f32_i8)(&x_l2, &q, p), l2, l2_abs);
+                    check("l1_dequant", (k.l1_dequant)(&q, pa, &reversed, pb), l1, l1_abs);
+                    check("masked_sum", (k.masked_sum)(&x_sum, &bits), sum, sum_abs);
+                }
+            }
+        }
+    }
+}
