@@ -29,9 +29,14 @@ fn agg_state<T>(state: &mut Internal, fcinfo: pg_sys::FunctionCallInfo, init: im
     unsafe { state.get_mut::<T>() }.expect("state exists")
 }
 
-fn params_tuple(params: Option<Params>) -> Option<pgrx::composite_type!('static, "int8vec_params")> {
+/// The parameters as an `int8vec_params` row: the type beside the calling function, in
+/// the extension's schema, which need not be on the search_path.
+fn params_tuple(params: Option<Params>, fcinfo: pg_sys::FunctionCallInfo) -> Option<pgrx::composite_type!('static, "int8vec_params")> {
     let params = params?;
-    let mut tuple = PgHeapTuple::new_composite_type("int8vec_params").expect("int8vec_params exists");
+    // SAFETY: fcinfo is this call's; the lookup raises an ERROR if the type is missing.
+    let type_oid = unsafe { pg_sys::get_function_sibling_type((*(*fcinfo).flinfo).fn_oid, c"int8vec_params".as_ptr()) };
+    let mut tuple =
+        PgHeapTuple::new_composite_type_by_oid(type_oid).unwrap_or_else(|e| raise_with(ErrorKind::InvalidParameter, format!("int8vec_params: {e}")));
     tuple.set_by_name("scale", params.scale).expect("scale is a real");
     tuple.set_by_name("zero_point", i16::from(params.zero_point)).expect("zero_point is a smallint");
     Some(tuple)
@@ -47,9 +52,9 @@ fn int8vec_calibrate_minmax_step(mut state: Internal, values: Option<RealArray>,
 }
 
 #[pg_extern(immutable, parallel_safe)]
-fn int8vec_calibrate_minmax_final(state: Internal) -> Option<pgrx::composite_type!('static, "int8vec_params")> {
+fn int8vec_calibrate_minmax_final(state: Internal, fcinfo: pg_sys::FunctionCallInfo) -> Option<pgrx::composite_type!('static, "int8vec_params")> {
     // SAFETY: the state, when present, is the MinMax its transition function created.
-    params_tuple(unsafe { state.get::<MinMax>() }?.params())
+    params_tuple(unsafe { state.get::<MinMax>() }?.params(), fcinfo)
 }
 
 struct QuantileState {
@@ -78,10 +83,10 @@ fn int8vec_calibrate_quantile_step(
 }
 
 #[pg_extern(immutable, parallel_safe)]
-fn int8vec_calibrate_quantile_final(state: Internal) -> Option<pgrx::composite_type!('static, "int8vec_params")> {
+fn int8vec_calibrate_quantile_final(state: Internal, fcinfo: pg_sys::FunctionCallInfo) -> Option<pgrx::composite_type!('static, "int8vec_params")> {
     // SAFETY: the state, when present, is the QuantileState its transition function created.
     let calibrator = unsafe { state.get::<QuantileState>() }?;
-    params_tuple(calibrator.sample.params(calibrator.lower, calibrator.upper).or_raise())
+    params_tuple(calibrator.sample.params(calibrator.lower, calibrator.upper).or_raise(), fcinfo)
 }
 
 #[pg_extern(immutable, parallel_safe)]

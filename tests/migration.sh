@@ -98,4 +98,43 @@ sql -c "SELECT * FROM quantvec_index_check('docs_emb_q_idx')"
 sql -c "CALL quantvec_migrate('docs', 'emb', 'emb_q', swap => true)" 2>&1 | tail -1
 [ "$(sql -c "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'docs'::regclass AND attname = 'emb'")" = "int8vec(64)" ] || { echo "FAILED: no swap"; exit 1; }
 sql -c "SELECT * FROM quantvec_index_check('docs_emb_q_idx')"
+
+# 5. Nothing stuck: the extension in a schema that is not on the search_path, names that
+# need quoting, a start that fails leaves the table as it was, and values the migration
+# cannot convert never fail the application's writes: they are counted and reported.
+elsewhere() { cluster_psql "$work" -d elsewhere -At "$@"; }
+sql -c "CREATE DATABASE elsewhere"
+elsewhere <<'SQL'
+CREATE SCHEMA qv;
+CREATE EXTENSION quantvec SCHEMA qv;
+CREATE TABLE "My Docs" (id int PRIMARY KEY, "the emb" real[]);
+INSERT INTO "My Docs" SELECT i, ARRAY[sin(i), cos(i), 1, -1]::real[] FROM generate_series(1, 2000) i;
+SQL
+state() { elsewhere -c "SELECT (SELECT count(*) FROM pg_attribute WHERE attrelid = '\"My Docs\"'::regclass AND attnum > 0 AND NOT attisdropped)
+                               || ' columns, ' || (SELECT count(*) FROM pg_trigger WHERE tgrelid = '\"My Docs\"'::regclass) || ' triggers, '
+                               || (SELECT count(*) FROM qv.quantvec_migrations) || ' jobs'"; }
+as_it_was=$(state)
+for bad in "target_type => 'int8vec(16)'" "target_type => 'int8vec(4); DROP TABLE \"My Docs\"'" "target_type => 'text'" \
+           "index_ops => 'int8vec_cosine_ops); DROP TABLE x; --'" "batch_blocks => 0"; do
+    if elsewhere -c "CALL qv.quantvec_migrate('\"My Docs\"', 'the emb', 'the q', $bad)" 2>>"$work/refused.log" >/dev/null; then
+        echo "FAILED: quantvec_migrate accepted $bad"; exit 1
+    fi
+    [ "$(state)" = "$as_it_was" ] || { echo "FAILED: a refused start ($bad) changed the table: $(state)"; exit 1; }
+done
+echo "refused starts leave the table as it was ($as_it_was):"
+sed 's/^/  /' "$work/refused.log"
+elsewhere -c "CALL qv.quantvec_migrate('\"My Docs\"', 'the emb', 'the q', 'INT8VEC(4)', batch_blocks => 5, index_ops => 'int8vec_cosine_ops')" >/dev/null 2>&1
+# The application writes values no int8vec(4) can hold while the migration is under way.
+elsewhere -c "INSERT INTO \"My Docs\" VALUES (2001, '{1,2,3}'), (2002, '{NaN,1,1,1}'), (2003, '{}'), (2004, '{1,2,3,4}')" \
+          -c "UPDATE \"My Docs\" SET \"the emb\" = '{Infinity,0,0,0}' WHERE id = 7"
+elsewhere -c "CALL qv.quantvec_migrate('\"My Docs\"', 'the emb', 'the q', swap => true)" 2>"$work/swap.log" >/dev/null
+grep -q "4 rows of \"My Docs\" could not be converted" "$work/swap.log" || { cat "$work/swap.log"; echo "FAILED: unconverted rows not reported"; exit 1; }
+sed 's/^/  /' "$work/swap.log"
+[ "$(elsewhere -c "SELECT unconverted || ' ' || state FROM qv.quantvec_migrations")" = "4 swapped" ] || { echo "FAILED: unconverted rows not counted"; exit 1; }
+[ "$(elsewhere -c "SELECT count(*) FROM \"My Docs\" WHERE \"the emb\" IS NOT NULL")" = 2000 ] || { echo "FAILED: converted rows"; exit 1; }
+[ "$(elsewhere -c "SELECT count(*) FROM pg_trigger WHERE tgrelid = '\"My Docs\"'::regclass")" = 0 ] || { echo "FAILED: the trigger was left"; exit 1; }
+elsewhere -c "SELECT * FROM qv.quantvec_index_check('\"My Docs_the q_idx\"')" >/dev/null
+[ "$(elsewhere -c "SELECT round((qv.int8vec_calibrate(\"the emb_float\")).scale::numeric, 6) > 0 FROM \"My Docs\" WHERE id <= 100 AND id <> 7")" = t ] ||
+    { echo "FAILED: calibration outside the search_path"; exit 1; }
+echo "migration with the extension outside the search_path: 2000 rows converted, 4 unconvertible rows written meanwhile counted and reported"
 echo "migration: passed"
