@@ -5,9 +5,9 @@
 #   2. the extension's #[pg_test]s inside a pgrx-managed PostgreSQL 15,
 #   3. against throwaway clusters of our own: SQL expected-output tests (pg_regress),
 #      dump/restore, index recall, crash recovery, replication, indexes larger than
-#      shared_buffers, backend memory, cancellation, concurrency, online migration,
-#      extension upgrade, sharding over postgres_fdw, and real clients (Python psycopg 3,
-#      Rust postgres crate).
+#      shared_buffers, backend memory, cancellation, corrupted index pages, SQL-level
+#      fuzzing, concurrency, online migration, extension upgrade, sharding over
+#      postgres_fdw, and real clients (Python psycopg 3, Rust postgres crate).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -34,6 +34,8 @@ bash tests/replica.sh
 bash tests/large_index.sh
 bash tests/memory.sh
 bash tests/cancel.sh
+bash tests/corruption.sh
+bash tests/fuzz_sql.sh
 bash tests/concurrency.sh
 bash tests/migration.sh
 bash tests/upgrade.sh

@@ -20,6 +20,7 @@ use quantvec_core::kernels;
 use quantvec_core::ErrorKind;
 use rayon::prelude::*;
 
+use super::context::IndexErrors;
 use super::pages::{self, Kind, Locked, CAPACITY, ENTRIES_PER_PAGE, META_BLOCK};
 use super::{options, progress, Shape};
 use crate::error::{raise_with, OrRaise};
@@ -562,6 +563,7 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
 /// `ambuild`.
 #[pg_guard]
 pub unsafe extern "C-unwind" fn ambuild(heap: pg_sys::Relation, index: pg_sys::Relation, index_info: *mut pg_sys::IndexInfo) -> *mut pg_sys::IndexBuildResult {
+    let _errors = IndexErrors::name(index);
     let (heap_rows, index_rows) = build(Some(heap), index, index_info, pg_sys::ForkNumber::MAIN_FORKNUM);
     // SAFETY: palloc0 returns zeroed memory of the requested size, owned by Postgres.
     unsafe {
@@ -575,5 +577,6 @@ pub unsafe extern "C-unwind" fn ambuild(heap: pg_sys::Relation, index: pg_sys::R
 /// `ambuildempty`: the init fork of an unlogged index, an index with one empty list.
 #[pg_guard]
 pub unsafe extern "C-unwind" fn ambuildempty(index: pg_sys::Relation) {
+    let _errors = IndexErrors::name(index);
     build(None, index, std::ptr::null_mut(), pg_sys::ForkNumber::INIT_FORKNUM);
 }

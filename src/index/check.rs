@@ -16,6 +16,7 @@ use quantvec_core::ivf::search::Lists;
 use quantvec_core::ivf::{block, vector_tid, EncodedRow, ItemPointer, Layout};
 use quantvec_core::{kernels, ErrorKind};
 
+use super::context::IndexErrors;
 use super::pages::{self, Cached, Kind};
 use super::scan::PgLists;
 use crate::error::{raise_with, OrRaise};
@@ -143,19 +144,38 @@ fn heap_item_in_use(heap: pg_sys::Relation, tid: ItemPointer) -> bool {
     }
 }
 
+/// Checks an index, or each partition of a partitioned index (their counts added up).
 #[pg_extern(volatile, parallel_unsafe)]
 fn quantvec_index_check(
     index: pgrx::PgRelation,
 ) -> TableIterator<'static, (name!(lists, i32), name!(indexed_rows, i64), name!(heap_rows, i64), name!(unreferenced_vectors, i64))> {
+    // SAFETY: a catalog lookup of a relation that exists (PgRelation opened it).
+    let partitioned = unsafe { pg_sys::get_rel_relkind(index.oid()) } == pg_sys::RELKIND_PARTITIONED_INDEX as std::ffi::c_char;
+    if !partitioned {
+        return TableIterator::once(check_one(index.oid()));
+    }
+    let leaves: Vec<pg_sys::Oid> = Spi::connect(|client| {
+        client
+            .select("SELECT relid FROM pg_catalog.pg_partition_tree($1) WHERE isleaf ORDER BY relid", None, &[index.oid().into()])?
+            .map(|row| row.get::<pg_sys::Oid>(1).map(|oid| oid.expect("a partition's oid")))
+            .collect::<Result<_, _>>()
+    })
+    .unwrap_or_else(|e: pgrx::spi::Error| raise_with(ErrorKind::InvalidParameter, format!("quantvec_index_check: {e}")));
+    let total = leaves.into_iter().map(check_one).fold((0, 0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2, a.3 + b.3));
+    TableIterator::once(total)
+}
+
+fn check_one(index: pg_sys::Oid) -> (i32, i64, i64, i64) {
     // SAFETY: index_open raises an ERROR for anything that is not an index; the AM check
     // below refuses other access methods before any page is read.
-    let relation = unsafe { pg_sys::index_open(index.oid(), pg_sys::AccessShareLock as pg_sys::LOCKMODE) };
+    let relation = unsafe { pg_sys::index_open(index, pg_sys::AccessShareLock as pg_sys::LOCKMODE) };
     // SAFETY: relation is open.
     let (am, heap_oid) = unsafe { ((*(*relation).rd_rel).relam, (*(*relation).rd_index).indrelid) };
     // SAFETY: a catalog lookup by name.
     if am != unsafe { pg_sys::get_am_oid(c"quantvec".as_ptr(), false) } {
         raise_with(ErrorKind::InvalidParameter, "not a quantvec index");
     }
+    let _errors = IndexErrors::name(relation);
     // SAFETY: a read of shared state, then locking the index's table by OID; the lock
     // lasts to the end of the transaction.
     unsafe {
@@ -195,6 +215,5 @@ fn quantvec_index_check(
         pg_sys::table_close(heap, pg_sys::NoLock as pg_sys::LOCKMODE);
         pg_sys::index_close(relation, pg_sys::NoLock as pg_sys::LOCKMODE);
     }
-    let result = (cached.layout.lists() as i32, indexed as i64, state.heap_rows as i64, orphans as i64);
-    TableIterator::once(result)
+    (cached.layout.lists() as i32, indexed as i64, state.heap_rows as i64, orphans as i64)
 }

@@ -10,6 +10,7 @@
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
+use super::context::IndexErrors;
 use super::pages;
 
 #[pg_guard]
@@ -37,7 +38,10 @@ pub unsafe extern "C-unwind" fn amcostestimate(
         }
         let info = (*path).indexinfo;
         let index = pg_sys::index_open((*info).indexoid, pg_sys::NoLock as pg_sys::LOCKMODE);
+        // A damaged metapage is an ERROR here already, as a btree's is to the planner.
+        let errors = IndexErrors::name(index);
         let lists = pages::read_meta(index).lists.max(1) as usize;
+        drop(errors);
         pg_sys::index_close(index, pg_sys::NoLock as pg_sys::LOCKMODE);
         let (probes, _) = crate::guc::search_settings();
         let probes = if probes > 0 { (probes as usize).min(lists) } else { crate::guc::auto_probes(lists) };

@@ -15,6 +15,7 @@ use quantvec_core::ivf::meta::{ListEntry, Meta};
 use quantvec_core::ivf::{block, vector_tid, EncodedRow, ItemPointer, Layout};
 use quantvec_core::kernels;
 
+use super::context::IndexErrors;
 use super::pages::{self, Kind, Locked, Wal, CAPACITY, META_BLOCK};
 use crate::error::OrRaise;
 use crate::memory::RowContext;
@@ -277,6 +278,7 @@ pub unsafe extern "C-unwind" fn aminsert(
     _index_unchanged: bool,
     _index_info: *mut pg_sys::IndexInfo,
 ) -> bool {
+    let _errors = IndexErrors::name(index);
     // SAFETY: one value and null flag for the index's one column, and the heap tid.
     let tid = unsafe {
         if *isnull {

@@ -6,6 +6,7 @@
 
 mod build;
 mod check;
+mod context;
 mod cost;
 mod insert;
 mod options;

@@ -12,6 +12,7 @@ use quantvec_core::ivf::search::{Lists, Search, SearchOptions};
 use quantvec_core::ivf::{block, vector_tid, IndexQuery, ItemPointer, Metric, Scorer};
 use quantvec_core::kernels;
 
+use super::context::IndexErrors;
 use super::pages::{self, Cached, Kind, Locked, Pinned};
 use crate::error::OrRaise;
 
@@ -127,14 +128,18 @@ enum Mode {
 struct ScanState {
     cached: Rc<Cached>,
     mode: Mode,
+    /// The table's size when last looked up: a row past it is looked up again before a
+    /// damaged entry is reported (rather than failing in the table, without the index's name).
+    heap_blocks: u32,
 }
 
 /// `ambeginscan`.
 #[pg_guard]
 pub unsafe extern "C-unwind" fn ambeginscan(index: pg_sys::Relation, nkeys: i32, norderbys: i32) -> pg_sys::IndexScanDesc {
+    let _errors = IndexErrors::name(index);
     // SAFETY: index is open; RelationGetIndexScan allocates the descriptor.
     let scan = unsafe { pg_sys::RelationGetIndexScan(index, nkeys, norderbys) };
-    let state = ScanState { cached: pages::cached(index), mode: Mode::Idle };
+    let state = ScanState { cached: pages::cached(index), mode: Mode::Idle, heap_blocks: 0 };
     // The state belongs to the memory context the scan is made in (the query's), which
     // drops it when it goes: a query that fails or is canceled mid-scan never reaches
     // amendscan.
@@ -177,6 +182,8 @@ fn index_query(metric: Metric, key: &pg_sys::ScanKeyData) -> IndexQuery {
 pub unsafe extern "C-unwind" fn amrescan(scan: pg_sys::IndexScanDesc, _keys: pg_sys::ScanKey, _nkeys: i32, orderbys: pg_sys::ScanKey, norderbys: i32) {
     // SAFETY: scan is valid; orderbys holds norderbys keys, copied into the descriptor's
     // own array as every AM does.
+    // SAFETY: scan is valid for the call.
+    let _errors = IndexErrors::name(unsafe { (*scan).indexRelation });
     let key = unsafe {
         if !orderbys.is_null() && norderbys > 0 {
             std::ptr::copy(orderbys, (*scan).orderByData, norderbys as usize);
@@ -204,6 +211,7 @@ pub unsafe extern "C-unwind" fn amrescan(scan: pg_sys::IndexScanDesc, _keys: pg_
 pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _direction: pg_sys::ScanDirection::Type) -> bool {
     // SAFETY: scan is valid for the call.
     let index = unsafe { (*scan).indexRelation };
+    let _errors = IndexErrors::name(index);
     let state = state(scan);
     let lists = PgLists { index, cached: &state.cached };
     let found = match &mut state.mode {
@@ -220,6 +228,13 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
         },
     };
     let Some(tid) = found else { return false };
+    if tid.block >= state.heap_blocks {
+        // SAFETY: scan is valid; its table is open for the scan.
+        state.heap_blocks = unsafe { pg_sys::RelationGetNumberOfBlocksInFork((*scan).heapRelation, pg_sys::ForkNumber::MAIN_FORKNUM) };
+        if tid.block >= state.heap_blocks {
+            pages::corrupt(index, &format!("an entry points at table row ({}, {}), past the table's {} blocks", tid.block, tid.offset, state.heap_blocks));
+        }
+    }
     // SAFETY: scan is valid; these are the fields an AM sets for each returned row.
     unsafe {
         (*scan).xs_heaptid = super::tid_to_pg(tid);

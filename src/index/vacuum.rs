@@ -13,6 +13,7 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 use quantvec_core::ivf::{block, vector_tid, ItemPointer, Layout};
 
+use super::context::IndexErrors;
 use super::insert::{read_entry, update_entry, update_meta};
 use super::pages::{self, Cached, Kind, Locked, Wal, CAPACITY};
 use super::scan::PgLists;
@@ -205,6 +206,7 @@ pub unsafe extern "C-unwind" fn ambulkdelete(
     let stats = stats_or_new(stats);
     // SAFETY: info is valid for the call.
     let index = unsafe { (*info).index };
+    let _errors = IndexErrors::name(index);
     let cached = pages::cached(index);
     let callback = callback.expect("bulk delete has a callback");
     let mut dead = |tid: ItemPointer| {
@@ -230,6 +232,7 @@ pub unsafe extern "C-unwind" fn amvacuumcleanup(
 ) -> *mut pg_sys::IndexBulkDeleteResult {
     // SAFETY: info is valid for the call.
     let (index, analyze_only) = unsafe { ((*info).index, (*info).analyze_only) };
+    let _errors = IndexErrors::name(index);
     if analyze_only || !stats.is_null() {
         return stats;
     }

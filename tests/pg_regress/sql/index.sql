@@ -188,3 +188,32 @@ CREATE INDEX ON widest USING quantvec (e2 int8vec_l2_ops);
 CREATE INDEX ON widest USING quantvec (b2);
 DROP TABLE widest;
 SELECT quantvec_index_check('docs_pkey');
+-- A query of another width names both widths; the check of a partitioned index checks each
+-- of its partitions.
+SET enable_seqscan = off;
+SELECT id FROM docs ORDER BY e <-> '{1,2,3}'::real[] LIMIT 1;
+RESET enable_seqscan;
+CREATE TABLE parted (id int, e int8vec(3)) PARTITION BY LIST ((id % 2));
+CREATE TABLE parted_0 PARTITION OF parted FOR VALUES IN (0);
+CREATE TABLE parted_1 PARTITION OF parted FOR VALUES IN (1);
+INSERT INTO parted SELECT i, ARRAY[i, 1, -i]::real[] FROM generate_series(1, 100) i;
+CREATE INDEX parted_e ON parted USING quantvec (e int8vec_l2_ops) WITH (lists = 2);
+SELECT * FROM quantvec_index_check('parted_e');
+DROP TABLE parted;
+-- Any finite int8vec is indexable: coordinates past float16's range (the centroids are
+-- stored scaled by a power of two); and distances past float32's are finite.
+CREATE TABLE far (id int, e int8vec(4));
+INSERT INTO far SELECT i, int8vec_quantize(ARRAY[i * 1e6, -i * 1e6, 1e5, i]::real[]) FROM generate_series(1, 200) i;
+CREATE INDEX far_e ON far USING quantvec (e int8vec_l2_ops) WITH (lists = 4);
+REINDEX INDEX far_e;
+SELECT lists, indexed_rows FROM quantvec_index_check('far_e');
+SET enable_seqscan = off;
+SET quantvec.probes = 100;
+CREATE TEMP TABLE far_by_index AS SELECT array_agg(id) AS ids FROM (SELECT id FROM far ORDER BY e <-> '{3e7,-3e7,1e5,30}'::real[] LIMIT 5) s;
+RESET enable_seqscan;
+RESET quantvec.probes;
+SET enable_indexscan = off;
+SELECT ids, ids = (SELECT array_agg(id) FROM (SELECT id FROM far ORDER BY e <-> '{3e7,-3e7,1e5,30}'::real[] LIMIT 5) s) AS same_as_sequential_scan FROM far_by_index;
+RESET enable_indexscan;
+SELECT '(1,0)[0]'::int8vec <-> '{1e20}'::real[] AS far, '(3e38,0)[127]'::int8vec <#> '{3e38}'::real[] AS huge_product;
+DROP TABLE far;

@@ -11,3 +11,7 @@ SELECT bool_and(r.recall_at_10 >= 0.9) AS int8_keeps_neighbours
   FROM quantvec_quality_report('report_items', 'emb', 800, 40, 'l2') r WHERE representation = 'int8vec, real[] query';
 SELECT count(*) FROM quantvec_quality_report('report_items', 'note');
 SELECT count(*) FROM quantvec_quality_report('report_items', 'emb', distance => 'manhattan');
+-- Tiny or nonsensical sample sizes: at least 20 rows are sampled, and a count below 1 is an error.
+SELECT count(*) FROM quantvec_quality_report('report_items', 'emb', sample_rows => 1);
+SELECT count(*) FROM quantvec_quality_report('report_items', 'emb', sample_rows => 0);
+SELECT count(*) FROM quantvec_quality_report('report_items', 'emb', queries => -5);

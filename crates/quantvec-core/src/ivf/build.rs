@@ -95,6 +95,21 @@ mod tests {
         assert_eq!(plan(10_000, 7, 123, 10_000).unwrap(), Plan { lists: 7, sample_rows: 123 });
     }
 
+    /// Build sizing at the limits of its inputs (the reloptions' maxima, any row count):
+    /// no overflow, and refusals rather than absurd plans.
+    #[test]
+    fn plans_at_the_limits() {
+        let max_option = i32::MAX as usize;
+        assert_eq!(plan(usize::MAX, 1_000_000, 0, usize::MAX).unwrap(), Plan { lists: 1_000_000, sample_rows: 40_000_000 });
+        assert_eq!(plan(usize::MAX, 1_000_000, max_option, usize::MAX).unwrap().sample_rows, max_option);
+        assert!(plan(usize::MAX, 1_000_000, 0, 1_000).is_err());
+        assert_eq!(plan(3, 1_000_000, max_option, 3).unwrap(), Plan { lists: 3, sample_rows: 3 });
+        assert!(default_lists(usize::MAX) > 1 << 32);
+        let mut r = Reservoir::new(16_000, 0);
+        r.offer(|| vec![0.0; 16_000]);
+        assert_eq!(r.take(1).len(), 0, "a reservoir with no room keeps nothing");
+    }
+
     #[test]
     fn reservoir_is_uniform_and_bounded() {
         let mut r = Reservoir::new(2, 500);

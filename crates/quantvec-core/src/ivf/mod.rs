@@ -434,16 +434,19 @@ fn hamming_lut(bytes: &[u8]) -> Vec<u8> {
 pub fn estimated_index_bytes(metric: Metric, dims: usize, rows: usize, page_capacity: usize) -> u64 {
     let k = crate::kernels::table(crate::kernels::Isa::Scalar).expect("scalar kernels");
     let Ok(layout) = Layout::new(k, metric, dims, true, vec![0.0; dims]) else { return 0 };
-    let lists = build::default_lists(rows);
-    let blocks = rows.div_ceil(block::ROWS) + lists / 2;
-    let stored = layout.block_len() + 8;
+    // In u64 with saturation: `rows` comes from an estimate (reltuples) and may be anything.
+    let (rows, dims, page_capacity) = (rows as u64, dims as u64, page_capacity.max(1) as u64);
+    let lists = build::default_lists(usize::try_from(rows).unwrap_or(usize::MAX)) as u64;
+    let blocks = rows.div_ceil(block::ROWS as u64).saturating_add(lists / 2);
+    let stored = layout.block_len() as u64 + 8;
     // Blocks share pages, or a wide block spans pages of its own.
-    let code_pages = if stored <= page_capacity { blocks.div_ceil(page_capacity / stored) } else { blocks * stored.div_ceil(page_capacity) };
-    let mut pages = code_pages + (lists * dims * 2).div_ceil(page_capacity) + 2;
+    let code_pages =
+        if stored <= page_capacity { blocks.div_ceil((page_capacity / stored).max(1)) } else { blocks.saturating_mul(stored.div_ceil(page_capacity)) };
+    let mut pages = code_pages.saturating_add(lists.saturating_mul(dims).saturating_mul(2).div_ceil(page_capacity)).saturating_add(2);
     if layout.has_vectors() {
-        pages += rows.div_ceil((page_capacity / layout.vector_len()).max(1));
+        pages = pages.saturating_add(rows.div_ceil((page_capacity / layout.vector_len() as u64).max(1)));
     }
-    (pages * 8192) as u64
+    pages.saturating_mul(8192)
 }
 
 /// Build settings, with defaults derived from the row count.
@@ -468,6 +471,23 @@ pub const KMEANS_ITERATIONS: usize = 10;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Index size estimates (from reltuples, which may be anything) saturate instead of
+    /// overflowing, and grow with rows and dimensions.
+    #[test]
+    fn size_estimates_at_the_limits() {
+        for metric in [Metric::L2, Metric::Hamming] {
+            let mut last = 0;
+            for rows in [0, 1, 1 << 20, 1 << 40, usize::MAX / 2, usize::MAX] {
+                let bytes = estimated_index_bytes(metric, 6_000, rows, 8160);
+                assert!(bytes >= last, "{metric:?}: {rows} rows: {bytes} < {last}");
+                last = bytes;
+            }
+            assert_eq!(last, u64::MAX);
+            assert!(estimated_index_bytes(metric, 64_000, 1_000, 8160) == 0 || metric == Metric::Hamming);
+            assert!(estimated_index_bytes(metric, 384, 1_000_000, 0) > 0);
+        }
+    }
 
     /// Found by tests/fuzz.rs: rescoring viewed `dims` codes from a short vector item
     /// without a bounds check, reading past its end; it must be refused.
