@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # SQL-level fuzzing against a running server: random and mutated text literals of int8vec,
-# bitvec and float arrays cast to them (the input functions and casts), and random and
-# mutated binary COPY rows (the receive functions, which binary protocol parameters reach
-# too). Every case must either succeed or fail with an ERROR; the server never crashes.
-# FUZZ_SQL_CASES (default 6,000 literals and 600 COPY rows) and FUZZ_SQL_SEED replay or
-# extend a run.
+# bitvec and float arrays cast to them (the input functions and casts), binary COPY rows and
+# binary protocol parameters (the receive functions, and what casts, stores and compares
+# the values). Every case must either succeed or fail with an ERROR; the server never
+# crashes, and a column of fixed width never stores another. FUZZ_SQL_CASES (default 6,000
+# literals, 600 COPY rows and 600 parameter sets) and FUZZ_SQL_SEED replay or extend a run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/cluster.sh
@@ -103,6 +103,11 @@ with open(os.path.join(work, 'copies.sql'), 'w') as out:
         with open(path, 'wb') as f:
             f.write(b'PGCOPY\n\xff\r\n\x00' + struct.pack('>ii', 0, 0) + row + struct.pack('>h', -1))
         out.write(f"COPY {table} FROM '{path}' (FORMAT binary);\n")
+# Binary protocol parameters, bound to statements that cast, store and compare them.
+with open(os.path.join(work, 'params.txt'), 'w') as out:
+    for _ in range(copies):
+        v, b = mutate(int8vec_wire()), mutate(bitvec_wire())
+        out.write(f"{rng.randrange(4)} {v.hex() or '-'} {b.hex() or '-'}\n")
 PY
 chown -R postgres "$work/copy" "$work/literals.sql" "$work/copies.sql"
 for script in literals copies; do
@@ -116,5 +121,55 @@ for script in literals copies; do
     [ -z "$others" ] || { echo "$others"; echo "FAILED: $script printed something other than ERRORs"; exit 1; }
     echo "$script: $((run - 1)) cases, $((run - 1 - errors)) accepted, $errors refused with an ERROR, no crash (FUZZ_SQL_SEED=$seed)"
 done
-[ "$(sql -c "SELECT count(*) FROM sink8 WHERE dims(v) <> 8")" = 0 ] || { echo "FAILED: COPY stored a value of the wrong width"; exit 1; }
+# The parameters, over the protocol itself (psql sends text only): Parse, Bind in binary,
+# Execute, Sync, one case at a time.
+python3 - "$work/socket/.s.PGSQL.$port" "$work/params.txt" <<'PY' || { tail -3 "$work/data/server.log"; echo "FAILED: binary parameters (FUZZ_SQL_SEED=$seed)"; exit 1; }
+import socket, struct, sys
+statements = [b'SELECT $1::int8vec IS NULL, $2::bitvec IS NULL', b'INSERT INTO sink8 (v, b) VALUES ($1, $2)',
+              b'SELECT $1::int8vec <-> $1::int8vec, $2::bitvec <~> $2::bitvec', b'SELECT $1::int8vec::bitvec, $2::bitvec::varbit']
+sock = socket.socket(socket.AF_UNIX)
+sock.connect(sys.argv[1])
+def message(kind, payload):
+    sock.sendall(kind + struct.pack('>i', len(payload) + 4) + payload)
+def read(n):
+    data = b''
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            sys.exit('the server closed the connection: it crashed')
+        data += chunk
+    return data
+def until_ready():
+    kinds = []
+    while True:
+        kind, length = struct.unpack('>ci', read(5))
+        read(length - 4)
+        kinds.append(kind)
+        if kind == b'Z':
+            return kinds
+startup = struct.pack('>i', 196608) + b'user\0postgres\0database\0postgres\0\0'
+sock.sendall(struct.pack('>i', len(startup) + 4) + startup)
+until_ready()
+accepted = refused = 0
+for line in open(sys.argv[2]):
+    which, *values = line.split()
+    params = [b'' if v == '-' else bytes.fromhex(v) for v in values]
+    message(b'P', b'\0' + statements[int(which)] + b'\0' + struct.pack('>h', 0))
+    bind = b'\0\0' + struct.pack('>hh', 1, 1) + struct.pack('>h', len(params))
+    bind += b''.join(struct.pack('>i', len(p)) + p for p in params) + struct.pack('>h', 0)
+    message(b'B', bind)
+    message(b'E', b'\0' + struct.pack('>i', 0))
+    message(b'S', b'')
+    kinds = until_ready()
+    if b'E' in kinds:
+        refused += 1
+    elif b'C' in kinds:
+        accepted += 1
+    else:
+        sys.exit(f'no result and no error: {kinds}')
+print(f'binary parameters: {accepted + refused} cases, {accepted} accepted, {refused} refused with an ERROR, no crash', end='')
+PY
+echo " (FUZZ_SQL_SEED=$seed)"
+grep -qE "terminated by signal|was terminated|PANIC" "$work/data/server.log" && { echo "FAILED: the server crashed"; exit 1; }
+[ "$(sql -c "SELECT count(*) FROM sink8 WHERE dims(v) <> 8 OR dims(b) <> 8")" = 0 ] || { echo "FAILED: a value of the wrong width was stored"; exit 1; }
 echo "SQL fuzzing: passed"
