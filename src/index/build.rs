@@ -82,7 +82,7 @@ unsafe fn datum_payload<'a>(values: *mut pg_sys::Datum, isnull: *mut bool) -> Op
 fn floats(shape: &Shape, payload: &[u8]) -> Vec<f32> {
     match shape.metric {
         Metric::Hamming => quantvec_core::ivf::signs(&BitRef::decode(payload).or_raise()),
-        _ => Int8Ref::decode(payload).or_raise().dequantize(),
+        _ => Int8Ref::decode(payload).or_raise().dequantize_finite(),
     }
 }
 

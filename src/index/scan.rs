@@ -171,7 +171,7 @@ fn index_query(metric: Metric, key: &pg_sys::ScanKeyData) -> IndexQuery {
             (_, 2) => IndexQuery::Floats(Query::new(crate::varlena::array_elements::<f32>(key.sk_argument)).or_raise()),
             _ => {
                 let vector = Int8Ref::decode(crate::varlena::payload(key.sk_argument)).or_raise();
-                IndexQuery::Floats(Query::new(&vector.dequantize()).or_raise())
+                IndexQuery::Floats(Query::new(&vector.dequantize_finite()).or_raise())
             }
         }
     }

@@ -282,6 +282,12 @@ impl<'a> Int8Ref<'a> {
         self.codes.iter().map(|&c| self.params.dequantize(c)).collect()
     }
 
+    /// `dequantize`, with values past f32's range (a huge scale) held at ±f32::MAX: what
+    /// the index clusters and encodes, which must stay finite for any finite value.
+    pub fn dequantize_finite(&self) -> Vec<f32> {
+        self.codes.iter().map(|&c| self.params.dequantize(c).clamp(-f32::MAX, f32::MAX)).collect()
+    }
+
     pub fn to_text(&self) -> String {
         let mut out = format!("({:?},{})[", self.params.scale, self.params.zero_point);
         for (i, code) in self.codes.iter().enumerate() {

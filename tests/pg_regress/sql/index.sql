@@ -217,3 +217,18 @@ SELECT ids, ids = (SELECT array_agg(id) FROM (SELECT id FROM far ORDER BY e <-> 
 RESET enable_indexscan;
 SELECT '(1,0)[0]'::int8vec <-> '{1e20}'::real[] AS far, '(3e38,0)[127]'::int8vec <#> '{3e38}'::real[] AS huge_product;
 DROP TABLE far;
+-- Values whose scale puts them past float32's range are indexed too (held at ±3.4e38).
+CREATE TABLE extreme (id int, e int8vec(2));
+INSERT INTO extreme SELECT i, '(1,0)[1,2]'::int8vec FROM generate_series(1, 40) i;
+INSERT INTO extreme VALUES (100, '(3e38,0)[127,1]'), (101, '(3e38,0)[-128,-128]');
+CREATE INDEX extreme_l2 ON extreme USING quantvec (e int8vec_l2_ops);
+CREATE INDEX extreme_ip ON extreme USING quantvec (e int8vec_ip_ops);
+CREATE INDEX extreme_cos ON extreme USING quantvec (e int8vec_cosine_ops);
+REINDEX TABLE extreme;
+SELECT lists, indexed_rows FROM quantvec_index_check('extreme_l2');
+SELECT lists, indexed_rows FROM quantvec_index_check('extreme_cos');
+SET enable_seqscan = off;
+SELECT id FROM extreme ORDER BY e <#> '{1,1}'::real[] LIMIT 1;
+SELECT id FROM extreme ORDER BY e <=> '{-1,-1}'::real[] LIMIT 1;
+RESET enable_seqscan;
+DROP TABLE extreme;

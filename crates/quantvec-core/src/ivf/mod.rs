@@ -173,7 +173,7 @@ impl Layout {
         if !self.has_vectors() || row.dims() != self.dims {
             bail!(DataException, "expected {} dimensions, not {}", self.dims, row.dims());
         }
-        let mut x = row.dequantize();
+        let mut x = row.dequantize_finite();
         let norm = crate::floats::norm(&x);
         let list = self.list_of(k, &x);
         if self.metric.spherical() {
@@ -471,6 +471,24 @@ pub const KMEANS_ITERATIONS: usize = 10;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A value whose scale puts it past f32's range is clustered and encoded as finite
+    /// floats held at ±f32::MAX, for every metric.
+    #[test]
+    fn values_past_f32_range_encode() {
+        let k = crate::kernels::active();
+        let huge = Int8Vector::new(crate::int8::Params::new(3e38, 0).unwrap(), vec![127, -128]).unwrap();
+        assert!(huge.view().dequantize().iter().all(|v| v.is_infinite()));
+        assert_eq!(huge.view().dequantize_finite(), vec![f32::MAX, -f32::MAX]);
+        for metric in [Metric::L2, Metric::InnerProduct, Metric::Cosine] {
+            let mut centroids = vec![1.0, 2.0, f32::MAX, -f32::MAX];
+            let exponent = meta::round_centroids(&mut centroids);
+            assert!(exponent > 0 && centroids.iter().all(|c| c.is_finite()));
+            let layout = Layout::new(k, metric, 2, true, centroids).unwrap();
+            let row = layout.encode_int8(k, ItemPointer { block: 1, offset: 1 }, &huge.view()).unwrap();
+            assert!(row.list < 2, "{metric:?}");
+        }
+    }
 
     /// Index size estimates (from reltuples, which may be anything) saturate instead of
     /// overflowing, and grow with rows and dimensions.
