@@ -22,3 +22,30 @@ CREATE OPERATOR CLASS int8vec_cosine_ops FOR TYPE int8vec USING quantvec AS
 CREATE OPERATOR CLASS bitvec_hamming_ops DEFAULT FOR TYPE bitvec USING quantvec AS
     OPERATOR 1 <~> (bitvec, bitvec) FOR ORDER BY float_ops,
     FUNCTION 1 (bitvec, bitvec) quantvec_metric_hamming();
+
+-- A quantvec index needs its column's dimensions: ALTER COLUMN ... TYPE int8vec (without
+-- them) would keep the index and leave it impossible to rebuild on an empty table, so it is
+-- refused, with what to do instead.
+CREATE FUNCTION quantvec_check_dimensions() RETURNS event_trigger
+LANGUAGE plpgsql AS $function$
+DECLARE
+    refused record;
+BEGIN
+    FOR refused IN
+        SELECT DISTINCT i.indexrelid::regclass AS index, a.attname, i.indrelid::regclass AS tab
+          FROM pg_catalog.pg_event_trigger_ddl_commands() c
+          JOIN pg_catalog.pg_index i ON i.indrelid = c.objid
+          JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+          JOIN pg_catalog.pg_am am ON am.oid = ic.relam AND am.amname = 'quantvec'
+          JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+         WHERE c.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND a.atttypmod < 0
+    LOOP
+        RAISE EXCEPTION 'column % of % would have no dimensions, which its quantvec index % needs', pg_catalog.quote_ident(refused.attname), refused.tab, refused.index
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'keep them (e.g. TYPE int8vec(384)), or drop the index first';
+    END LOOP;
+END
+$function$;
+COMMENT ON FUNCTION quantvec_check_dimensions() IS 'refuses ALTER TABLE that leaves a quantvec index on a column without dimensions';
+CREATE EVENT TRIGGER quantvec_check_dimensions ON ddl_command_end WHEN TAG IN ('ALTER TABLE')
+    EXECUTE FUNCTION quantvec_check_dimensions();

@@ -437,6 +437,17 @@ fn write_stream(index: pg_sys::Relation, fork: pg_sys::ForkNumber::Type, kind: K
 /// unlogged index) when `heap` is None.
 pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info: *mut pg_sys::IndexInfo, fork: pg_sys::ForkNumber::Type) -> (f64, u64) {
     let (metric, declared) = Shape::declared(index);
+    // SAFETY: index is open.
+    // (InvalidSubTransactionId is 0.)
+    let created_now = unsafe { (*index).rd_createSubid } != 0;
+    if declared.is_none() && created_now && heap.is_some() {
+        // A new index needs declared dimensions; only an index that exists already (on a
+        // column that lost them under an earlier version) is rebuilt from its rows'.
+        crate::error::raise(
+            quantvec_core::Error::new(ErrorKind::InvalidParameter, "column does not have dimensions")
+                .with_detail("quantvec indexes need the column's dimensions, e.g. int8vec(384)"),
+        );
+    }
     let (lists_option, sample_option) = options::of(index);
     let k = kernels::active();
     let pool = thread_pool();
@@ -463,7 +474,7 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
         None if heap.is_none() => Shape::new(metric, pages::read_meta(index).dims as usize),
         None => crate::error::raise(
             quantvec_core::Error::new(ErrorKind::InvalidParameter, "column does not have dimensions, and the table has no rows to take them from")
-                .with_detail("declare them, e.g. ALTER TABLE ... ALTER COLUMN ... TYPE int8vec(384)"),
+                .with_detail("declare them: ALTER TABLE ... ALTER COLUMN ... TYPE int8vec(n)"),
         ),
     };
     let reservoir = sampling.reservoir.take().unwrap_or_else(|| Reservoir::new(shape.dims, capacity));

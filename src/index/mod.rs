@@ -36,8 +36,9 @@ pub struct Shape {
 
 impl Shape {
     /// The index's metric and the dimensions its column declares: None for a column
-    /// without them (`ALTER COLUMN ... TYPE int8vec` keeps the index), whose builds take
-    /// them from the rows, so that such a table can still be reindexed.
+    /// without them (`ALTER COLUMN ... TYPE int8vec` kept the index under 0.2.0; the event
+    /// trigger quantvec_check_dimensions now refuses it), whose rebuilds take them from the
+    /// rows, so that such a table can still be reindexed.
     pub fn declared(index: pg_sys::Relation) -> (Metric, Option<usize>) {
         // SAFETY: an index relation has a tuple descriptor with its one key column.
         let typmod = unsafe {
