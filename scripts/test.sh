@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what is missing, then runs
+#   0. rustfmt and clippy over the workspace, warnings as errors, every unsafe block
+#      with its SAFETY comment,
 #   1. the pure crate's tests (kernels against the scalar reference, quantization, formats,
 #      recall on real embeddings, fuzzing of every parser and decoder),
 #   2. the extension's #[pg_test]s inside a pgrx-managed PostgreSQL 15,
@@ -11,6 +13,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+
+echo "== 0/3 formatting and lints"
+cargo fmt --all --check
+# The extension (lib and its #[pg_test]s), then the other workspace crates with their
+# tests, benches and examples (the first run lints only quantvec-core's lib).
+cargo clippy --features pg15 --all-targets -- -D warnings -W clippy::undocumented_unsafe_blocks
+cargo clippy -p quantvec-core -p quantvec-client --all-targets -- -D warnings -W clippy::undocumented_unsafe_blocks
 
 echo "== 1/3 quantvec-core"
 cargo test -p quantvec-core --lib

@@ -20,11 +20,13 @@ macro_rules! array_arg {
         unsafe impl<'fcx> pgrx::callconv::ArgAbi<'fcx> for $name<'fcx> {
             unsafe fn unbox_arg_unchecked(arg: pgrx::callconv::Arg<'_, 'fcx>) -> Self {
                 let index = arg.index();
+                // SAFETY: per this fn's contract the argument is a datum of the declared array type.
                 unsafe { arg.unbox_arg_using_from_datum() }
                     .unwrap_or_else(|| panic!("argument {index} must not be null"))
             }
 
             unsafe fn unbox_nullable_arg(arg: pgrx::callconv::Arg<'_, 'fcx>) -> pgrx::nullable::Nullable<Self> {
+                // SAFETY: as above; FromDatum maps a NULL to None.
                 unsafe { arg.unbox_arg_using_from_datum() }.into()
             }
         }

@@ -141,6 +141,7 @@ impl<'a> pgrx::datum::FromDatum for VarBitInput<'a> {
 // SAFETY: unboxing goes through FromDatum above.
 unsafe impl<'fcx> pgrx::callconv::ArgAbi<'fcx> for VarBitInput<'fcx> {
     unsafe fn unbox_arg_unchecked(arg: pgrx::callconv::Arg<'_, 'fcx>) -> Self {
+        // SAFETY: per this fn's contract the argument is a `varbit` datum, which FromDatum reads.
         unsafe { arg.unbox_arg_using_from_datum() }.expect("strict functions get no NULL")
     }
 }
@@ -168,6 +169,8 @@ impl pgrx::datum::IntoDatum for VarBitOutput {
 unsafe impl pgrx::callconv::BoxRet for VarBitOutput {
     unsafe fn box_into<'fcx>(self, fcinfo: &mut pgrx::callconv::FcInfo<'fcx>) -> pgrx::datum::Datum<'fcx> {
         match pgrx::datum::IntoDatum::into_datum(self) {
+            // SAFETY: a varbit varlena just palloc'd in the current memory context, which
+            // outlives the call.
             Some(datum) => unsafe { fcinfo.return_raw_datum(datum) },
             None => fcinfo.return_null(),
         }

@@ -16,6 +16,8 @@ use crate::error::raise_with;
 /// memory context, which outlives the function call that reads it; `'a` must not outlive
 /// that call.
 pub unsafe fn payload<'a>(datum: pg_sys::Datum) -> &'a [u8] {
+    // SAFETY: per the contract `datum` is a non-null varlena; detoasting gives a plain
+    // varlena whose VARDATA_ANY holds VARSIZE_ANY_EXHDR bytes.
     unsafe {
         let ptr = pg_sys::pg_detoast_datum(datum.cast_mut_ptr());
         std::slice::from_raw_parts(pgrx::vardata_any(ptr).cast::<u8>(), pgrx::varsize_any_exhdr(ptr))

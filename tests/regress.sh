@@ -4,6 +4,9 @@
 # tests/pg_regress/sql/NAME.sql run in order in one database where quantvec is created;
 # each one's output must equal tests/pg_regress/expected/NAME.out.
 #
+# Usage: bash tests/regress.sh [NAME...]: with names (e.g. `bash tests/regress.sh index`),
+# only those files run, in the order given; without, all of them.
+#
 # The suite runs twice: with the best kernels this CPU has, and with the server forced to
 # the scalar ones (QUANTVEC_SIMD=scalar), as on a CPU without AVX2; both must give the
 # same output.
@@ -16,8 +19,15 @@ source scripts/cluster.sh
 
 work=/tmp/quantvec-regress
 port=${REGRESS_PORT:-54329}
+all=$(cd tests/pg_regress/sql && ls *.sql | sed 's/\.sql$//')
+tests=${*:-$all}
+for test in $tests; do
+    if [ ! -f "tests/pg_regress/sql/$test.sql" ]; then
+        echo "no test $test in tests/pg_regress/sql; the tests are:" $all
+        exit 2
+    fi
+done
 trap 'cluster_stop $work/cluster' EXIT
-tests=$(cd tests/pg_regress/sql && ls *.sql | sed 's/\.sql$//')
 
 run_suite() {
     local kernels=$1

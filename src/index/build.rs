@@ -21,7 +21,7 @@ use quantvec_core::ErrorKind;
 use rayon::prelude::*;
 
 use super::context::IndexErrors;
-use super::pages::{self, Kind, Locked, CAPACITY, ENTRIES_PER_PAGE, META_BLOCK};
+use super::pages::{self, Kind, Lock, Locked, CAPACITY, ENTRIES_PER_PAGE, META_BLOCK};
 use super::{options, progress, Shape};
 use crate::error::{raise_with, OrRaise};
 use crate::memory::RowContext;
@@ -183,7 +183,7 @@ impl Writer {
 
     /// Writes `data` to the page at `block` (allocated earlier), linked to `next`.
     fn write_page(&self, block: u32, kind: Kind, data: &[u8], next: u32) {
-        let mut locked = Locked::read_fork(self.index, self.fork, block, true);
+        let mut locked = Locked::read_fork(self.index, self.fork, block, Lock::Exclusive);
         let mut target = locked.page_mut_unlogged();
         target.init(kind);
         assert!(target.append(data), "a page's data fits its page");
@@ -192,7 +192,7 @@ impl Writer {
 
     /// Points the link of the written block `at` to `next`.
     fn patch_link(&self, at: ItemPointer, next: ItemPointer) {
-        let mut locked = Locked::read_fork(self.index, self.fork, at.block, true);
+        let mut locked = Locked::read_fork(self.index, self.fork, at.block, Lock::Exclusive);
         let mut page = locked.page_mut_unlogged();
         let link = if pages::is_wide(&self.layout) {
             &mut page.data_mut()[..pages::BLOCK_LINK]
@@ -283,9 +283,8 @@ impl Writer {
     }
 
     /// Packs every list's remaining blocks (an empty block for an empty list, so that
-    /// every list has a head) into shared pages, and returns the directory, the code page
-    /// new blocks go to, and the vector chain's head and tail.
-    fn finish(mut self) -> (Vec<ListEntry>, u32, u32, u32, u64) {
+    /// every list has a head) into shared pages.
+    fn finish(mut self) -> Written {
         let per_page = pages::blocks_per_page(&self.layout);
         let mut shared: Option<(u32, Vec<u8>)> = None;
         for list in 0..self.lists.len() {
@@ -351,8 +350,19 @@ impl Writer {
                 ListEntry { head, insert: head, tail }
             })
             .collect();
-        (entries, code_tail, self.vector_head, vector_tail, self.rows)
+        Written { entries, code_tail, vector_head: self.vector_head, vector_tail, rows: self.rows }
     }
+}
+
+/// What the writer leaves for the metapage and directory.
+struct Written {
+    /// Each list's head and tail block.
+    entries: Vec<ListEntry>,
+    /// The code page new blocks go to.
+    code_tail: u32,
+    vector_head: u32,
+    vector_tail: u32,
+    rows: u64,
 }
 
 struct AssignState {
@@ -531,9 +541,9 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     let AssignState { writer, .. } = assigning;
 
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_FINISHING);
-    let (entries, code_tail, vector_head, vector_tail, index_rows) = writer.finish();
+    let Written { entries, code_tail, vector_head, vector_tail, rows: index_rows } = writer.finish();
     for (page, chunk) in entries.chunks(ENTRIES_PER_PAGE).enumerate() {
-        let mut locked = Locked::read_fork(index, fork, directory_start + page as u32, true);
+        let mut locked = Locked::read_fork(index, fork, directory_start + page as u32, Lock::Exclusive);
         let mut target = locked.page_mut_unlogged();
         for entry in chunk {
             assert!(target.append(&entry.to_bytes()));
@@ -555,7 +565,7 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
         build_id: new_build_id(index),
         rows_at_build: index_rows,
     };
-    let mut locked = Locked::read_fork(index, fork, META_BLOCK, true);
+    let mut locked = Locked::read_fork(index, fork, META_BLOCK, Lock::Exclusive);
     assert!(locked.page_mut_unlogged().append(&meta.to_bytes()));
     drop(locked);
 

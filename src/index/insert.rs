@@ -16,14 +16,14 @@ use quantvec_core::ivf::{block, vector_tid, EncodedRow, ItemPointer, Layout};
 use quantvec_core::kernels;
 
 use super::context::IndexErrors;
-use super::pages::{self, Kind, Locked, Wal, CAPACITY, META_BLOCK};
+use super::pages::{self, Kind, Lock, Locked, Wal, CAPACITY, META_BLOCK};
 use crate::error::OrRaise;
 use crate::memory::RowContext;
 
 /// The directory entry of `list`, read under a share lock.
 pub fn read_entry(index: pg_sys::Relation, meta: &Meta, list: usize) -> ListEntry {
     let (block, at) = pages::entry_location(meta, list);
-    let locked = Locked::read(index, block, false);
+    let locked = Locked::read(index, block, Lock::Share);
     let page = locked.page_of(Kind::Directory);
     let Some(bytes) = page.data().get(at..at + ListEntry::LEN) else {
         pages::corrupt_at(index, block, &format!("the directory page has no entry for list {list}"));
@@ -34,12 +34,12 @@ pub fn read_entry(index: pg_sys::Relation, meta: &Meta, list: usize) -> ListEntr
 /// Changes `list`'s directory entry.
 pub fn update_entry(index: pg_sys::Relation, meta: &Meta, list: usize, change: impl FnOnce(&mut ListEntry)) {
     let (directory, at) = pages::entry_location(meta, list);
-    let locked = Locked::read(index, directory, true);
+    let locked = Locked::read(index, directory, Lock::Exclusive);
     if locked.page_of(Kind::Directory).data().len() < at + ListEntry::LEN {
         pages::corrupt_at(index, directory, &format!("the directory page has no entry for list {list}"));
     }
     let mut wal = Wal::start(index);
-    let mut page = wal.page(&locked, false);
+    let mut page = wal.page(&locked);
     let data = &mut page.data_mut()[at..at + ListEntry::LEN];
     let mut entry = ListEntry::from_bytes(data);
     change(&mut entry);
@@ -49,11 +49,11 @@ pub fn update_entry(index: pg_sys::Relation, meta: &Meta, list: usize, change: i
 
 /// Changes the metapage (locked last: see the module comment).
 pub fn update_meta(index: pg_sys::Relation, change: impl FnOnce(&mut Meta)) {
-    let locked = Locked::read(index, META_BLOCK, true);
+    let locked = Locked::read(index, META_BLOCK, Lock::Exclusive);
     let mut meta = Meta::from_bytes(locked.page().data()).or_raise();
     change(&mut meta);
     let mut wal = Wal::start(index);
-    wal.page(&locked, false).data_mut().copy_from_slice(&meta.to_bytes());
+    wal.page(&locked).data_mut().copy_from_slice(&meta.to_bytes());
     wal.finish();
 }
 
@@ -65,14 +65,14 @@ fn insert_vector(index: pg_sys::Relation, layout: &Layout, start: u32, vector: &
     let mut steps = pages::Steps::new(index, 1);
     loop {
         steps.step(block);
-        let locked = Locked::read(index, block, true);
+        let locked = Locked::read(index, block, Lock::Exclusive);
         let page = locked.page_of(Kind::Vectors);
         let free = page.data().chunks_exact(len).position(|v| vector_tid(v) == ItemPointer::NONE);
         let fits = page.data().len() + len <= CAPACITY;
         if free.is_some() || fits {
             let slot = free.unwrap_or(page.data().len() / len);
             let mut wal = Wal::start(index);
-            let mut target = wal.page(&locked, false);
+            let mut target = wal.page(&locked);
             if free.is_some() {
                 target.data_mut()[slot * len..(slot + 1) * len].copy_from_slice(vector);
             } else {
@@ -93,9 +93,9 @@ fn insert_vector(index: pg_sys::Relation, layout: &Layout, start: u32, vector: &
         // The chain's last page is full: link a new page to it, in one WAL record.
         let fresh = Locked::extend(index, pg_sys::ForkNumber::MAIN_FORKNUM, Kind::Vectors);
         let mut wal = Wal::start(index);
-        wal.page(&locked, false).set_next(fresh.block());
+        wal.page(&locked).set_next(fresh.block());
         {
-            let mut target = wal.page(&fresh, true);
+            let mut target = wal.new_page(&fresh);
             target.init(Kind::Vectors);
             assert!(target.append(vector));
         }
@@ -116,7 +116,7 @@ fn insert_code(index: pg_sys::Relation, layout: &Layout, meta: &Meta, list: usiz
     let mut at = entry.insert;
     let mut steps = pages::Steps::new(index, pages::blocks_per_page(layout));
     loop {
-        let locked = Locked::read(index, at.block, true);
+        let locked = Locked::read(index, at.block, Lock::Exclusive);
         let page = locked.page_of(Kind::Codes);
         // Follow the chain while it stays on this page.
         let (found, last) = loop {
@@ -134,7 +134,7 @@ fn insert_code(index: pg_sys::Relation, layout: &Layout, meta: &Meta, list: usiz
         };
         if let Some(slot) = found {
             let mut wal = Wal::start(index);
-            let mut page = wal.page(&locked, false);
+            let mut page = wal.page(&locked);
             let (_, b) = pages::stored_block_mut(layout, page.data_mut(), last.offset);
             block::write_row(layout, b, slot, row, target);
             wal.finish();
@@ -171,7 +171,7 @@ fn insert_code_wide(index: pg_sys::Relation, layout: &Layout, meta: &Meta, list:
     let mut steps = pages::Steps::new(index, 1);
     loop {
         steps.step(at.block);
-        let (locks, mut stored) = pages::read_wide(index, layout, at.block, true, None);
+        let (locks, mut stored) = pages::read_wide(index, layout, at.block, Lock::Exclusive, None);
         let (link, b) = stored.split_at_mut(pages::BLOCK_LINK);
         if let Some(slot) = block::free_slot(layout, b) {
             block::write_row(layout, b, slot, row, target);
@@ -195,11 +195,11 @@ fn insert_code_wide(index: pg_sys::Relation, layout: &Layout, meta: &Meta, list:
         let new_block = ItemPointer { block: fresh[0].block(), offset: 0 };
         let mut wal = Wal::start(index);
         for (page, locked) in fresh.iter().enumerate() {
-            let mut target_page = wal.page(locked, true);
+            let mut target_page = wal.new_page(locked);
             target_page.init(Kind::Codes);
             assert!(target_page.append(pages::wide_part(&fresh_stored, page)));
         }
-        new_block.write(&mut wal.page(&locks[0], false).data_mut()[..pages::BLOCK_LINK]);
+        new_block.write(&mut wal.page(&locks[0]).data_mut()[..pages::BLOCK_LINK]);
         wal.finish();
         drop(fresh);
         drop(locks);
@@ -218,11 +218,11 @@ fn append_block(index: pg_sys::Relation, layout: &Layout, list_page: &Locked, la
     block::write_row(layout, &mut fresh_block, 0, row, target);
     let stored = pages::stored_block_bytes(ItemPointer::NONE, &fresh_block);
     let tail_block = {
-        let meta_page = Locked::read(index, META_BLOCK, false);
+        let meta_page = Locked::read(index, META_BLOCK, Lock::Share);
         Meta::from_bytes(meta_page.page().data()).or_raise().code_tail
     };
     let link = |wal: &mut Wal, to: ItemPointer| {
-        let mut page = wal.page(list_page, false);
+        let mut page = wal.page(list_page);
         let (l, _) = pages::stored_block_mut(layout, page.data_mut(), last.offset);
         to.write(l);
     };
@@ -230,7 +230,7 @@ fn append_block(index: pg_sys::Relation, layout: &Layout, list_page: &Locked, la
     if tail_block == list_page.block() {
         if room(list_page.page().data()) {
             let mut wal = Wal::start(index);
-            let mut page = wal.page(list_page, false);
+            let mut page = wal.page(list_page);
             let new_block = ItemPointer { block: tail_block, offset: (page.data().len() / stored.len()) as u16 };
             assert!(page.append(&stored));
             let (l, _) = pages::stored_block_mut(layout, page.data_mut(), last.offset);
@@ -239,12 +239,12 @@ fn append_block(index: pg_sys::Relation, layout: &Layout, list_page: &Locked, la
             return new_block;
         }
     } else {
-        let tail = Locked::read(index, tail_block, true);
+        let tail = Locked::read(index, tail_block, Lock::Exclusive);
         tail.page_of(Kind::Codes);
         if room(tail.page().data()) {
             let new_block = ItemPointer { block: tail_block, offset: (tail.page().data().len() / stored.len()) as u16 };
             let mut wal = Wal::start(index);
-            assert!(wal.page(&tail, false).append(&stored));
+            assert!(wal.page(&tail).append(&stored));
             link(&mut wal, new_block);
             wal.finish();
             return new_block;
@@ -255,7 +255,7 @@ fn append_block(index: pg_sys::Relation, layout: &Layout, list_page: &Locked, la
     let new_block = ItemPointer { block: fresh.block(), offset: 0 };
     let mut wal = Wal::start(index);
     {
-        let mut page = wal.page(&fresh, true);
+        let mut page = wal.new_page(&fresh);
         page.init(Kind::Codes);
         assert!(page.append(&stored));
     }

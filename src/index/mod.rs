@@ -199,7 +199,7 @@ pgrx::extension_sql_file!(
 mod tests {
     use pgrx::prelude::*;
 
-    use super::pages::{Locked, META_BLOCK};
+    use super::pages::{Lock, Locked, META_BLOCK};
 
     /// Writes `version` into the metapage of index `name`, as a newer or older quantvec
     /// would have left it.
@@ -209,7 +209,7 @@ mod tests {
         unsafe {
             let index = pg_sys::index_open(oid, pg_sys::AccessExclusiveLock as pg_sys::LOCKMODE);
             {
-                let mut locked = Locked::read(index, META_BLOCK, true);
+                let mut locked = Locked::read(index, META_BLOCK, Lock::Exclusive);
                 locked.page_mut_unlogged().data_mut()[4..8].copy_from_slice(&version.to_ne_bytes());
             }
             pg_sys::index_close(index, pg_sys::NoLock as pg_sys::LOCKMODE);

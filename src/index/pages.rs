@@ -45,6 +45,13 @@ pub enum Kind {
     Vectors = 5,
 }
 
+/// How a page is locked: shared to read it, exclusively to change it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lock {
+    Share,
+    Exclusive,
+}
+
 /// A pinned, locked buffer; unlocked and released on drop.
 pub struct Locked {
     index: pg_sys::Relation,
@@ -53,19 +60,19 @@ pub struct Locked {
 }
 
 impl Locked {
-    /// Reads `block` of `index` and locks it (exclusive when `write`).
-    pub fn read(index: pg_sys::Relation, block: u32, write: bool) -> Locked {
-        Self::read_fork(index, pg_sys::ForkNumber::MAIN_FORKNUM, block, write)
+    /// Reads `block` of `index` and locks it.
+    pub fn read(index: pg_sys::Relation, block: u32, lock: Lock) -> Locked {
+        Self::read_fork(index, pg_sys::ForkNumber::MAIN_FORKNUM, block, lock)
     }
 
     /// `read` in a given fork (builds also write the init fork).
-    pub fn read_fork(index: pg_sys::Relation, fork: pg_sys::ForkNumber::Type, block: u32, write: bool) -> Locked {
-        Pinned::read_fork(index, fork, block).lock(write)
+    pub fn read_fork(index: pg_sys::Relation, fork: pg_sys::ForkNumber::Type, block: u32, lock: Lock) -> Locked {
+        Pinned::read_fork(index, fork, block).lock(lock)
     }
 
     /// `read` to share-lock a block of the main fork, through the buffer hints.
     pub fn read_hinted(index: pg_sys::Relation, block: u32, hints: &BufferHints) -> Locked {
-        Pinned::read_hinted(index, block, hints).lock(false)
+        Pinned::read_hinted(index, block, hints).lock(Lock::Share)
     }
 
     /// Appends a new block to `fork` of `index`, locked exclusively and initialised as
@@ -200,10 +207,13 @@ impl Pinned {
         kernels::prefetch(page.wrapping_add(HEADER + offset), len);
     }
 
-    /// Locks the page (exclusively when `write`); the lock and the pin go together on drop.
-    pub fn lock(self, write: bool) -> Locked {
+    /// Locks the page; the lock and the pin go together on drop.
+    pub fn lock(self, lock: Lock) -> Locked {
         let pinned = std::mem::ManuallyDrop::new(self);
-        let mode = if write { pg_sys::BUFFER_LOCK_EXCLUSIVE } else { pg_sys::BUFFER_LOCK_SHARE };
+        let mode = match lock {
+            Lock::Share => pg_sys::BUFFER_LOCK_SHARE,
+            Lock::Exclusive => pg_sys::BUFFER_LOCK_EXCLUSIVE,
+        };
         // SAFETY: the buffer is pinned by us; Locked releases pin and lock together.
         unsafe { pg_sys::LockBuffer(pinned.buffer, mode as i32) };
         Locked { index: pinned.index, buffer: pinned.buffer, block: pinned.block }
@@ -230,9 +240,16 @@ impl Wal {
     }
 
     /// The page of `locked` (which must be locked exclusively) to change in this record.
-    /// A `fresh` page is logged as a full image.
-    pub fn page<'w>(&'w mut self, locked: &Locked, fresh: bool) -> PageMut<'w> {
-        let flags = if fresh { pg_sys::GENERIC_XLOG_FULL_IMAGE as i32 } else { 0 };
+    pub fn page<'w>(&'w mut self, locked: &Locked) -> PageMut<'w> {
+        self.register(locked, 0)
+    }
+
+    /// `page` for a page just added to the index, logged as a full image.
+    pub fn new_page<'w>(&'w mut self, locked: &Locked) -> PageMut<'w> {
+        self.register(locked, pg_sys::GENERIC_XLOG_FULL_IMAGE as i32)
+    }
+
+    fn register<'w>(&'w mut self, locked: &Locked, flags: i32) -> PageMut<'w> {
         // SAFETY: GenericXLogRegisterBuffer returns a PAGE_SIZE working copy owned by the
         // record, valid until finish or abort; the buffer stays locked by the caller.
         unsafe {
@@ -421,9 +438,8 @@ pub fn wide_part(stored: &[u8], page: usize) -> &[u8] {
 }
 
 /// A wide stored block (its link and bytes) read from its consecutive pages from `first`,
-/// all locked together (exclusively when `write`) so that it is read whole, with the locks
-/// still held.
-pub fn read_wide(index: pg_sys::Relation, layout: &Layout, first: u32, write: bool, hints: Option<&BufferHints>) -> (Vec<Locked>, Vec<u8>) {
+/// all locked together so that it is read whole, with the locks still held.
+pub fn read_wide(index: pg_sys::Relation, layout: &Layout, first: u32, lock: Lock, hints: Option<&BufferHints>) -> (Vec<Locked>, Vec<u8>) {
     let pages = pages_per_block(layout);
     let mut stored = Vec::with_capacity(stored_block_len(layout));
     let mut locks = Vec::with_capacity(pages);
@@ -433,7 +449,7 @@ pub fn read_wide(index: pg_sys::Relation, layout: &Layout, first: u32, write: bo
             Some(hints) => Pinned::read_hinted(index, block, hints),
             None => Pinned::read_fork(index, pg_sys::ForkNumber::MAIN_FORKNUM, block),
         };
-        let locked = pinned.lock(write);
+        let locked = pinned.lock(lock);
         locked.page_of(Kind::Codes);
         stored.extend_from_slice(locked.page().data());
         locks.push(locked);
@@ -448,7 +464,7 @@ pub fn read_wide(index: pg_sys::Relation, layout: &Layout, first: u32, write: bo
 pub fn write_wide(index: pg_sys::Relation, locks: &[Locked], stored: &[u8]) {
     let mut wal = Wal::start(index);
     for (page, locked) in locks.iter().enumerate() {
-        wal.page(locked, false).data_mut().copy_from_slice(wide_part(stored, page));
+        wal.page(locked).data_mut().copy_from_slice(wide_part(stored, page));
     }
     wal.finish();
 }
@@ -523,7 +539,7 @@ const MAX_HINTED_BLOCKS: usize = 1 << 21;
 const CACHED_INDEXES: usize = 16;
 
 pub fn read_meta(index: pg_sys::Relation) -> Meta {
-    let locked = Locked::read(index, META_BLOCK, false);
+    let locked = Locked::read(index, META_BLOCK, Lock::Share);
     let page = locked.page();
     if page.kind() != Kind::Meta as u16 {
         corrupt_at(index, META_BLOCK, "it is not a metapage");
@@ -543,7 +559,7 @@ pub fn cached(index: pg_sys::Relation) -> Rc<Cached> {
     check_meta(index, &meta);
     let mut centroids = Vec::with_capacity(meta.lists as usize * meta.dims as usize);
     for block in meta.centroid_start..meta.centroid_start + meta.centroid_pages {
-        let locked = Locked::read(index, block, false);
+        let locked = Locked::read(index, block, Lock::Share);
         let page = locked.page_of(Kind::Centroids);
         centroids.extend(quantvec_core::ivf::meta::centroids_from_bytes(page.data(), meta.centroid_exponent));
     }
@@ -585,7 +601,7 @@ pub const ENTRIES_PER_PAGE: usize = CAPACITY / ListEntry::LEN;
 pub fn read_directory(index: pg_sys::Relation, meta: &Meta) -> Vec<ListEntry> {
     let mut entries = Vec::with_capacity(meta.lists as usize);
     for block in meta.directory_start..meta.directory_start + meta.directory_pages {
-        let locked = Locked::read(index, block, false);
+        let locked = Locked::read(index, block, Lock::Share);
         let page = locked.page_of(Kind::Directory);
         entries.extend(page.data().chunks_exact(ListEntry::LEN).map(ListEntry::from_bytes));
     }

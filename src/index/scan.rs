@@ -13,7 +13,7 @@ use quantvec_core::ivf::{block, vector_tid, IndexQuery, ItemPointer, Metric, Sco
 use quantvec_core::kernels;
 
 use super::context::IndexErrors;
-use super::pages::{self, Cached, Kind, Locked, Pinned};
+use super::pages::{self, Cached, Kind, Lock, Locked, Pinned};
 use crate::error::OrRaise;
 
 /// The index's lists, read through shared buffers.
@@ -31,7 +31,7 @@ impl PgLists<'_> {
         while block != pg_sys::InvalidBlockNumber {
             steps.step(block);
             let next = {
-                let locked = Locked::read(self.index, block, false);
+                let locked = Locked::read(self.index, block, Lock::Share);
                 let page = locked.page_of(kind);
                 visit(block, page.data());
                 page.next()
@@ -51,7 +51,7 @@ impl PgLists<'_> {
             // Wide blocks: each read whole from its pages, then scored unlocked.
             while at != ItemPointer::NONE {
                 steps.step(at.block);
-                let (locks, stored) = pages::read_wide(self.index, layout, at.block, false, Some(&self.cached.hints));
+                let (locks, stored) = pages::read_wide(self.index, layout, at.block, Lock::Share, Some(&self.cached.hints));
                 drop(locks);
                 let (link, block) = stored.split_at(pages::BLOCK_LINK);
                 visit(at, block);
@@ -101,7 +101,7 @@ impl Lists for PgLists<'_> {
                 page.prefetch(usize::from(slot.offset) * len, len);
             }
             for (page, slot) in pinned.into_iter().zip(batch) {
-                let locked = page.lock(false);
+                let locked = page.lock(Lock::Share);
                 let page = locked.page_of(Kind::Vectors);
                 let at = usize::from(slot.offset) * len;
                 if let Some(vector) = page.data().get(at..at + len) {
@@ -180,10 +180,10 @@ fn index_query(metric: Metric, key: &pg_sys::ScanKeyData) -> IndexQuery {
 /// `amrescan`.
 #[pg_guard]
 pub unsafe extern "C-unwind" fn amrescan(scan: pg_sys::IndexScanDesc, _keys: pg_sys::ScanKey, _nkeys: i32, orderbys: pg_sys::ScanKey, norderbys: i32) {
-    // SAFETY: scan is valid; orderbys holds norderbys keys, copied into the descriptor's
-    // own array as every AM does.
     // SAFETY: scan is valid for the call.
     let _errors = IndexErrors::name(unsafe { (*scan).indexRelation });
+    // SAFETY: scan is valid; orderbys holds norderbys keys, copied into the descriptor's
+    // own array as every AM does.
     let key = unsafe {
         if !orderbys.is_null() && norderbys > 0 {
             std::ptr::copy(orderbys, (*scan).orderByData, norderbys as usize);
@@ -252,7 +252,7 @@ fn unordered_batch(lists: &PgLists, at: u32) -> Option<(Vec<ItemPointer>, u32)> 
         if at == pg_sys::InvalidBlockNumber {
             return None;
         }
-        let locked = Locked::read(lists.index, at, false);
+        let locked = Locked::read(lists.index, at, Lock::Share);
         let page = locked.page_of(Kind::Vectors);
         let tids = page.data().chunks_exact(layout.vector_len()).map(vector_tid).filter(|&t| t != ItemPointer::NONE).collect();
         return Some((tids, page.next()));

@@ -15,7 +15,7 @@ use quantvec_core::ivf::{block, vector_tid, ItemPointer, Layout};
 
 use super::context::IndexErrors;
 use super::insert::{read_entry, update_entry, update_meta};
-use super::pages::{self, Cached, Kind, Locked, Wal, CAPACITY};
+use super::pages::{self, Cached, Kind, Lock, Locked, Wal, CAPACITY};
 use super::scan::PgLists;
 
 fn stats_or_new(stats: *mut pg_sys::IndexBulkDeleteResult) -> *mut pg_sys::IndexBulkDeleteResult {
@@ -43,7 +43,7 @@ fn free_vectors(index: pg_sys::Relation, layout: &Layout, head: u32, free: &mut 
     while block != pg_sys::InvalidBlockNumber {
         steps.step(block);
         let next = {
-            let locked = Locked::read(index, block, true);
+            let locked = Locked::read(index, block, Lock::Exclusive);
             let page = locked.page_of(Kind::Vectors);
             let mut data = page.data().to_vec();
             let mut changed = false;
@@ -58,7 +58,7 @@ fn free_vectors(index: pg_sys::Relation, layout: &Layout, head: u32, free: &mut 
             }
             if changed {
                 let mut wal = Wal::start(index);
-                wal.page(&locked, false).data_mut().copy_from_slice(&data);
+                wal.page(&locked).data_mut().copy_from_slice(&data);
                 wal.finish();
             }
             if room && first_with_room.is_none() {
@@ -102,7 +102,7 @@ fn clear_codes(index: pg_sys::Relation, layout: &Layout, head: ItemPointer, clea
         // Wide blocks: each read whole, with all its pages locked, and written back whole.
         while at != ItemPointer::NONE {
             steps.step(at.block);
-            let (locks, mut stored) = pages::read_wide(index, layout, at.block, true, None);
+            let (locks, mut stored) = pages::read_wide(index, layout, at.block, Lock::Exclusive, None);
             let (link, b) = stored.split_at_mut(pages::BLOCK_LINK);
             let next = ItemPointer::read(link);
             let changed = clear_rows(layout, b, clear, &mut kept);
@@ -119,7 +119,7 @@ fn clear_codes(index: pg_sys::Relation, layout: &Layout, head: ItemPointer, clea
         return (first_free, kept);
     }
     while at != ItemPointer::NONE {
-        let locked = Locked::read(index, at.block, true);
+        let locked = Locked::read(index, at.block, Lock::Exclusive);
         let page = locked.page_of(Kind::Codes);
         let mut data = page.data().to_vec();
         let mut changed = false;
@@ -141,7 +141,7 @@ fn clear_codes(index: pg_sys::Relation, layout: &Layout, head: ItemPointer, clea
         }
         if changed {
             let mut wal = Wal::start(index);
-            wal.page(&locked, false).data_mut().copy_from_slice(&data);
+            wal.page(&locked).data_mut().copy_from_slice(&data);
             wal.finish();
         }
         drop(locked);

@@ -30,10 +30,12 @@ macro_rules! sql_varlena {
         unsafe impl<'fcx> pgrx::callconv::ArgAbi<'fcx> for $input<'fcx> {
             unsafe fn unbox_arg_unchecked(arg: pgrx::callconv::Arg<'_, 'fcx>) -> Self {
                 let index = arg.index();
+                // SAFETY: per this fn's contract the argument is a datum of this SQL type, a varlena.
                 unsafe { arg.unbox_arg_using_from_datum() }.unwrap_or_else(|| panic!("argument {index} must not be null"))
             }
 
             unsafe fn unbox_nullable_arg(arg: pgrx::callconv::Arg<'_, 'fcx>) -> pgrx::nullable::Nullable<Self> {
+                // SAFETY: as above; FromDatum maps a NULL to None.
                 unsafe { arg.unbox_arg_using_from_datum() }.into()
             }
         }
@@ -62,6 +64,8 @@ macro_rules! sql_varlena {
         unsafe impl pgrx::callconv::BoxRet for $output {
             unsafe fn box_into<'fcx>(self, fcinfo: &mut pgrx::callconv::FcInfo<'fcx>) -> pgrx::datum::Datum<'fcx> {
                 match pgrx::datum::IntoDatum::into_datum(self) {
+                    // SAFETY: a varlena of this SQL type just palloc'd in the current memory
+                    // context, which outlives the call.
                     Some(datum) => unsafe { fcinfo.return_raw_datum(datum) },
                     None => fcinfo.return_null(),
                 }

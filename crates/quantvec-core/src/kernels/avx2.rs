@@ -42,6 +42,8 @@ fn hsum_ps(v: __m256) -> f32 {
 /// Eight int8 codes widened to eight f32 lanes.
 #[target_feature(enable = "avx2")]
 unsafe fn load_i8x8_ps(p: *const i8) -> __m256 {
+    // SAFETY: callers pass a `p` with 8 readable bytes (codes [i, i + 8) with i + 8 <= len);
+    // AVX2 is enabled here and checked by `Isa::Avx2::is_supported` before any call.
     unsafe { _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(p.cast()))) }
 }
 
@@ -57,6 +59,8 @@ pub unsafe fn dot_i8(a: &[i8], b: &[i8]) -> i64 {
         let end = i + ((n - i).min(I32_SAFE_BLOCK) & !31);
         let (mut acc0, mut acc1) = (_mm256_setzero_si256(), _mm256_setzero_si256());
         while i < end {
+            // SAFETY: end - i is a multiple of 32 and end <= n = a.len() = b.len() (asserted),
+            // so the four 16-byte loads read [i, i + 32) inside both slices.
             unsafe {
                 let a0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(pa.add(i).cast()));
                 let b0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(pb.add(i).cast()));
@@ -82,6 +86,7 @@ pub unsafe fn l1_i8(a: &[i8], b: &[i8]) -> u64 {
     let mut acc = _mm256_setzero_si256();
     let mut i = 0;
     while i + 32 <= n {
+        // SAFETY: i + 32 <= n = a.len() = b.len() (asserted): both 32-byte loads are in bounds.
         unsafe {
             let va = _mm256_xor_si256(_mm256_loadu_si256(pa.add(i).cast()), bias);
             let vb = _mm256_xor_si256(_mm256_loadu_si256(pb.add(i).cast()), bias);
@@ -104,6 +109,7 @@ pub unsafe fn l1_dequant(a: &[i8], pa: Params, b: &[i8], pb: Params) -> f32 {
     let mut acc = _mm256_setzero_ps();
     let mut i = 0;
     while i + 8 <= n {
+        // SAFETY: i + 8 <= n = a.len() = b.len() (asserted): each helper reads 8 codes in bounds.
         unsafe {
             let u = _mm256_fmsub_ps(sa, load_i8x8_ps(qa.add(i)), c);
             let d = _mm256_fnmadd_ps(sb, load_i8x8_ps(qb.add(i)), u);
@@ -121,6 +127,7 @@ pub unsafe fn dot_f32_i8(x: &[f32], q: &[i8]) -> f32 {
     let (mut acc0, mut acc1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
     let mut i = 0;
     while i + 16 <= n {
+        // SAFETY: i + 16 <= n = x.len() = q.len() (asserted): the loads read [i, i + 16) of both.
         unsafe {
             acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(px.add(i)), load_i8x8_ps(pq.add(i)), acc0);
             acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(px.add(i + 8)), load_i8x8_ps(pq.add(i + 8)), acc1);
@@ -140,6 +147,7 @@ pub unsafe fn l2_f32_i8(x: &[f32], q: &[i8], p: Params) -> f32 {
     let (mut acc0, mut acc1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
     let mut i = 0;
     while i + 16 <= n {
+        // SAFETY: i + 16 <= n = x.len() = q.len() (asserted): the loads read [i, i + 16) of both.
         unsafe {
             let d0 = _mm256_fnmadd_ps(s, load_i8x8_ps(pq.add(i)), _mm256_add_ps(_mm256_loadu_ps(px.add(i)), sz));
             let d1 = _mm256_fnmadd_ps(s, load_i8x8_ps(pq.add(i + 8)), _mm256_add_ps(_mm256_loadu_ps(px.add(i + 8)), sz));
@@ -166,6 +174,7 @@ pub unsafe fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
         i += 32;
     }
     while i + 8 <= n {
+        // SAFETY: i + 8 <= n = a.len() = b.len() (asserted).
         unsafe { acc[0] = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)), acc[0]) };
         i += 8;
     }

@@ -40,6 +40,8 @@ pub unsafe fn dot_i8(a: &[i8], b: &[i8]) -> i64 {
         let end = i + (n - i).min(I32_SAFE_BLOCK);
         let (mut acc0, mut acc1) = (_mm512_setzero_si512(), _mm512_setzero_si512());
         while i + 128 <= end {
+            // SAFETY: i + 128 <= end <= n = a.len() = b.len() (asserted): the four 64-byte
+            // loads read [i, i + 128) inside both slices.
             unsafe {
                 let b0 = _mm512_loadu_si512(pb.add(i).cast());
                 let b1 = _mm512_loadu_si512(pb.add(i + 64).cast());
@@ -52,6 +54,8 @@ pub unsafe fn dot_i8(a: &[i8], b: &[i8]) -> i64 {
         }
         while i < end {
             let k = first_lanes(end - i);
+            // SAFETY: the loads are masked to the end - i <= n - i bytes left in a and b
+            // (equal lengths, asserted); masked-off lanes touch no memory.
             unsafe {
                 let va = _mm512_xor_si512(_mm512_maskz_loadu_epi8(k, pa.add(i)), bias);
                 let vb = _mm512_maskz_loadu_epi8(k, pb.add(i));
@@ -80,6 +84,8 @@ pub unsafe fn l1_i8(a: &[i8], b: &[i8]) -> u64 {
     let mut i = 0;
     while i < n {
         let k = first_lanes(n - i);
+        // SAFETY: the loads are masked to the n - i bytes left in a and b (equal lengths,
+        // asserted); masked-off lanes touch no memory.
         unsafe {
             let va = _mm512_xor_si512(_mm512_maskz_loadu_epi8(k, pa.add(i)), bias);
             let vb = _mm512_xor_si512(_mm512_maskz_loadu_epi8(k, pb.add(i)), bias);
@@ -93,6 +99,8 @@ pub unsafe fn l1_i8(a: &[i8], b: &[i8]) -> u64 {
 /// Sixteen int8 codes (lanes outside `k` read as 0) widened to f32.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
 unsafe fn load_i8x16_ps(k: __mmask16, p: *const i8) -> __m512 {
+    // SAFETY: callers pass a `k` covering only readable bytes at `p` (the codes left in the
+    // slice); masked-off lanes touch no memory.
     unsafe { _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(k, p))) }
 }
 
@@ -108,6 +116,7 @@ pub unsafe fn l1_dequant(a: &[i8], pa: Params, b: &[i8], pb: Params) -> f32 {
     let mut i = 0;
     while i < n {
         let k = first_lanes(n - i) as __mmask16;
+        // SAFETY: k covers at most the n - i codes left in a and b (equal lengths, asserted).
         unsafe {
             let u = _mm512_fmsub_ps(sa, load_i8x16_ps(k, qa.add(i)), c);
             let d = _mm512_fnmadd_ps(sb, load_i8x16_ps(k, qb.add(i)), u);
@@ -126,6 +135,7 @@ pub unsafe fn dot_f32_i8(x: &[f32], q: &[i8]) -> f32 {
     let (mut acc0, mut acc1) = (_mm512_setzero_ps(), _mm512_setzero_ps());
     let mut i = 0;
     while i + 32 <= n {
+        // SAFETY: i + 32 <= n = x.len() = q.len() (asserted): the loads read [i, i + 32) of both.
         unsafe {
             acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(px.add(i)), load_i8x16_ps(0xffff, pq.add(i)), acc0);
             acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(px.add(i + 16)), load_i8x16_ps(0xffff, pq.add(i + 16)), acc1);
@@ -134,6 +144,7 @@ pub unsafe fn dot_f32_i8(x: &[f32], q: &[i8]) -> f32 {
     }
     while i < n {
         let k = first_lanes(n - i) as __mmask16;
+        // SAFETY: the loads are masked to the n - i values left in x and q (equal lengths, asserted).
         unsafe {
             acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, px.add(i)), load_i8x16_ps(k, pq.add(i)), acc0);
         }
@@ -153,6 +164,7 @@ pub unsafe fn l2_f32_i8(x: &[f32], q: &[i8], p: Params) -> f32 {
     let mut i = 0;
     while i < n {
         let k = first_lanes(n - i) as __mmask16;
+        // SAFETY: the loads are masked to the n - i values left in x and q (equal lengths, asserted).
         unsafe {
             let xz = _mm512_add_ps(_mm512_maskz_loadu_ps(k, px.add(i)), sz);
             let d = _mm512_fnmadd_ps(s, load_i8x16_ps(k, pq.add(i)), xz);
@@ -180,6 +192,7 @@ pub unsafe fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
     }
     while i < n {
         let k = first_lanes(n - i) as __mmask16;
+        // SAFETY: the loads are masked to the n - i floats left in a and b (equal lengths, asserted).
         unsafe {
             acc[0] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, pa.add(i)), _mm512_maskz_loadu_ps(k, pb.add(i)), acc[0]);
         }
@@ -196,6 +209,7 @@ pub unsafe fn hamming(a: &[u8], b: &[u8]) -> u64 {
     let mut i = 0;
     while i < n {
         let k = first_lanes(n - i);
+        // SAFETY: the loads are masked to the n - i bytes left in a and b (equal lengths, asserted).
         unsafe {
             let x = _mm512_xor_si512(_mm512_maskz_loadu_epi8(k, pa.add(i).cast()), _mm512_maskz_loadu_epi8(k, pb.add(i).cast()));
             acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(x));
@@ -213,6 +227,7 @@ pub unsafe fn and_or(a: &[u8], b: &[u8]) -> (u64, u64) {
     let mut i = 0;
     while i < n {
         let k = first_lanes(n - i);
+        // SAFETY: the loads are masked to the n - i bytes left in a and b (equal lengths, asserted).
         unsafe {
             let x = _mm512_maskz_loadu_epi8(k, pa.add(i).cast());
             let y = _mm512_maskz_loadu_epi8(k, pb.add(i).cast());
