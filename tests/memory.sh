@@ -78,8 +78,8 @@ echo "INSERT ... SELECT of 16,000 toasted rows into an indexed table: peak memor
 canceled_builds() {
     echo "\\set ON_ERROR_STOP off"
     echo "SET max_parallel_maintenance_workers = 2;"
-    # Memory freed by one build stays with the process's allocator for the next: what
-    # must not grow is what each further build leaves.
+    # Memory freed by one build stays with the process's allocator for the next (how much
+    # varies with where it was canceled): what must not grow is what each build leaves.
     for timeout in 50 300 800 before 50 150 300 500 800 50 150 300 500 800; do
         if [ $timeout = before ]; then
             echo "SELECT backend_status('RssAnon') AS before \\gset"
@@ -96,6 +96,8 @@ read -r grown threads < <(cluster_psql "$work" -d postgres -At -F ' ' -v ON_ERRO
 [ "$(grep -c 'statement timeout' "$work/errors.log")" -ge 10 ] || { echo "FAILED: the builds were not canceled"; cat "$work/errors.log"; exit 1; }
 echo "13 canceled builds: private memory grew by $grown kB over the last 10; threads left: $threads"
 [ "$threads" = 1 ] || { echo "FAILED: canceled builds left threads running"; exit 1; }
-[ "$grown" -le 4096 ] || { echo "FAILED: canceled builds leak memory"; exit 1; }
+# Each build samples up to half of maintenance_work_mem (32 MB here): leaked, 10 builds
+# would keep hundreds of MB; what the allocator keeps cached between them varies by a few.
+[ "$grown" -le 32768 ] || { echo "FAILED: canceled builds leak memory"; exit 1; }
 [ "$(sql -c "SELECT count(*) FROM pg_index WHERE NOT indisvalid")" = 0 ] || { echo "FAILED: a canceled build left an index"; exit 1; }
 echo "memory: passed"
