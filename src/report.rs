@@ -11,8 +11,8 @@ use crate::error::OrRaise;
 /// First-pass candidates the report rescores: k × rescore factors 2 to 20 for k = 10.
 const CANDIDATES: [usize; 4] = [20, 40, 80, 200];
 /// Bytes of row data on a heap page, and of data on an index page.
-const HEAP_PAGE_DATA: usize = 8168;
-const INDEX_PAGE_DATA: usize = 8160;
+const HEAP_PAGE_DATA: usize = pg_sys::BLCKSZ as usize - std::mem::offset_of!(pg_sys::PageHeaderData, pd_linp);
+const INDEX_PAGE_DATA: usize = crate::index::PAGE_DATA;
 
 /// Heap bytes for `rows` rows whose other columns take `other` bytes, with a vector
 /// column of `vector` bytes.

@@ -21,7 +21,8 @@ use quantvec_core::ErrorKind;
 use rayon::prelude::*;
 
 use super::context::IndexErrors;
-use super::pages::{self, Kind, Lock, Locked, CAPACITY, ENTRIES_PER_PAGE, META_BLOCK};
+use super::directory::{self, ENTRIES_PER_PAGE};
+use super::pages::{self, Kind, Lock, Locked, CAPACITY, META_BLOCK};
 use super::{options, progress, Shape};
 use crate::error::{raise_with, OrRaise};
 use crate::memory::RowContext;
@@ -481,7 +482,7 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     let shape = match sampling.shape.take() {
         Some(shape) => shape,
         // The init fork of an unlogged index, built after its main fork.
-        None if heap.is_none() => Shape::new(metric, pages::read_meta(index).dims as usize),
+        None if heap.is_none() => Shape::new(metric, directory::read_meta(index).dims as usize),
         None => crate::error::raise(
             quantvec_core::Error::new(ErrorKind::InvalidParameter, "column does not have dimensions, and the table has no rows to take them from")
                 .with_detail("declare them: ALTER TABLE ... ALTER COLUMN ... TYPE int8vec(n)"),

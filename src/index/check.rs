@@ -17,8 +17,8 @@ use quantvec_core::ivf::{block, vector_tid, EncodedRow, ItemPointer, Layout};
 use quantvec_core::{kernels, ErrorKind};
 
 use super::context::IndexErrors;
+use super::lists::PgLists;
 use super::pages::{self, Cached, Kind};
-use super::scan::PgLists;
 use crate::error::{raise_with, OrRaise};
 use crate::memory::RowContext;
 

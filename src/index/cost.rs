@@ -11,7 +11,7 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 
 use super::context::IndexErrors;
-use super::pages;
+use super::directory;
 
 #[pg_guard]
 #[allow(clippy::too_many_arguments)]
@@ -40,7 +40,7 @@ pub unsafe extern "C-unwind" fn amcostestimate(
         let index = pg_sys::index_open((*info).indexoid, pg_sys::NoLock as pg_sys::LOCKMODE);
         // A damaged metapage is an ERROR here already, as a btree's is to the planner.
         let errors = IndexErrors::name(index);
-        let lists = pages::read_meta(index).lists.max(1) as usize;
+        let lists = directory::read_meta(index).lists.max(1) as usize;
         drop(errors);
         pg_sys::index_close(index, pg_sys::NoLock as pg_sys::LOCKMODE);
         let (probes, _) = crate::guc::search_settings();

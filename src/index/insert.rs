@@ -11,51 +11,15 @@
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;
-use quantvec_core::ivf::meta::{ListEntry, Meta};
+use quantvec_core::ivf::meta::Meta;
 use quantvec_core::ivf::{block, vector_tid, EncodedRow, ItemPointer, Layout};
 use quantvec_core::kernels;
 
 use super::context::IndexErrors;
+use super::directory::{self, read_entry, update_entry, update_meta};
 use super::pages::{self, Kind, Lock, Locked, Wal, CAPACITY, META_BLOCK};
 use crate::error::OrRaise;
 use crate::memory::RowContext;
-
-/// The directory entry of `list`, read under a share lock.
-pub fn read_entry(index: pg_sys::Relation, meta: &Meta, list: usize) -> ListEntry {
-    let (block, at) = pages::entry_location(meta, list);
-    let locked = Locked::read(index, block, Lock::Share);
-    let page = locked.page_of(Kind::Directory);
-    let Some(bytes) = page.data().get(at..at + ListEntry::LEN) else {
-        pages::corrupt_at(index, block, &format!("the directory page has no entry for list {list}"));
-    };
-    ListEntry::from_bytes(bytes)
-}
-
-/// Changes `list`'s directory entry.
-pub fn update_entry(index: pg_sys::Relation, meta: &Meta, list: usize, change: impl FnOnce(&mut ListEntry)) {
-    let (directory, at) = pages::entry_location(meta, list);
-    let locked = Locked::read(index, directory, Lock::Exclusive);
-    if locked.page_of(Kind::Directory).data().len() < at + ListEntry::LEN {
-        pages::corrupt_at(index, directory, &format!("the directory page has no entry for list {list}"));
-    }
-    let mut wal = Wal::start(index);
-    let mut page = wal.page(&locked);
-    let data = &mut page.data_mut()[at..at + ListEntry::LEN];
-    let mut entry = ListEntry::from_bytes(data);
-    change(&mut entry);
-    data.copy_from_slice(&entry.to_bytes());
-    wal.finish();
-}
-
-/// Changes the metapage (locked last: see the module comment).
-pub fn update_meta(index: pg_sys::Relation, change: impl FnOnce(&mut Meta)) {
-    let locked = Locked::read(index, META_BLOCK, Lock::Exclusive);
-    let mut meta = Meta::from_bytes(locked.page().data()).or_raise();
-    change(&mut meta);
-    let mut wal = Wal::start(index);
-    wal.page(&locked).data_mut().copy_from_slice(&meta.to_bytes());
-    wal.finish();
-}
 
 /// Stores a vector in the first free slot from the metapage's insert page on, extending
 /// the vector chain at its end when it is full.
@@ -301,7 +265,7 @@ fn insert(index: pg_sys::Relation, tid: ItemPointer, payload: &[u8]) {
     let k = kernels::active();
     let row = layout.encode_stored(k, tid, payload).or_raise();
     let target = if layout.has_vectors() {
-        let start = pages::read_meta(index).vector_insert;
+        let start = directory::read_meta(index).vector_insert;
         insert_vector(index, layout, start, &row.vector)
     } else {
         tid

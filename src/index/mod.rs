@@ -1,14 +1,19 @@
 //! The `quantvec` index access method: inverted lists over binary codes, rescored with
 //! int8 codes (the algorithm is `quantvec_core::ivf`; this is its Postgres storage).
 //!
-//! One module per phase: `build`, `insert`, `scan`, `vacuum`, `cost`; `pages` holds the
-//! page formats and every buffer access; `check` verifies an index against its table.
+//! One module per phase: `build`, `insert`, `scan`, `vacuum`, `cost`, none of which imports
+//! another; what they share is below them: `pages` holds the page formats and every buffer
+//! and WAL access, `directory` the metapage and list directory, `lists` the walks along the
+//! lists' chains, `context` names the index in errors. `check` verifies an index against
+//! its table.
 
 mod build;
 mod check;
 mod context;
 mod cost;
+mod directory;
 mod insert;
+mod lists;
 mod options;
 mod pages;
 mod scan;
@@ -21,6 +26,9 @@ use quantvec_core::ivf::{ItemPointer, Metric};
 use quantvec_core::ErrorKind;
 
 use crate::error::raise_with;
+
+/// Bytes of data an index page holds (for size estimates elsewhere).
+pub const PAGE_DATA: usize = pages::CAPACITY;
 
 pub fn init() {
     options::init();

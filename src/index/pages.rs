@@ -21,7 +21,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use pgrx::pg_sys;
-use quantvec_core::ivf::meta::{ListEntry, Meta};
+use quantvec_core::ivf::meta::Meta;
 use quantvec_core::ivf::{ItemPointer, Layout};
 use quantvec_core::kernels;
 
@@ -538,32 +538,23 @@ const MAX_HINTED_BLOCKS: usize = 1 << 21;
 /// Indexes whose metadata a backend keeps.
 const CACHED_INDEXES: usize = 16;
 
-pub fn read_meta(index: pg_sys::Relation) -> Meta {
-    let locked = Locked::read(index, META_BLOCK, Lock::Share);
-    let page = locked.page();
-    if page.kind() != Kind::Meta as u16 {
-        corrupt_at(index, META_BLOCK, "it is not a metapage");
-    }
-    Meta::from_bytes(page.data()).or_raise()
-}
-
 /// The index's centroids, layout and list heads, from the backend's cache when the build
 /// has not changed.
 pub fn cached(index: pg_sys::Relation) -> Rc<Cached> {
-    let meta = read_meta(index);
+    let meta = super::directory::read_meta(index);
     // SAFETY: index is an open relation.
     let oid = unsafe { (*index).rd_id };
     if let Some(hit) = CACHE.with(|c| c.borrow().iter().find(|(o, b, _)| *o == oid && *b == meta.build_id).map(|e| e.2.clone())) {
         return hit;
     }
-    check_meta(index, &meta);
+    super::directory::check_meta(index, &meta);
     let mut centroids = Vec::with_capacity(meta.lists as usize * meta.dims as usize);
     for block in meta.centroid_start..meta.centroid_start + meta.centroid_pages {
         let locked = Locked::read(index, block, Lock::Share);
         let page = locked.page_of(Kind::Centroids);
         centroids.extend(quantvec_core::ivf::meta::centroids_from_bytes(page.data(), meta.centroid_exponent));
     }
-    let entries = read_directory(index, &meta);
+    let entries = super::directory::read_directory(index, &meta);
     let layout = quantvec_core::ivf::Layout::new(kernels::active(), meta.metric, meta.dims as usize, meta.residual, centroids).or_raise();
     let cached = Rc::new(Cached { heads: entries.iter().map(|e| e.head).collect(), layout: Arc::new(layout), meta, hints: BufferHints::default() });
     CACHE.with(|c| {
@@ -575,45 +566,6 @@ pub fn cached(index: pg_sys::Relation) -> Rc<Cached> {
         c.push((oid, cached.meta.build_id, cached.clone()));
     });
     cached
-}
-
-/// Checks a metapage's sizes and page ranges against the index before anything is
-/// allocated or read by them: a corrupt metapage is an ERROR, not a huge allocation.
-fn check_meta(index: pg_sys::Relation, meta: &Meta) {
-    // SAFETY: index is open.
-    let blocks = u64::from(unsafe { pg_sys::RelationGetNumberOfBlocksInFork(index, pg_sys::ForkNumber::MAIN_FORKNUM) });
-    let within = |start: u32, pages: u32| pages > 0 && u64::from(start) + u64::from(pages) <= blocks;
-    let centroid_bytes = 2 * u64::from(meta.lists) * u64::from(meta.dims);
-    let fits = meta.lists > 0
-        && meta.dims > 0
-        && within(meta.centroid_start, meta.centroid_pages)
-        && within(meta.directory_start, meta.directory_pages)
-        && centroid_bytes <= u64::from(meta.centroid_pages) * CAPACITY as u64
-        && u64::from(meta.lists) <= u64::from(meta.directory_pages) * ENTRIES_PER_PAGE as u64;
-    if !fits {
-        corrupt_at(index, META_BLOCK, &format!("its metapage describes {} lists of {} dimensions that do not fit its {blocks} blocks", meta.lists, meta.dims));
-    }
-}
-
-/// Directory entries per page.
-pub const ENTRIES_PER_PAGE: usize = CAPACITY / ListEntry::LEN;
-
-pub fn read_directory(index: pg_sys::Relation, meta: &Meta) -> Vec<ListEntry> {
-    let mut entries = Vec::with_capacity(meta.lists as usize);
-    for block in meta.directory_start..meta.directory_start + meta.directory_pages {
-        let locked = Locked::read(index, block, Lock::Share);
-        let page = locked.page_of(Kind::Directory);
-        entries.extend(page.data().chunks_exact(ListEntry::LEN).map(ListEntry::from_bytes));
-    }
-    if entries.len() != meta.lists as usize {
-        corrupt_at(index, meta.directory_start, "its directory does not match its metapage");
-    }
-    entries
-}
-
-/// The directory page and byte offset of a list's entry.
-pub fn entry_location(meta: &Meta, list: usize) -> (u32, usize) {
-    (meta.directory_start + (list / ENTRIES_PER_PAGE) as u32, (list % ENTRIES_PER_PAGE) * ListEntry::LEN)
 }
 
 /// Calls Postgres's interrupt check (cancel, terminate) between units of work.

@@ -14,9 +14,9 @@ use pgrx::prelude::*;
 use quantvec_core::ivf::{block, vector_tid, ItemPointer, Layout};
 
 use super::context::IndexErrors;
-use super::insert::{read_entry, update_entry, update_meta};
+use super::directory::{read_entry, update_entry, update_meta};
+use super::lists::{self, PgLists};
 use super::pages::{self, Cached, Kind, Lock, Locked, Wal, CAPACITY};
-use super::scan::PgLists;
 
 fn stats_or_new(stats: *mut pg_sys::IndexBulkDeleteResult) -> *mut pg_sys::IndexBulkDeleteResult {
     if stats.is_null() {
@@ -153,7 +153,7 @@ fn clear_codes(index: pg_sys::Relation, layout: &Layout, head: ItemPointer, clea
 /// Removes dead rows; returns (removed, kept).
 fn bulk_delete(index: pg_sys::Relation, cached: &Cached, dead: &mut dyn FnMut(ItemPointer) -> bool) -> (f64, f64) {
     let layout = &cached.layout;
-    let meta = pages::read_meta(index);
+    let meta = super::directory::read_meta(index);
     let (mut removed, mut kept) = (0.0, 0.0);
     let mut dead_vectors: HashMap<ItemPointer, ItemPointer> = HashMap::new();
     if layout.has_vectors() {
@@ -240,7 +240,7 @@ pub unsafe extern "C-unwind" fn amvacuumcleanup(
     let stats = stats_or_new(stats);
     let cached = pages::cached(index);
     let lists = PgLists { index, cached: &cached };
-    let rows: usize = (0..cached.layout.lists()).map(|list| super::scan::list_targets(&lists, list).len()).sum();
+    let rows: usize = (0..cached.layout.lists()).map(|list| lists::list_targets(&lists, list).len()).sum();
     // SAFETY: stats was just allocated.
     unsafe {
         (*stats).num_index_tuples = rows as f64;
