@@ -142,7 +142,7 @@ impl Layout {
     /// Bytes of a row's vector item.
     pub fn vector_len(&self) -> usize {
         if self.has_vectors() {
-            ItemPointer::LEN + 5 + self.dims
+            VECTOR_CODES_AT + self.dims
         } else {
             0
         }
@@ -208,9 +208,9 @@ impl Layout {
         };
         let mut vector = vec![0u8; self.vector_len()];
         tid.write(&mut vector);
-        vector[6..10].copy_from_slice(&rescore_scale.to_ne_bytes());
-        vector[10] = row.params.zero_point as u8;
-        for (byte, &c) in vector[11..].iter_mut().zip(row.codes) {
+        vector[VECTOR_SCALE_AT..VECTOR_ZERO_POINT_AT].copy_from_slice(&rescore_scale.to_ne_bytes());
+        vector[VECTOR_ZERO_POINT_AT] = row.params.zero_point as u8;
+        for (byte, &c) in vector[VECTOR_CODES_AT..].iter_mut().zip(row.codes) {
             *byte = c as u8;
         }
         Ok(EncodedRow { list, code, alpha: alpha as f32, beta: beta as f32, vector })
@@ -235,6 +235,14 @@ impl Layout {
         Ok(EncodedRow { list, code: row.bytes().to_vec(), alpha: 0.0, beta: 0.0, vector: Vec::new() })
     }
 }
+
+/// A stored vector item: the row's heap tid, its rescoring scale (f32), its zero point
+/// (i8), then its int8 codes.
+const VECTOR_SCALE_AT: usize = ItemPointer::LEN;
+const VECTOR_ZERO_POINT_AT: usize = VECTOR_SCALE_AT + 4;
+const VECTOR_CODES_AT: usize = VECTOR_ZERO_POINT_AT + 1;
+// The on-disk layout (format version 1).
+const _: () = assert!(VECTOR_CODES_AT == 11);
 
 /// The heap tid in a vector item.
 pub fn vector_tid(vector: &[u8]) -> ItemPointer {
@@ -367,10 +375,10 @@ impl Scorer {
         let IndexQuery::Floats(q) = &self.query else {
             unreachable!("Hamming indexes have no vectors to rescore");
         };
-        let scale = read_f32(vector, 6);
-        let zero_point = vector[10] as i8;
+        let scale = read_f32(vector, VECTOR_SCALE_AT);
+        let zero_point = vector[VECTOR_ZERO_POINT_AT] as i8;
         // Sliced first: a short item must fail the bounds check, not be read past its end.
-        let codes = &vector[11..11 + self.layout.dims];
+        let codes = &vector[VECTOR_CODES_AT..VECTOR_CODES_AT + self.layout.dims];
         // SAFETY: i8 and u8 have the same layout and every bit pattern is valid for both.
         let codes = unsafe { std::slice::from_raw_parts(codes.as_ptr().cast::<i8>(), codes.len()) };
         // The operators' own functions: a scan must order rows exactly as a sort by the
