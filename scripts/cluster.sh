@@ -103,3 +103,16 @@ cluster_recover() {
         { tail -20 "$1/data/server.log"; return 1; }
     grep -q "database system was interrupted" "$1/data/server.log" || { echo "FAILED: no crash recovery"; return 1; }
 }
+
+# cluster_wait_replay PRIMARY_DIR REPLICA_DIR: waits (60 s at most) until the replica has
+# replayed everything the primary has written so far.
+cluster_wait_replay() {
+    local target
+    target=$(cluster_psql "$1" -d postgres -At -c "SELECT pg_current_wal_lsn()")
+    for _ in $(seq 1 600); do
+        [ "$(cluster_psql "$2" -d postgres -At -c "SELECT pg_last_wal_replay_lsn() >= '$target'")" = t ] && return 0
+        sleep 0.1
+    done
+    echo "FAILED: the replica did not catch up in 60 s"
+    return 1
+}

@@ -72,13 +72,8 @@ SELECT string_agg(ids, ' | ' ORDER BY q) FROM (
 SQL
 }
 compare_replica() {
-    local target on_primary on_replica
-    target=$(primary -c "SELECT pg_current_wal_lsn()")
-    for attempt in $(seq 1 600); do
-        [ "$(replica -c "SELECT pg_last_wal_replay_lsn() >= '$target'")" = t ] && break
-        [ "$attempt" = 600 ] && { echo "FAILED: the replica did not catch up in 60 s"; exit 1; }
-        sleep 0.1
-    done
+    local on_primary on_replica
+    cluster_wait_replay "$work/primary" "$work/replica"
     on_primary=$(results primary)
     on_replica=$(results replica)
     [ -n "$on_primary" ] && [ "$on_primary" = "$on_replica" ] || { echo "FAILED: the replica answers differently"; echo "primary: $on_primary"; echo "replica: $on_replica"; exit 1; }

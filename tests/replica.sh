@@ -47,11 +47,7 @@ DELETE FROM wide WHERE id % 4 = 0;
 VACUUM wide;
 INSERT INTO wide SELECT i, (SELECT array_agg(sin(i * 0.1 + d))::real[] FROM generate_series(1, 3072) d) FROM generate_series(401, 450) i;
 SQL
-target=$(primary -c "SELECT pg_current_wal_lsn()")
-for _ in $(seq 1 100); do
-    [ "$(replica -c "SELECT pg_last_wal_replay_lsn() >= '$target'")" = t ] && break
-    sleep 0.1
-done
+cluster_wait_replay "$work/primary" "$work/replica"
 
 results() {
     "$@" <<'SQL'

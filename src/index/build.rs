@@ -111,11 +111,9 @@ struct SamplingState {
     row_memory: RowContext,
 }
 
-impl SamplingState {
-    /// Sampled rows fit in `budget` bytes.
-    fn capacity(&self) -> usize {
-        self.budget / (4 * self.shape.as_ref().map_or(1, |s| s.dims)).max(1)
-    }
+/// Rows of `dims` floats that fit in `budget` bytes.
+fn sample_capacity(budget: usize, dims: usize) -> usize {
+    budget / (4 * dims).max(1)
 }
 
 #[pg_guard]
@@ -135,7 +133,7 @@ unsafe extern "C-unwind" fn sample_row(
         let payload = unsafe { datum_payload(values, isnull) }?;
         let metric = state.metric;
         let shape = &*state.shape.get_or_insert_with(|| Shape::new(metric, payload_dims(metric, payload)));
-        let capacity = state.budget / (4 * shape.dims);
+        let capacity = sample_capacity(state.budget, shape.dims);
         let reservoir = state.reservoir.get_or_insert_with(|| Reservoir::new(shape.dims, capacity));
         reservoir.offer(|| {
             let x = floats(shape, payload);
@@ -478,7 +476,6 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
         Some(heap) => scan_heap(heap, index, index_info, Some(sample_row), (&raw mut sampling).cast()),
         None => 0.0,
     };
-    let capacity = sampling.capacity();
     let shape = match sampling.shape.take() {
         Some(shape) => shape,
         // The init fork of an unlogged index, built after its main fork.
@@ -488,6 +485,7 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
                 .with_detail("declare them: ALTER TABLE ... ALTER COLUMN ... TYPE int8vec(n)"),
         ),
     };
+    let capacity = sample_capacity(budget, shape.dims);
     let reservoir = sampling.reservoir.take().unwrap_or_else(|| Reservoir::new(shape.dims, capacity));
     let rows = reservoir.seen() as usize;
     let Plan { lists, sample_rows } = plan(rows, lists_option, sample_option, capacity.min(rows)).or_raise();

@@ -4,17 +4,13 @@
 use pgrx::pg_sys;
 use quantvec_core::ivf::meta::{ListEntry, Meta};
 
-use super::pages::{self, corrupt_at, Kind, Lock, Locked, Wal, CAPACITY, META_BLOCK};
+use super::pages::{corrupt_at, Kind, Lock, Locked, Wal, CAPACITY, META_BLOCK};
 use crate::error::OrRaise;
 
 /// The metapage, refused when block 0 is not one.
 pub fn read_meta(index: pg_sys::Relation) -> Meta {
     let locked = Locked::read(index, META_BLOCK, Lock::Share);
-    let page = locked.page();
-    if page.kind() != Kind::Meta as u16 {
-        corrupt_at(index, META_BLOCK, "it is not a metapage");
-    }
-    Meta::from_bytes(page.data()).or_raise()
+    Meta::from_bytes(locked.page_of(Kind::Meta).data()).or_raise()
 }
 
 /// Checks a metapage's sizes and page ranges against the index before anything is
@@ -56,37 +52,36 @@ pub fn entry_location(meta: &Meta, list: usize) -> (u32, usize) {
     (meta.directory_start + (list / ENTRIES_PER_PAGE) as u32, (list % ENTRIES_PER_PAGE) * ListEntry::LEN)
 }
 
+/// `list`'s entry in the data of its directory page `locked`, which must hold it.
+fn entry_bytes(locked: &Locked, at: usize, list: usize) -> ListEntry {
+    let page = locked.page_of(Kind::Directory);
+    let Some(bytes) = page.data().get(at..at + ListEntry::LEN) else {
+        corrupt_at(locked.index(), locked.block(), &format!("the directory page has no entry for list {list}"));
+    };
+    ListEntry::from_bytes(bytes)
+}
+
 /// The directory entry of `list`, read under a share lock.
 pub fn read_entry(index: pg_sys::Relation, meta: &Meta, list: usize) -> ListEntry {
     let (block, at) = entry_location(meta, list);
-    let locked = Locked::read(index, block, Lock::Share);
-    let page = locked.page_of(Kind::Directory);
-    let Some(bytes) = page.data().get(at..at + ListEntry::LEN) else {
-        pages::corrupt_at(index, block, &format!("the directory page has no entry for list {list}"));
-    };
-    ListEntry::from_bytes(bytes)
+    entry_bytes(&Locked::read(index, block, Lock::Share), at, list)
 }
 
 /// Changes `list`'s directory entry.
 pub fn update_entry(index: pg_sys::Relation, meta: &Meta, list: usize, change: impl FnOnce(&mut ListEntry)) {
     let (directory, at) = entry_location(meta, list);
     let locked = Locked::read(index, directory, Lock::Exclusive);
-    if locked.page_of(Kind::Directory).data().len() < at + ListEntry::LEN {
-        pages::corrupt_at(index, directory, &format!("the directory page has no entry for list {list}"));
-    }
-    let mut wal = Wal::start(index);
-    let mut page = wal.page(&locked);
-    let data = &mut page.data_mut()[at..at + ListEntry::LEN];
-    let mut entry = ListEntry::from_bytes(data);
+    let mut entry = entry_bytes(&locked, at, list);
     change(&mut entry);
-    data.copy_from_slice(&entry.to_bytes());
+    let mut wal = Wal::start(index);
+    wal.page(&locked).data_mut()[at..at + ListEntry::LEN].copy_from_slice(&entry.to_bytes());
     wal.finish();
 }
 
 /// Changes the metapage (locked last: see the module comment).
 pub fn update_meta(index: pg_sys::Relation, change: impl FnOnce(&mut Meta)) {
     let locked = Locked::read(index, META_BLOCK, Lock::Exclusive);
-    let mut meta = Meta::from_bytes(locked.page().data()).or_raise();
+    let mut meta = Meta::from_bytes(locked.page_of(Kind::Meta).data()).or_raise();
     change(&mut meta);
     let mut wal = Wal::start(index);
     wal.page(&locked).data_mut().copy_from_slice(&meta.to_bytes());

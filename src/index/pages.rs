@@ -115,6 +115,10 @@ impl Locked {
         self.block
     }
 
+    pub fn index(&self) -> pg_sys::Relation {
+        self.index
+    }
+
     /// # Safety
     /// The caller must hold the buffer locked exclusively, and writes to shared pages must
     /// be WAL-logged.
@@ -450,8 +454,7 @@ pub fn read_wide(index: pg_sys::Relation, layout: &Layout, first: u32, lock: Loc
             None => Pinned::read_fork(index, pg_sys::ForkNumber::MAIN_FORKNUM, block),
         };
         let locked = pinned.lock(lock);
-        locked.page_of(Kind::Codes);
-        stored.extend_from_slice(locked.page().data());
+        stored.extend_from_slice(locked.page_of(Kind::Codes).data());
         locks.push(locked);
     }
     if stored.len() != stored_block_len(layout) {
