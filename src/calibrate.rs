@@ -33,13 +33,34 @@ fn agg_state<T>(state: &mut Internal, fcinfo: pg_sys::FunctionCallInfo, init: im
 /// the extension's schema, which need not be on the search_path.
 fn params_tuple(params: Option<Params>, fcinfo: pg_sys::FunctionCallInfo) -> Option<pgrx::composite_type!('static, "int8vec_params")> {
     let params = params?;
-    // SAFETY: fcinfo is this call's; the lookup raises an ERROR if the type is missing.
-    let type_oid = unsafe { pg_sys::get_function_sibling_type((*(*fcinfo).flinfo).fn_oid, c"int8vec_params".as_ptr()) };
+    // SAFETY: fcinfo is this call's.
+    let type_oid = sibling_type(unsafe { (*(*fcinfo).flinfo).fn_oid }, c"int8vec_params");
     let mut tuple =
         PgHeapTuple::new_composite_type_by_oid(type_oid).unwrap_or_else(|e| raise_with(ErrorKind::InvalidParameter, format!("int8vec_params: {e}")));
     tuple.set_by_name("scale", params.scale).expect("scale is a real");
     tuple.set_by_name("zero_point", i16::from(params.zero_point)).expect("zero_point is a smallint");
     Some(tuple)
+}
+
+/// The type named `name` in the schema of function `function` (what
+/// `get_function_sibling_type` does, which older minor releases such as 16.2 lack).
+fn sibling_type(function: pg_sys::Oid, name: &std::ffi::CStr) -> pg_sys::Oid {
+    // SAFETY: catalog lookups by value; both return InvalidOid when nothing is found.
+    let type_oid = unsafe {
+        let schema = pg_sys::get_func_namespace(function);
+        pg_sys::GetSysCacheOid(
+            pg_sys::SysCacheIdentifier::TYPENAMENSP as i32,
+            pg_sys::Anum_pg_type_oid as pg_sys::AttrNumber,
+            pg_sys::Datum::from(name.as_ptr()),
+            pg_sys::Datum::from(schema),
+            pg_sys::Datum::from(0),
+            pg_sys::Datum::from(0),
+        )
+    };
+    if type_oid == pg_sys::InvalidOid {
+        raise_with(ErrorKind::InvalidParameter, format!("type {} is missing from the extension's schema", name.to_string_lossy()));
+    }
+    type_oid
 }
 
 #[pg_extern(immutable, parallel_safe)]

@@ -9,6 +9,7 @@ use pgrx::prelude::*;
 mod arrays;
 mod calibrate;
 mod casts;
+mod compat;
 mod distances;
 mod error;
 mod guc;

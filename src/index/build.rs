@@ -24,6 +24,7 @@ use super::context::IndexErrors;
 use super::directory::{self, ENTRIES_PER_PAGE};
 use super::pages::{self, Kind, Lock, Locked, CAPACITY, META_BLOCK};
 use super::{options, progress, Shape};
+use crate::compat;
 use crate::error::{raise_with, OrRaise};
 use crate::memory::RowContext;
 
@@ -420,10 +421,10 @@ fn thread_pool() -> rayon::ThreadPool {
 }
 
 fn new_build_id(index: pg_sys::Relation) -> u64 {
-    // SAFETY: reading the clock, the backend's pid and the relation's file number.
+    // SAFETY: reading the clock, the backend's pid and the open index's file number.
     unsafe {
         let now = pg_sys::GetCurrentTimestamp() as u64;
-        now ^ (u64::from(pg_sys::MyProcPid as u32) << 40) ^ u64::from((*index).rd_node.relNode.to_u32())
+        now ^ (u64::from(pg_sys::MyProcPid as u32) << 40) ^ u64::from(compat::relation_file_number(index))
     }
 }
 

@@ -49,10 +49,7 @@ impl Shape {
     /// rows, so that such a table can still be reindexed.
     pub fn declared(index: pg_sys::Relation) -> (Metric, Option<usize>) {
         // SAFETY: an index relation has a tuple descriptor with its one key column.
-        let typmod = unsafe {
-            let desc = (*index).rd_att;
-            (*(*desc).attrs.as_ptr()).atttypmod
-        };
+        let typmod = unsafe { crate::compat::first_attribute_typmod((*index).rd_att) };
         (metric_of(index), usize::try_from(typmod).ok().filter(|&d| d > 0))
     }
 

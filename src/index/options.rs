@@ -5,6 +5,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use pgrx::pg_sys;
 
+use crate::compat;
+
 /// The relopt kind Postgres assigned to quantvec indexes at load time.
 static KIND: AtomicU32 = AtomicU32::new(0);
 
@@ -41,16 +43,8 @@ pub fn init() {
 #[pgrx::pg_guard]
 pub unsafe extern "C-unwind" fn amoptions(reloptions: pg_sys::Datum, validate: bool) -> *mut pg_sys::bytea {
     let table = [
-        pg_sys::relopt_parse_elt {
-            optname: c"lists".as_ptr(),
-            opttype: pg_sys::relopt_type::RELOPT_TYPE_INT,
-            offset: std::mem::offset_of!(Stored, lists) as i32,
-        },
-        pg_sys::relopt_parse_elt {
-            optname: c"sample".as_ptr(),
-            opttype: pg_sys::relopt_type::RELOPT_TYPE_INT,
-            offset: std::mem::offset_of!(Stored, sample) as i32,
-        },
+        compat::relopt_parse_elt(c"lists", pg_sys::relopt_type::RELOPT_TYPE_INT, std::mem::offset_of!(Stored, lists)),
+        compat::relopt_parse_elt(c"sample", pg_sys::relopt_type::RELOPT_TYPE_INT, std::mem::offset_of!(Stored, sample)),
     ];
     // SAFETY: the table describes `Stored`, whose size is passed along.
     unsafe {

@@ -25,6 +25,7 @@ use quantvec_core::ivf::meta::Meta;
 use quantvec_core::ivf::{ItemPointer, Layout};
 use quantvec_core::kernels;
 
+use crate::compat;
 use crate::error::OrRaise;
 
 pub const META_BLOCK: u32 = 0;
@@ -186,15 +187,8 @@ impl Pinned {
     /// shared buffer mapping table, which is most of the cost of reading a cached page).
     pub fn read_hinted(index: pg_sys::Relation, block: u32, hints: &BufferHints) -> Pinned {
         if let Some(recent) = hints.get(block) {
-            // SAFETY: index is an open relation; ReadRecentBuffer pins `recent` only if it
-            // still holds this block of this relation (any buffer number may be tried) and
-            // returns false otherwise.
-            if unsafe { pg_sys::ReadRecentBuffer((*index).rd_node, pg_sys::ForkNumber::MAIN_FORKNUM, block, recent) } {
-                // SAFETY: as ReadBuffer does, count the access in the relation's statistics.
-                if let Some(stats) = unsafe { (*index).pgstat_info.as_mut() } {
-                    stats.t_counts.t_blocks_fetched += 1;
-                    stats.t_counts.t_blocks_hit += 1;
-                }
+            // SAFETY: index is an open relation; any buffer number may be tried.
+            if unsafe { compat::read_recent_buffer(index, block, recent) } {
                 return Pinned { index, buffer: recent, block };
             }
         }

@@ -17,6 +17,7 @@ use super::context::IndexErrors;
 use super::directory::{read_entry, update_entry, update_meta};
 use super::lists::{self, PgLists};
 use super::pages::{self, Cached, Kind, Lock, Locked, Wal, CAPACITY};
+use crate::compat;
 
 fn stats_or_new(stats: *mut pg_sys::IndexBulkDeleteResult) -> *mut pg_sys::IndexBulkDeleteResult {
     if stats.is_null() {
@@ -30,7 +31,7 @@ fn stats_or_new(stats: *mut pg_sys::IndexBulkDeleteResult) -> *mut pg_sys::Index
 fn delay() {
     // SAFETY: called between pages with no buffer locked: vacuum's cost-based delay and
     // interrupt check.
-    unsafe { pg_sys::vacuum_delay_point() };
+    unsafe { compat::vacuum_delay_point() };
 }
 
 /// Walks the vector pages with exclusive locks, freeing the slots `free` picks; returns
