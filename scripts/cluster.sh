@@ -1,12 +1,14 @@
-# Source this file: functions to run a throwaway PostgreSQL 15 cluster as the postgres
-# user (Postgres refuses root) on a port and socket directory of its own.
+# Source this file: functions to run a throwaway PostgreSQL cluster as the postgres user
+# (Postgres refuses root) on a port and socket directory of its own, with the binaries of
+# the version whose pg_config is PG_CONFIG (default: the system's PostgreSQL 15).
 #
 #   cluster_start DIR PORT [extra postgresql.conf lines...]   starts a cluster in DIR
 #                                    (the server gets the environment in CLUSTER_ENV, if set)
 #   cluster_psql DIR [psql args...]                           psql against it
 #   cluster_stop DIR                                          stops it (fast shutdown)
 
-PG_BIN=${PG_BIN:-$(/usr/bin/pg_config --bindir)}
+PG_CONFIG=${PG_CONFIG:-/usr/bin/pg_config}
+PG_BIN=${PG_BIN:-$("$PG_CONFIG" --bindir)}
 
 as_postgres() {
     if [ "$(id -un)" = postgres ]; then "$@"; else sudo -u postgres -- "$@"; fi

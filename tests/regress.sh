@@ -46,8 +46,8 @@ run_suite() {
         exit 1
     fi
     local status=0
-    as_postgres /usr/lib/postgresql/15/lib/pgxs/src/test/regress/pg_regress \
-        --host="$work/cluster/socket" --port="$port" --user=postgres \
+    as_postgres "$(dirname "$("$PG_CONFIG" --pgxs)")/../test/regress/pg_regress" \
+        --bindir="$PG_BIN" --host="$work/cluster/socket" --port="$port" --user=postgres \
         --inputdir="$work/out" --outputdir="$work/out" \
         --use-existing --dbname=quantvec_regress $tests || status=$?
     cluster_stop "$work/cluster"

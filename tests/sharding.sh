@@ -8,6 +8,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/cluster.sh
 
+# The PyPI builds of PostgreSQL 16 and 17 ship without contrib; Debian's 15 and 18's have it.
+if [ ! -f "$("$PG_CONFIG" --sharedir)/extension/postgres_fdw.control" ]; then
+    echo "sharding: skipped: $("$PG_CONFIG" --version) at $PG_CONFIG has no postgres_fdw"
+    exit 0
+fi
+
 work=/tmp/quantvec-sharding
 base_port=${SHARDING_PORT:-54347}
 trap 'for c in coordinator shard1 shard2; do cluster_stop $work/$c; done' EXIT

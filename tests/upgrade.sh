@@ -12,7 +12,7 @@ source scripts/cluster.sh
 work=/tmp/quantvec-upgrade
 port=${UPGRADE_PORT:-54345}
 trap 'cluster_stop $work' EXIT
-cp tests/upgrade/quantvec--0.1.0.sql tests/upgrade/quantvec--0.2.0.sql "$(/usr/bin/pg_config --sharedir)/extension/"
+cp tests/upgrade/quantvec--0.1.0.sql tests/upgrade/quantvec--0.2.0.sql "$("$PG_CONFIG" --sharedir)/extension/"
 cluster_start "$work" "$port"
 sql() { cluster_psql "$work" -At "$@"; }
 
