@@ -15,6 +15,7 @@ mod error;
 mod guc;
 mod index;
 mod memory;
+mod pgvector;
 mod report;
 mod types;
 mod varlena;

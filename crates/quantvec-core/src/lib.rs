@@ -12,6 +12,7 @@ pub mod int8;
 pub mod ivf;
 pub mod kernels;
 pub mod npy;
+pub mod pgvector;
 pub mod quality;
 
 pub use error::{Error, ErrorKind, Result};

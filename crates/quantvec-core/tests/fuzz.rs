@@ -1,5 +1,5 @@
 //! Fuzzing of everything in the core that reads untrusted input: the text parsers and
-//! binary receive functions of both types, the stored-payload decoders, the index's page
+//! binary receive functions of both types, pgvector's values, the stored-payload decoders, the index's page
 //! decoders and block/vector accessors, the search over corrupted pages, and `.npy` files.
 //!
 //! No fuzz engine: a seeded generator of random bytes, grammar-aware strings and mutations
@@ -33,7 +33,7 @@ use quantvec_core::ivf::search::{Search, SearchOptions};
 use quantvec_core::ivf::{block, vector_tid, BuildOptions, EncodedRow, IndexQuery, ItemPointer, Layout, Metric, Scorer};
 use quantvec_core::kernels::{self, Isa, Kernels};
 use quantvec_core::quality::Distance;
-use quantvec_core::{npy, Error, ErrorKind};
+use quantvec_core::{npy, pgvector, Error, ErrorKind};
 
 // ---------------------------------------------------------------------------------------
 // The harness
@@ -848,6 +848,55 @@ fn int8vec_binary_receive() {
             }
         },
         |bytes| hex(bytes),
+    );
+}
+
+/// pgvector's `vector` and `halfvec` values as the casts of `quantvec_pgvector` read them:
+/// accepted exactly when the dimension count agrees with the length, and then read back
+/// as written.
+#[test]
+fn pgvector_values() {
+    fuzz(
+        "pgvector decode",
+        30_000,
+        DECODED,
+        |rng| {
+            let half = rng.random_bool(0.5);
+            let bytes = binary(rng, &mut |rng| {
+                let n = dims(rng, pgvector::MAX_DIMENSIONS).clamp(1, pgvector::MAX_DIMENSIONS);
+                let values = random_floats(rng, n);
+                let mut bytes = pgvector::encode_vector(&values).expect("1 to 16,000 dimensions");
+                if rng.random_bool(0.5) {
+                    // The same count over half floats: a valid halfvec.
+                    bytes.truncate(4 + 2 * n);
+                }
+                bytes
+            });
+            (half, bytes)
+        },
+        |(half, bytes)| {
+            let width = if *half { 2 } else { 4 };
+            let result = if *half { pgvector::decode_halfvec(bytes) } else { pgvector::decode_vector(bytes) };
+            let valid = bytes.len() >= 4 && {
+                let dims = i16::from_ne_bytes([bytes[0], bytes[1]]);
+                dims >= 1 && dims as usize <= pgvector::MAX_DIMENSIONS && bytes.len() == 4 + width * dims as usize
+            };
+            assert_eq!(result.is_ok(), valid, "{result:?}");
+            match result {
+                Ok(values) => {
+                    if !*half {
+                        let again = pgvector::encode_vector(&values).expect("a decoded vector re-encodes");
+                        assert!(again[4..] == bytes[4..] && again[..2] == bytes[..2], "re-encoded components differ");
+                    }
+                    true
+                }
+                Err(e) => {
+                    expect_kind(&e, &[ErrorKind::InvalidBinary]);
+                    false
+                }
+            }
+        },
+        |(half, bytes)| format!("{} {}", if *half { "halfvec" } else { "vector" }, hex(bytes)),
     );
 }
 

@@ -1,0 +1,44 @@
+//! Casts between pgvector's `vector`/`halfvec` and quantvec's `int8vec`/`bitvec`. The
+//! companion extension `quantvec_pgvector` (sql/quantvec_pgvector--*.sql), which requires
+//! pgvector, declares them, so that quantvec itself never depends on pgvector: here they
+//! take and return pgvector's values as plain varlenas (`&[u8]`, `Vec<u8>`, the bytes after
+//! the varlena header), and pgrx writes no SQL for them.
+
+use pgrx::prelude::*;
+use quantvec_core::bits::BitVector;
+use quantvec_core::int8::Int8Vector;
+use quantvec_core::pgvector;
+
+use crate::error::OrRaise;
+use crate::types::bitvec::BitVecOutput;
+use crate::types::int8vec::{Int8VecInput, Int8VecOutput};
+
+/// Cast `vector` → `int8vec(n)`: per-vector min/max quantization, as from `real[]`.
+#[pg_extern(immutable, strict, parallel_safe, sql = false)]
+fn int8vec_from_pgvector(value: &[u8], typmod: i32, _explicit: bool) -> Int8VecOutput {
+    Int8VecOutput::checked(Int8Vector::quantize_minmax(&pgvector::decode_vector(value).or_raise()).or_raise(), typmod)
+}
+
+/// Cast `halfvec` → `int8vec(n)`.
+#[pg_extern(immutable, strict, parallel_safe, sql = false)]
+fn int8vec_from_pghalfvec(value: &[u8], typmod: i32, _explicit: bool) -> Int8VecOutput {
+    Int8VecOutput::checked(Int8Vector::quantize_minmax(&pgvector::decode_halfvec(value).or_raise()).or_raise(), typmod)
+}
+
+/// Cast `vector` → `bitvec(n)`: sign quantization, as `bitvec_quantize(real[])`.
+#[pg_extern(immutable, strict, parallel_safe, sql = false)]
+fn bitvec_from_pgvector(value: &[u8], typmod: i32, _explicit: bool) -> BitVecOutput {
+    BitVecOutput::checked(BitVector::from_signs(&pgvector::decode_vector(value).or_raise()).or_raise(), typmod)
+}
+
+/// Cast `halfvec` → `bitvec(n)`.
+#[pg_extern(immutable, strict, parallel_safe, sql = false)]
+fn bitvec_from_pghalfvec(value: &[u8], typmod: i32, _explicit: bool) -> BitVecOutput {
+    BitVecOutput::checked(BitVector::from_signs(&pgvector::decode_halfvec(value).or_raise()).or_raise(), typmod)
+}
+
+/// Cast `int8vec` → `vector`: dequantization, s·(q − z), as to `real[]`.
+#[pg_extern(immutable, strict, parallel_safe, sql = false)]
+fn pgvector_from_int8vec(vector: Int8VecInput) -> Vec<u8> {
+    pgvector::encode_vector(&vector.dequantize()).or_raise()
+}
