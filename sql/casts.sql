@@ -11,6 +11,7 @@ CREATE CAST (numeric[] AS int8vec) WITH FUNCTION int8vec_from_numeric(numeric[],
 CREATE CAST (int8vec AS real[]) WITH FUNCTION int8vec_to_real(int8vec);
 
 CREATE CAST (int8vec AS bitvec) WITH FUNCTION bitvec_from_int8vec(int8vec);
+CREATE CAST (real[] AS bitvec) WITH FUNCTION bitvec_from_real(real[], integer, boolean) AS ASSIGNMENT;
 CREATE CAST (varbit AS bitvec) WITH FUNCTION bitvec_from_varbit(varbit, integer, boolean) AS ASSIGNMENT;
 CREATE CAST (bit AS bitvec) WITH FUNCTION bitvec_from_varbit(varbit, integer, boolean) AS ASSIGNMENT;
 CREATE CAST (bitvec AS varbit) WITH FUNCTION bitvec_to_varbit(bitvec) AS ASSIGNMENT;

@@ -95,6 +95,12 @@ fn bitvec_quantize(values: RealArray) -> BitVecOutput {
     BitVecOutput(BitVector::from_signs(values.0).or_raise())
 }
 
+/// Cast `real[]` → `bitvec(n)`: sign quantization, as `bitvec_quantize(real[])`.
+#[pg_extern(immutable, strict, parallel_safe)]
+fn bitvec_from_real(values: RealArray, typmod: i32, _explicit: bool) -> BitVecOutput {
+    BitVecOutput::checked(BitVector::from_signs(values.0).or_raise(), typmod)
+}
+
 /// bit = component > threshold, per dimension (e.g. the column means from dimension_means).
 #[pg_extern(immutable, strict, parallel_safe, name = "bitvec_quantize")]
 fn bitvec_quantize_thresholds(values: RealArray, thresholds: RealArray) -> BitVecOutput {
@@ -204,6 +210,7 @@ pgrx::extension_sql_file!(
         int8vec_quantize_with,
         int8vec_from_codes,
         bitvec_from_int8vec,
+        bitvec_from_real,
         bitvec_from_varbit,
         bitvec_to_varbit
     ]

@@ -54,8 +54,15 @@ static RESCORE_FACTOR: GucSetting<f64> = GucSetting::<f64>::new(DEFAULT_RESCORE_
 const DEFAULT_RESCORE_FACTOR: f64 = 8.0;
 
 /// The search GUCs: (probes, 0 for automatic; rescore factor).
-pub fn search_settings() -> (i32, f64) {
+fn search_settings() -> (i32, f64) {
     (PROBES.get(), RESCORE_FACTOR.get())
+}
+
+/// The probes and rescore factor a query on an index of `lists` lists uses now.
+pub fn effective_search_settings(lists: usize) -> (usize, f64) {
+    let (probes, rescore_factor) = search_settings();
+    let probes = if probes > 0 { (probes as usize).min(lists.max(1)) } else { auto_probes(lists) };
+    (probes, rescore_factor)
 }
 
 /// Probes when `quantvec.probes` is 0: 3·√lists (all of them for up to 9 lists). With

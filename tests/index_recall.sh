@@ -44,6 +44,19 @@ plan=$(sql -c "EXPLAIN (COSTS OFF) SELECT id FROM items ORDER BY e <=> (SELECT e
 echo "$plan" | grep -q "Index Scan using items_e" || { echo "the planner did not use the index:"; echo "$plan"; exit 1; }
 sql -c "SELECT * FROM quantvec_index_check('items_e')"
 check "recall@10, half the rows inserted after the build" "$(sql -c "SELECT recall FROM evaluate('$search')")" 0.95
+# The index's statistics agree with its check, and pg_prewarm (where contrib is installed)
+# loads each of its pages.
+stats=$(sql -c "SELECT rows = (SELECT indexed_rows FROM quantvec_index_check('items_e')) AND rows = (SELECT count(*) FROM items)
+                       AND rows_at_build = $((rows / 2)) AND list_rows_min <= list_rows_median AND list_rows_max > 0
+                       AND pages = pg_relation_size('items_e') / 8192 AND code_pages > 0 AND vector_pages > 0
+                  FROM quantvec_index_stats('items_e')")
+[ "$stats" = t ] || { echo "FAILED: quantvec_index_stats disagrees:"; sql -c "SELECT * FROM quantvec_index_stats('items_e')"; exit 1; }
+echo "quantvec_index_stats: $(sql -c "SELECT format('%s rows in %s lists (%s to %s a list), %s pages', rows, lists, list_rows_min, list_rows_max, pages) FROM quantvec_index_stats('items_e')")"
+if [ "$(sql -c "SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_prewarm'")" = 1 ]; then
+    [ "$(sql -c "CREATE EXTENSION pg_prewarm" -c "SELECT pg_prewarm('items_e') = pg_relation_size('items_e') / 8192")" = t ] ||
+        { echo "FAILED: pg_prewarm"; exit 1; }
+    echo "pg_prewarm('items_e') loaded every page of the index"
+fi
 
 # A fresh build over all rows, watched through pg_stat_progress_create_index.
 ( for _ in $(seq 1 400); do

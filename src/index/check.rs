@@ -149,32 +149,15 @@ fn heap_item_in_use(heap: pg_sys::Relation, tid: ItemPointer) -> bool {
 fn quantvec_index_check(
     index: pgrx::PgRelation,
 ) -> TableIterator<'static, (name!(lists, i32), name!(indexed_rows, i64), name!(heap_rows, i64), name!(unreferenced_vectors, i64))> {
-    // SAFETY: a catalog lookup of a relation that exists (PgRelation opened it).
-    let partitioned = unsafe { pg_sys::get_rel_relkind(index.oid()) } == pg_sys::RELKIND_PARTITIONED_INDEX as std::ffi::c_char;
-    if !partitioned {
-        return TableIterator::once(check_one(index.oid()));
-    }
-    let leaves: Vec<pg_sys::Oid> = Spi::connect(|client| {
-        client
-            .select("SELECT relid FROM pg_catalog.pg_partition_tree($1) WHERE isleaf ORDER BY relid", None, &[index.oid().into()])?
-            .map(|row| row.get::<pg_sys::Oid>(1).map(|oid| oid.expect("a partition's oid")))
-            .collect::<Result<_, _>>()
-    })
-    .unwrap_or_else(|e: pgrx::spi::Error| raise_with(ErrorKind::InvalidParameter, format!("quantvec_index_check: {e}")));
+    let leaves = super::leaf_indexes(&index, "quantvec_index_check");
     let total = leaves.into_iter().map(check_one).fold((0, 0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2, a.3 + b.3));
     TableIterator::once(total)
 }
 
 fn check_one(index: pg_sys::Oid) -> (i32, i64, i64, i64) {
-    // SAFETY: index_open raises an ERROR for anything that is not an index; the AM check
-    // below refuses other access methods before any page is read.
-    let relation = unsafe { pg_sys::index_open(index, pg_sys::AccessShareLock as pg_sys::LOCKMODE) };
-    // SAFETY: relation is open.
-    let (am, heap_oid) = unsafe { ((*(*relation).rd_rel).relam, (*(*relation).rd_index).indrelid) };
-    // SAFETY: a catalog lookup by name.
-    if am != unsafe { pg_sys::get_am_oid(c"quantvec".as_ptr(), false) } {
-        raise_with(ErrorKind::InvalidParameter, "not a quantvec index");
-    }
+    let relation = super::open_quantvec_index(index);
+    // SAFETY: relation is an open index.
+    let heap_oid = unsafe { (*(*relation).rd_index).indrelid };
     let _errors = IndexErrors::name(relation);
     // SAFETY: a read of shared state, then locking the index's table by OID; the lock
     // lasts to the end of the transaction.
@@ -183,7 +166,7 @@ fn check_one(index: pg_sys::Oid) -> (i32, i64, i64, i64) {
         pg_sys::LockRelationOid(heap_oid, mode as pg_sys::LOCKMODE);
     }
     let cached = pages::cached(relation);
-    let lists = PgLists { index: relation, cached: &cached };
+    let lists = PgLists::new(relation, &cached);
     let (entries, orphans) = entries(&lists, &cached);
     let indexed = entries.len();
     let mut state = HeapCheck { layout: &cached.layout, entries, heap_rows: 0, row_memory: RowContext::new(c"quantvec check row") };

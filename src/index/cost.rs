@@ -43,8 +43,7 @@ pub unsafe extern "C-unwind" fn amcostestimate(
         let lists = directory::read_meta(index).lists.max(1) as usize;
         drop(errors);
         pg_sys::index_close(index, pg_sys::NoLock as pg_sys::LOCKMODE);
-        let (probes, _) = crate::guc::search_settings();
-        let probes = if probes > 0 { (probes as usize).min(lists) } else { crate::guc::auto_probes(lists) };
+        let (probes, _) = crate::guc::effective_search_settings(lists);
         let fraction = probes as f64 / lists as f64;
         let mut costs = pg_sys::GenericCosts { numIndexTuples: fraction * (*info).tuples, ..Default::default() };
         pg_sys::genericcostestimate(root, path, loop_count, &mut costs);

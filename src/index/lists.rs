@@ -1,6 +1,8 @@
 //! An index's lists as the search reads them: chains of FastScan blocks and the vector
 //! pages their rows point at, walked through shared buffers.
 
+use std::cell::Cell;
+
 use pgrx::pg_sys;
 use quantvec_core::ivf::search::Lists;
 use quantvec_core::ivf::{block, ItemPointer};
@@ -11,9 +13,19 @@ use super::pages::{self, Cached, Kind, Lock, Locked, Pinned};
 pub struct PgLists<'a> {
     pub index: pg_sys::Relation,
     pub cached: &'a Cached,
+    /// Index pages read (found in shared buffers or not), for `quantvec_last_scan`.
+    pub pages_read: Cell<u64>,
 }
 
-impl PgLists<'_> {
+impl<'a> PgLists<'a> {
+    pub fn new(index: pg_sys::Relation, cached: &'a Cached) -> PgLists<'a> {
+        PgLists { index, cached, pages_read: Cell::new(0) }
+    }
+
+    pub fn count_pages(&self, pages: usize) {
+        self.pages_read.set(self.pages_read.get() + pages as u64);
+    }
+
     /// Visits the pages of a page chain from `head` (the vector pages), one at a time
     /// under a share lock.
     pub fn walk_pages(&self, head: u32, kind: Kind, visit: &mut dyn FnMut(u32, &[u8])) {
@@ -21,6 +33,7 @@ impl PgLists<'_> {
         let mut steps = pages::Steps::new(self.index, 1);
         while block != pg_sys::InvalidBlockNumber {
             steps.step(block);
+            self.count_pages(1);
             let next = {
                 let locked = Locked::read(self.index, block, Lock::Share);
                 let page = locked.page_of(kind);
@@ -43,6 +56,7 @@ impl PgLists<'_> {
             while at != ItemPointer::NONE {
                 steps.step(at.block);
                 let (locks, stored) = pages::read_wide(self.index, layout, at.block, Lock::Share, Some(&self.cached.hints));
+                self.count_pages(locks.len());
                 drop(locks);
                 let (link, block) = stored.split_at(pages::BLOCK_LINK);
                 visit(at, block);
@@ -53,6 +67,7 @@ impl PgLists<'_> {
         }
         while at != ItemPointer::NONE {
             {
+                self.count_pages(1);
                 let locked = Locked::read_hinted(self.index, at.block, &self.cached.hints);
                 let page = locked.page_of(Kind::Codes);
                 loop {
@@ -88,6 +103,7 @@ impl Lists for PgLists<'_> {
         // misses overlap.
         for batch in slots.chunks(VECTORS_PER_BATCH) {
             let pinned: Vec<Pinned> = batch.iter().map(|slot| Pinned::read_hinted(self.index, slot.block, &self.cached.hints)).collect();
+            self.count_pages(pinned.len());
             for (page, slot) in pinned.iter().zip(batch) {
                 page.prefetch(usize::from(slot.offset) * len, len);
             }

@@ -17,6 +17,7 @@ mod lists;
 mod options;
 mod pages;
 mod scan;
+mod stats;
 mod vacuum;
 
 use pgrx::datum::Internal;
@@ -80,6 +81,36 @@ impl Shape {
 }
 
 /// The metric the operator class names through its support function 1.
+/// The index itself, or the leaf indexes of a partitioned index (`function` names the
+/// caller in errors).
+fn leaf_indexes(index: &pgrx::PgRelation, function: &str) -> Vec<pg_sys::Oid> {
+    // SAFETY: a catalog lookup of a relation that exists (PgRelation opened it).
+    let partitioned = unsafe { pg_sys::get_rel_relkind(index.oid()) } == pg_sys::RELKIND_PARTITIONED_INDEX as std::ffi::c_char;
+    if !partitioned {
+        return vec![index.oid()];
+    }
+    pgrx::Spi::connect(|client| {
+        client
+            .select("SELECT relid FROM pg_catalog.pg_partition_tree($1) WHERE isleaf ORDER BY relid", None, &[index.oid().into()])?
+            .map(|row| row.get::<pg_sys::Oid>(1).map(|oid| oid.expect("a partition's oid")))
+            .collect::<Result<_, _>>()
+    })
+    .unwrap_or_else(|e: pgrx::spi::Error| crate::error::raise_with(quantvec_core::ErrorKind::InvalidParameter, format!("{function}: {e}")))
+}
+
+/// Opens a quantvec index under AccessShareLock (the caller closes it); any other
+/// relation is an ERROR, raised before any of its pages is read.
+fn open_quantvec_index(oid: pg_sys::Oid) -> pg_sys::Relation {
+    // SAFETY: index_open raises an ERROR for anything that is not an index.
+    let relation = unsafe { pg_sys::index_open(oid, pg_sys::AccessShareLock as pg_sys::LOCKMODE) };
+    // SAFETY: relation is open; then a catalog lookup by name.
+    let quantvec = unsafe { (*(*relation).rd_rel).relam == pg_sys::get_am_oid(c"quantvec".as_ptr(), false) };
+    if !quantvec {
+        crate::error::raise_with(quantvec_core::ErrorKind::InvalidParameter, "not a quantvec index");
+    }
+    relation
+}
+
 fn metric_of(index: pg_sys::Relation) -> Metric {
     // SAFETY: index is an open index relation; support function 1 of every quantvec
     // operator class takes no arguments and returns an integer.

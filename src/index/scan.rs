@@ -15,6 +15,7 @@ use quantvec_core::kernels;
 use super::context::IndexErrors;
 use super::lists::{list_targets, PgLists};
 use super::pages::{self, Cached, Kind, Lock, Locked};
+use super::stats::{self, ScanRecord};
 use crate::error::OrRaise;
 
 /// What a scan returns: rows nearest first, or (for a NULL query) every row in no
@@ -36,6 +37,21 @@ struct ScanState {
     /// The table's size when last looked up: a row past it is looked up again before a
     /// damaged entry is reported (rather than failing in the table, without the index's name).
     heap_blocks: u32,
+    /// What this scan has done, for quantvec_last_scan: `done` sums the searches of
+    /// earlier rescans; `slot` is the scan's row there.
+    done: ScanRecord,
+    slot: usize,
+}
+
+impl ScanState {
+    /// The scan's record so far: the earlier rescans' and the current search's.
+    fn record(&self) -> ScanRecord {
+        let mut record = self.done;
+        if let Mode::Nearest(search) = &self.mode {
+            record.counters += search.counters();
+        }
+        record
+    }
 }
 
 /// `ambeginscan`.
@@ -44,7 +60,10 @@ pub unsafe extern "C-unwind" fn ambeginscan(index: pg_sys::Relation, nkeys: i32,
     let _errors = IndexErrors::name(index);
     // SAFETY: index is open; RelationGetIndexScan allocates the descriptor.
     let scan = unsafe { pg_sys::RelationGetIndexScan(index, nkeys, norderbys) };
-    let state = ScanState { cached: pages::cached(index), mode: Mode::Idle, heap_blocks: 0 };
+    // SAFETY: index is open.
+    let oid = unsafe { (*index).rd_id };
+    let done = ScanRecord { index: oid, ..ScanRecord::default() };
+    let state = ScanState { cached: pages::cached(index), mode: Mode::Idle, heap_blocks: 0, done, slot: stats::start_scan_record(oid) };
     // The state belongs to the memory context the scan is made in (the query's), which
     // drops it when it goes: a query that fails or is canceled mid-scan never reaches
     // amendscan.
@@ -61,8 +80,7 @@ fn state<'s>(scan: pg_sys::IndexScanDesc) -> &'s mut ScanState {
 
 /// The GUCs that tune a scan, resolved for an index of `lists` lists.
 fn search_options(lists: usize) -> SearchOptions {
-    let (probes, rescore_factor) = crate::guc::search_settings();
-    let probes = if probes > 0 { probes as usize } else { crate::guc::auto_probes(lists) };
+    let (probes, rescore_factor) = crate::guc::effective_search_settings(lists);
     SearchOptions { probes, rescore_factor }
 }
 
@@ -101,11 +119,15 @@ pub unsafe extern "C-unwind" fn amrescan(scan: pg_sys::IndexScanDesc, _keys: pg_
     };
     let state = state(scan);
     let cached = state.cached.clone();
+    state.done = state.record();
+    state.done.loops += 1;
     state.mode = match key {
         Some(key) if key.sk_flags & pg_sys::SK_ISNULL as i32 == 0 => {
             let query = index_query(cached.meta.metric, &key);
             let scorer = Scorer::new(cached.layout.clone(), kernels::active(), query).or_raise();
-            Mode::Nearest(Box::new(Search::new(scorer, search_options(cached.layout.lists()))))
+            let options = search_options(cached.layout.lists());
+            (state.done.probes, state.done.rescore_factor) = (options.probes, options.rescore_factor);
+            Mode::Nearest(Box::new(Search::new(scorer, options)))
         }
         _ => Mode::Unordered { next: if cached.layout.has_vectors() { cached.meta.vector_head } else { 0 }, pending: Vec::new() },
     };
@@ -118,7 +140,7 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
     let index = unsafe { (*scan).indexRelation };
     let _errors = IndexErrors::name(index);
     let state = state(scan);
-    let lists = PgLists { index, cached: &state.cached };
+    let lists = PgLists::new(index, &state.cached);
     let found = match &mut state.mode {
         Mode::Idle => None,
         Mode::Nearest(search) => search.next(&lists).map(|(tid, _)| tid),
@@ -132,6 +154,12 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
             }
         },
     };
+    state.done.pages_read += lists.pages_read.get();
+    if found.is_some() && matches!(state.mode, Mode::Unordered { .. }) {
+        // (A search counts its own rows.)
+        state.done.counters.returned += 1;
+    }
+    stats::record_scan(state.slot, state.record());
     let Some(tid) = found else { return false };
     if tid.block >= state.heap_blocks {
         // SAFETY: scan is valid; its table is open for the scan.
@@ -157,6 +185,7 @@ fn unordered_batch(lists: &PgLists, at: u32) -> Option<(Vec<ItemPointer>, u32)> 
         if at == pg_sys::InvalidBlockNumber {
             return None;
         }
+        lists.count_pages(1);
         let locked = Locked::read(lists.index, at, Lock::Share);
         let page = locked.page_of(Kind::Vectors);
         let tids = page.data().chunks_exact(layout.vector_len()).map(vector_tid).filter(|&t| t != ItemPointer::NONE).collect();

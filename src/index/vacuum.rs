@@ -159,7 +159,7 @@ fn bulk_delete(index: pg_sys::Relation, cached: &Cached, dead: &mut dyn FnMut(It
     let mut dead_vectors: HashMap<ItemPointer, ItemPointer> = HashMap::new();
     if layout.has_vectors() {
         let len = layout.vector_len();
-        PgLists { index, cached }.walk_pages(meta.vector_head, Kind::Vectors, &mut |block, data| {
+        PgLists::new(index, cached).walk_pages(meta.vector_head, Kind::Vectors, &mut |block, data| {
             for (slot, vector) in data.chunks_exact(len).enumerate() {
                 let tid = vector_tid(vector);
                 if tid != ItemPointer::NONE && dead(tid) {
@@ -240,7 +240,7 @@ pub unsafe extern "C-unwind" fn amvacuumcleanup(
     // No bulk delete ran (nothing was dead): count the rows.
     let stats = stats_or_new(stats);
     let cached = pages::cached(index);
-    let lists = PgLists { index, cached: &cached };
+    let lists = PgLists::new(index, &cached);
     let rows: usize = (0..cached.layout.lists()).map(|list| lists::list_targets(&lists, list).len()).sum();
     // SAFETY: stats was just allocated.
     unsafe {

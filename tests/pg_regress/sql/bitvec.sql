@@ -24,6 +24,20 @@ SELECT bitvec_from_bytes('\xa1', 3);
 SELECT bitvec_from_bytes('\xa0a0', 3);
 SELECT B'10110'::bitvec, '10110'::varbit::bitvec, '10110'::bitvec::varbit, '10110'::bitvec::bit(5);
 SELECT bitvec_quantize(e) AS signs FROM (VALUES ('{1,-1,1}'::real[])) t(e);
+-- real[] casts to bitvec(n) as it does to int8vec(n): sign quantization, on assignment too.
+SELECT '{0.5,-1,0,2}'::real[]::bitvec, '{0.5,-1,0,2}'::real[]::bitvec(4);
+SELECT '{0.5,-1,0,2}'::real[]::bitvec(3);
+CREATE TABLE signs (b bitvec(3));
+INSERT INTO signs VALUES ('{1,-1,1}'::real[]);
+INSERT INTO signs SELECT ARRAY[-1, 1, 1]::real[];
+SELECT b FROM signs;
+INSERT INTO signs VALUES ('{1,NaN,1}'::real[]);
+DROP TABLE signs;
+CREATE TABLE floats (f real[]);
+INSERT INTO floats VALUES ('{1,-1,1}'), ('{-1,-1,2}');
+ALTER TABLE floats ALTER COLUMN f TYPE bitvec(3);
+SELECT f FROM floats;
+DROP TABLE floats;
 -- Centering on the column means (from the dimension_means aggregate) before taking signs.
 CREATE TABLE pts (id int, e real[]);
 INSERT INTO pts VALUES (1, '{1,10}'), (2, '{3,20}'), (3, '{2,16}');

@@ -101,6 +101,35 @@ CREATE INDEX CONCURRENTLY docs_ip ON docs USING quantvec (e int8vec_ip_ops);
 SELECT * FROM quantvec_index_check('docs_ip');
 INSERT INTO docs VALUES (99999, '{1,2}', '10');
 
+-- What an index holds (its rows by list, its pages by kind, its parameters) and what the
+-- last statement's index scans did. Lists depend on the kernels' rounding: shown bounded.
+DELETE FROM docs WHERE id BETWEEN 20001 AND 20100;
+VACUUM docs;
+SELECT s.indexrelid, format_version, metric, dimensions, lists, rows = (SELECT count(e) FROM docs) AS all_rows,
+       list_rows_min <= list_rows_median AND list_rows_median <= list_rows_max AS ordered,
+       free_vector_slots > 0 AS slots_freed_by_vacuum, table_dead_rows >= 0 AS dead_counted,
+       pages = pg_relation_size(s.indexrelid) / 8192 AND pages = 1 + centroid_pages + directory_pages + code_pages + vector_pages AS pages_add_up,
+       build_options, default_probes, default_rescore_factor
+  FROM pg_class c, quantvec_index_stats(c.oid) s WHERE c.relname IN ('docs_l2', 'docs_ham') ORDER BY 1;
+SET quantvec.probes = 5;
+SELECT * FROM quantvec_index_stats('docs_l2') WHERE default_probes <> 5;
+SET quantvec.rescore_factor = 4;
+SET enable_seqscan = off;
+SELECT count(*) FROM (SELECT id FROM docs ORDER BY e <-> (SELECT qf FROM q) LIMIT 10) s;
+SELECT indexrelid, loops, probes, rescore_factor, lists_probed, codes_scored > 0 AND codes_scored % 32 = 0 AS blocks_scored,
+       rescans, rescored, rows_returned, pages_read > 0 AS read_pages
+  FROM quantvec_last_scan();
+-- A filter that rejects most rows makes the search rescan its lists.
+SELECT count(*) FROM (SELECT id FROM docs WHERE id % 97 = 0 ORDER BY e <-> (SELECT qf FROM q) LIMIT 10) s;
+SELECT lists_probed >= 5 AS probed, rescans + lists_probed > 5 AS searched_on, rows_returned >= 10 AS returned FROM quantvec_last_scan();
+-- A nested loop rescans the index once per outer row: loops add up.
+SELECT count((SELECT id FROM docs ORDER BY e <-> ARRAY[i, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]::real[] LIMIT 1)) FROM generate_series(1, 3) i;
+SELECT indexrelid, loops, rows_returned FROM quantvec_last_scan();
+RESET enable_seqscan;
+RESET quantvec.probes;
+RESET quantvec.rescore_factor;
+SELECT * FROM quantvec_index_stats('docs_pkey');
+
 -- An unlogged table, indexed while empty (one list until it is rebuilt).
 CREATE UNLOGGED TABLE scratch (id int, e int8vec(4));
 CREATE INDEX ON scratch USING quantvec (e int8vec_l2_ops);

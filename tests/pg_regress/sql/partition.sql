@@ -19,4 +19,7 @@ SET quantvec.probes = 100000;
 SET quantvec.rescore_factor = 100000;
 SELECT (SELECT array_agg(id) FROM (SELECT id FROM parts ORDER BY e <-> '{1,0,0,1,2,1,1,-1}'::real[] LIMIT 10) p)
      = (SELECT array_agg(id) FROM (SELECT id FROM whole ORDER BY e <-> '{1,0,0,1,2,1,1,-1}'::real[] LIMIT 10) w) AS same_rows;
+-- The last statement scanned the three partitions' indexes and the whole table's.
+SELECT indexrelid, loops, lists_probed > 0 AS probed, rows_returned BETWEEN 1 AND 10 AS returned FROM quantvec_last_scan() ORDER BY 1::text;
+SELECT count(*) AS partitions, sum(rows) FROM quantvec_index_stats('parts_e_idx');
 RESET ALL;

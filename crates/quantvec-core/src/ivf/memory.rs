@@ -107,7 +107,7 @@ mod tests {
 
     use super::*;
     use crate::floats::Query;
-    use crate::ivf::search::{Search, SearchOptions};
+    use crate::ivf::search::{Search, SearchCounters, SearchOptions};
     use crate::ivf::{IndexQuery, Scorer};
     use crate::kernels;
 
@@ -135,6 +135,41 @@ mod tests {
         fn read_vectors(&self, slots: &[ItemPointer], visit: &mut dyn FnMut(&[u8])) {
             self.0.read_vectors(slots, visit)
         }
+    }
+
+    #[test]
+    fn counters_say_what_a_search_did() {
+        let k = kernels::active();
+        let floats = random_rows(3000, 16);
+        let rows: Vec<Int8Vector> = floats.iter().map(|f| Int8Vector::quantize_minmax(f).unwrap()).collect();
+        let index = MemoryIndex::build_int8(k, Metric::L2, &rows, &BuildOptions { lists: 40, sample_rows: 1000, iterations: 3 }, true).unwrap();
+        let query = IndexQuery::Floats(Query::new(&floats[0]).unwrap());
+        let mut search = Search::new(Scorer::new(index.layout.clone(), k, query).unwrap(), SearchOptions { probes: 5, rescore_factor: 4.0 });
+        assert_eq!(search.counters(), SearchCounters::default());
+        for _ in 0..10 {
+            search.next(&index).expect("a row");
+        }
+        let top10 = search.counters();
+        let blocks: usize = (0..40)
+            .map(|list| {
+                let mut n = 0;
+                index.scan_list(list, &mut |_| n += 1);
+                n
+            })
+            .sum();
+        assert_eq!(top10.lists_probed, 5);
+        assert_eq!(top10.returned, 10);
+        assert_eq!(top10.rescored, 40, "rescore_factor 4 x 10 rows");
+        assert_eq!(top10.rescans, 0);
+        assert!(top10.codes_scored.is_multiple_of(block::ROWS) && top10.codes_scored > 0 && top10.codes_scored < blocks * block::ROWS, "{top10:?}");
+        // Draining it probes every list and rescans the probed ones as candidates run out.
+        let rest = std::iter::from_fn(|| search.next(&index)).count();
+        let all = search.counters();
+        assert_eq!((all.lists_probed, all.returned, all.rescored), (40, 10 + rest, 3000));
+        assert!(all.rescans > 0 && all.codes_scored >= blocks * block::ROWS, "{all:?}");
+        let mut sum = top10;
+        sum += all;
+        assert_eq!(sum.returned, 10 + all.returned);
     }
 
     #[test]

@@ -45,6 +45,16 @@ impl Metric {
         [Metric::L2, Metric::InnerProduct, Metric::Cosine, Metric::Hamming].into_iter().find(|m| *m as u8 == value)
     }
 
+    /// The name users see (quantvec_index_stats, the quality report's distances).
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::L2 => "l2",
+            Metric::InnerProduct => "inner_product",
+            Metric::Cosine => "cosine",
+            Metric::Hamming => "hamming",
+        }
+    }
+
     fn spherical(self) -> bool {
         self == Metric::Cosine
     }

@@ -115,6 +115,33 @@ impl Pool {
     }
 }
 
+/// What a search has done so far, for a user asking why a query was slow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SearchCounters {
+    /// Lists probed.
+    pub lists_probed: usize,
+    /// Binary codes estimated (FastScan scores whole blocks of `block::ROWS`), counting
+    /// the rescans of probed lists.
+    pub codes_scored: usize,
+    /// Times the probed lists were scored again for rows not handed out yet (a filter
+    /// rejected many rows).
+    pub rescans: usize,
+    /// Candidates rescored with their int8 codes.
+    pub rescored: usize,
+    /// Rows returned.
+    pub returned: usize,
+}
+
+impl std::ops::AddAssign for SearchCounters {
+    fn add_assign(&mut self, other: SearchCounters) {
+        self.lists_probed += other.lists_probed;
+        self.codes_scored += other.codes_scored;
+        self.rescans += other.rescans;
+        self.rescored += other.rescored;
+        self.returned += other.returned;
+    }
+}
+
 pub struct Search {
     scorer: Scorer,
     options: SearchOptions,
@@ -126,6 +153,8 @@ pub struct Search {
     results: BinaryHeap<Reverse<(Scored, ItemPointer)>>,
     rescored: usize,
     returned: usize,
+    codes_scored: usize,
+    rescans: usize,
 }
 
 /// A list and its rank as one integer that orders as the rank (`f32::total_cmp`) and then
@@ -153,12 +182,19 @@ impl Search {
             results: BinaryHeap::new(),
             rescored: 0,
             returned: 0,
+            codes_scored: 0,
+            rescans: 0,
         }
     }
 
-    /// Lists probed so far.
-    pub fn probed(&self) -> usize {
-        self.next_list
+    pub fn counters(&self) -> SearchCounters {
+        SearchCounters {
+            lists_probed: self.next_list,
+            codes_scored: self.codes_scored,
+            rescans: self.rescans,
+            rescored: self.rescored,
+            returned: self.returned,
+        }
     }
 
     /// Sorts the ranked lists far enough to know the nearest `end` (selection first, so a
@@ -185,13 +221,16 @@ impl Search {
         (self.wanted() - self.rescored as f64).max(FRONTIER as f64) as usize
     }
 
-    /// Scores the rows of `lists` into `batch`, skipping the targets in `handed`.
-    fn score_lists(&self, source: &dyn Lists, lists: std::ops::Range<usize>, handed: &HashSet<ItemPointer>, batch: &mut Batch) {
+    /// Scores the rows of `lists` into `batch`, skipping the targets in `handed`; returns
+    /// the number of blocks scored.
+    fn score_lists(&self, source: &dyn Lists, lists: std::ops::Range<usize>, handed: &HashSet<ItemPointer>, batch: &mut Batch) -> usize {
         let (layout, scorer) = (&self.scorer.layout, &self.scorer);
+        let mut blocks = 0;
         for &key in &self.lists[lists] {
             let list = key_list(key);
             let term = scorer.list_term(list);
             source.scan_list(list, &mut |block| {
+                blocks += 1;
                 let mut estimates = [0.0f32; block::ROWS];
                 scorer.estimate_block(block, term, &mut estimates);
                 // The rows that may enter the batch, as a bit mask (compared all at once); a
@@ -214,6 +253,7 @@ impl Search {
                 }
             });
         }
+        blocks
     }
 
     /// Probes the next `probes` lists, merging their rows into the frontier.
@@ -225,7 +265,7 @@ impl Search {
         self.sort_lists_to(end);
         let keep = self.keep().max(self.pool.frontier.len());
         let mut batch = Batch::new(keep, std::mem::take(&mut self.pool.frontier));
-        self.score_lists(source, self.next_list..end, &HashSet::new(), &mut batch);
+        self.codes_scored += block::ROWS * self.score_lists(source, self.next_list..end, &HashSet::new(), &mut batch);
         self.pool.frontier = batch.into_frontier();
         self.pool.last_keep = keep;
         self.next_list = end;
@@ -241,7 +281,8 @@ impl Search {
         let keep = self.keep().max(self.pool.last_keep.saturating_mul(2));
         let mut batch = Batch::new(keep, Vec::new());
         let handed: HashSet<ItemPointer> = self.pool.handed.iter().copied().collect();
-        self.score_lists(source, 0..self.next_list, &handed, &mut batch);
+        self.codes_scored += block::ROWS * self.score_lists(source, 0..self.next_list, &handed, &mut batch);
+        self.rescans += 1;
         self.pool.frontier = batch.into_frontier();
         self.pool.last_keep = keep;
         if self.pool.frontier.is_empty() {
