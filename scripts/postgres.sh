@@ -92,3 +92,25 @@ postgres_repair() {
         printf '#!/bin/sh\n# Replaced by scripts/postgres.sh: this build of the program crashes at start.\nexec %s "$@"\n' "$newer" >"$program"
     done
 }
+
+# citus_install VERSION: builds Citus 14.0.1 from ../shared/vendor (tests only; quantvec
+# neither links nor ships it) and installs it into that PostgreSQL (16-18), unless it is
+# there. The build tree stays in QUANTVEC_POSTGRES_CACHE, so a rebuild is quick.
+citus_install() {
+    local version=$1 config source build log
+    config=$(pg_config_of "$version") || return 1
+    [ -f "$("$config" --pkglibdir)/citus.so" ] &&
+        grep -qs "^default_version = '14.0-1'" "$("$config" --sharedir)/extension/citus.control" && return 0
+    source=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/shared/vendor/citus-14.0.1.tar.gz
+    [ -f "$source" ] || { echo "no Citus source at $source" >&2; return 1; }
+    build=$postgres_cache/citus-14.0.1-pg$version
+    log=$postgres_cache/citus-14.0.1-pg$version.log
+    echo "setup: building Citus 14.0.1 for PostgreSQL $version (a few minutes; log in $log)"
+    if [ ! -f "$build/Makefile.global" ]; then
+        rm -rf "$build" && mkdir -p "$build"
+        tar xzf "$source" -C "$build" --strip-components=1
+        (cd "$build" && ./configure PG_CONFIG="$config" --without-libcurl --without-lz4 --without-zstd) >"$log" 2>&1 ||
+            { tail -n 20 "$log"; return 1; }
+    fi
+    (cd "$build" && make -j"$(nproc)" && make install) >>"$log" 2>&1 || { tail -n 20 "$log"; return 1; }
+}
