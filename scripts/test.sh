@@ -10,9 +10,12 @@
 #      dump/restore, index recall, crash recovery, replication, indexes larger than
 #      shared_buffers, backend memory, cancellation, corrupted index pages, SQL-level
 #      fuzzing, concurrency, online migration, extension upgrade, sharding over
-#      postgres_fdw, and real clients (Python psycopg 3, Rust postgres crate),
+#      postgres_fdw, pgvector's types (without pgvector on 15), Citus (16 and later),
+#      and real clients (Python psycopg 3, Rust postgres crate),
 #   3. on PostgreSQL 16, 17 and 18: the #[pg_test]s, pg_regress, dump/restore, index
-#      recall and crash recovery; then pg_upgrade from 16 to 18 with indexes in place.
+#      recall, crash recovery and pgvector's types (their builds ship pgvector 0.6.2,
+#      0.8.2 and 0.8.6); then pg_upgrade from 16 to 18 with indexes in place, and Citus
+#      (built from ../shared/vendor) with a coordinator and two workers on 17.
 #
 #   bash scripts/test.sh             all of the above
 #   bash scripts/test.sh --pg 17     0 and 1, then everything of 2 on PostgreSQL 17
@@ -74,10 +77,12 @@ bash tests/concurrency.sh
 bash tests/migration.sh
 bash tests/upgrade.sh
 bash tests/sharding.sh
+bash tests/pgvector.sh
+bash tests/citus.sh
 bash tests/clients.sh
 
 for version in $others; do
-    echo "== 3/3 PostgreSQL $version: #[pg_test]s, pg_regress, dump/restore, index recall, crash recovery"
+    echo "== 3/3 PostgreSQL $version: #[pg_test]s, pg_regress, dump/restore, index recall, crash recovery, pgvector"
     pg_tests "$version"
     PG_CONFIG=$(pg_config_of "$version")
     bash scripts/install.sh
@@ -85,9 +90,12 @@ for version in $others; do
     bash tests/dump_restore.sh
     bash tests/index_recall.sh
     bash tests/crash.sh
+    bash tests/pgvector.sh
 done
 if [ -n "$others" ]; then
     echo "== 3/3 pg_upgrade from PostgreSQL 16 to 18 with quantvec indexes in place"
     PG_UPGRADE_FROM=$(pg_config_of 16) PG_CONFIG=$(pg_config_of 18) bash tests/pg_upgrade.sh
+    echo "== 3/3 Citus 14 on PostgreSQL 17: a coordinator and two workers"
+    PG_CONFIG=$(pg_config_of 17) bash tests/citus.sh
 fi
 echo "all tests passed"
