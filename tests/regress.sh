@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/cluster.sh
 
-work=/tmp/quantvec-regress
+work=${REGRESS_WORK:-/tmp/quantvec-regress}
 port=${REGRESS_PORT:-54329}
 all=$(cd tests/pg_regress/sql && ls *.sql | sed 's/\.sql$//')
 tests=${*:-$all}

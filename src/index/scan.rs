@@ -38,9 +38,9 @@ struct ScanState {
     /// damaged entry is reported (rather than failing in the table, without the index's name).
     heap_blocks: u32,
     /// What this scan has done, for quantvec_last_scan: `done` sums the searches of
-    /// earlier rescans; `slot` is the scan's row there.
+    /// earlier rescans; `id` names the scan there.
     done: ScanRecord,
-    slot: usize,
+    id: u64,
 }
 
 impl ScanState {
@@ -63,7 +63,8 @@ pub unsafe extern "C-unwind" fn ambeginscan(index: pg_sys::Relation, nkeys: i32,
     // SAFETY: index is open.
     let oid = unsafe { (*index).rd_id };
     let done = ScanRecord { index: oid, ..ScanRecord::default() };
-    let state = ScanState { cached: pages::cached(index), mode: Mode::Idle, heap_blocks: 0, done, slot: stats::start_scan_record(oid) };
+    let state = ScanState { cached: pages::cached(index), mode: Mode::Idle, heap_blocks: 0, done, id: stats::new_scan_id() };
+    stats::record_scan(state.id, state.done);
     // The state belongs to the memory context the scan is made in (the query's), which
     // drops it when it goes: a query that fails or is canceled mid-scan never reaches
     // amendscan.
@@ -159,7 +160,7 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
         // (A search counts its own rows.)
         state.done.counters.returned += 1;
     }
-    stats::record_scan(state.slot, state.record());
+    stats::record_scan(state.id, state.record());
     let Some(tid) = found else { return false };
     if tid.block >= state.heap_blocks {
         // SAFETY: scan is valid; its table is open for the scan.

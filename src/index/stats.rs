@@ -2,6 +2,7 @@
 //! and `quantvec_last_scan` (what this backend's last statement's index scans did).
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -151,42 +152,53 @@ pub struct ScanRecord {
     pub pages_read: u64,
 }
 
-/// The index scans of the last statement that ran any in this backend.
+/// Scans kept per statement: the most recent ones, so that a function running a query a
+/// million times within one statement keeps a bounded list.
+const KEPT_SCANS: usize = 1000;
+
+/// The index scans of the last statement that ran any in this backend, by scan id.
 struct LastScans {
     statement_start: pg_sys::TimestampTz,
-    scans: Vec<ScanRecord>,
+    scans: VecDeque<(u64, ScanRecord)>,
+    next_id: u64,
 }
 
 thread_local! {
-    static LAST_SCANS: RefCell<LastScans> = const { RefCell::new(LastScans { statement_start: 0, scans: Vec::new() }) };
+    static LAST_SCANS: RefCell<LastScans> = const { RefCell::new(LastScans { statement_start: 0, scans: VecDeque::new(), next_id: 0 }) };
 }
 
-/// Starts the record of a new index scan; returns its slot for [`record_scan`].
-pub fn start_scan_record(index: pg_sys::Oid) -> usize {
+/// A new scan's id for [`record_scan`].
+pub fn new_scan_id() -> u64 {
+    LAST_SCANS.with_borrow_mut(|last| {
+        last.next_id += 1;
+        last.next_id
+    })
+}
+
+/// Records what scan `id` has done so far as a scan of the current statement (a cursor's
+/// scan, fetched from by later statements, shows under each).
+pub fn record_scan(id: u64, record: ScanRecord) {
     // SAFETY: reads the current statement's start time, set by the backend.
     let statement_start = unsafe { pg_sys::GetCurrentStatementStartTimestamp() };
     LAST_SCANS.with_borrow_mut(|last| {
         if last.statement_start != statement_start {
-            *last = LastScans { statement_start, scans: Vec::new() };
+            last.statement_start = statement_start;
+            last.scans.clear();
         }
-        last.scans.push(ScanRecord { index, ..ScanRecord::default() });
-        last.scans.len() - 1
-    })
-}
-
-/// Replaces the record in `slot` (if this statement's records are still kept).
-pub fn record_scan(slot: usize, record: ScanRecord) {
-    LAST_SCANS.with_borrow_mut(|last| {
-        if let Some(kept) = last.scans.get_mut(slot) {
-            if kept.index == record.index {
-                *kept = record;
+        match last.scans.iter_mut().rev().find(|(kept, _)| *kept == id) {
+            Some((_, kept)) => *kept = record,
+            None => {
+                if last.scans.len() == KEPT_SCANS {
+                    last.scans.pop_front();
+                }
+                last.scans.push_back((id, record));
             }
         }
     });
 }
 
-/// The index scans of the last statement that used a quantvec index in this backend, one
-/// row each: what each did, to see why a query was slow (EXPLAIN has no room for an
+/// The index scans of the last statement that used a quantvec index in this backend (the
+/// last 1,000 of them), one row each: what each did, to see why a query was slow (EXPLAIN has no room for an
 /// access method's own counters).
 #[allow(clippy::type_complexity)]
 #[pg_extern(volatile, parallel_restricted)]
@@ -205,7 +217,7 @@ fn quantvec_last_scan() -> TableIterator<
         name!(pages_read, i64),
     ),
 > {
-    let scans = LAST_SCANS.with_borrow(|last| last.scans.clone());
+    let scans: Vec<ScanRecord> = LAST_SCANS.with_borrow(|last| last.scans.iter().map(|(_, record)| *record).collect());
     TableIterator::new(scans.into_iter().map(|s| {
         (
             Regclass(s.index),

@@ -125,6 +125,23 @@ SELECT lists_probed >= 5 AS probed, rescans + lists_probed > 5 AS searched_on, r
 -- A nested loop rescans the index once per outer row: loops add up.
 SELECT count((SELECT id FROM docs ORDER BY e <-> ARRAY[i, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]::real[] LIMIT 1)) FROM generate_series(1, 3) i;
 SELECT indexrelid, loops, rows_returned FROM quantvec_last_scan();
+-- A cursor's scan shows under each FETCH, with what it has done since it was opened.
+BEGIN;
+DECLARE nearest CURSOR FOR SELECT id FROM docs ORDER BY e <-> (SELECT qf FROM q);
+FETCH 3 FROM nearest \g /dev/null
+SELECT indexrelid, rows_returned FROM quantvec_last_scan();
+FETCH 2 FROM nearest \g /dev/null
+SELECT indexrelid, rows_returned FROM quantvec_last_scan();
+COMMIT;
+-- A statement that runs many scans (here 1,200 queries in a DO block) keeps the last 1,000.
+DO $$
+BEGIN
+    FOR i IN 1..1200 LOOP
+        PERFORM (SELECT id FROM docs ORDER BY e <-> ARRAY[i, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]::real[] LIMIT 1);
+    END LOOP;
+END
+$$;
+SELECT count(*), sum(rows_returned) FROM quantvec_last_scan();
 RESET enable_seqscan;
 RESET quantvec.probes;
 RESET quantvec.rescore_factor;
