@@ -14,14 +14,14 @@ use crate::error::OrRaise;
 use crate::types::bitvec::BitVecInput;
 use crate::types::int8vec::Int8VecInput;
 
-fn k() -> &'static Kernels {
+pub fn k() -> &'static Kernels {
     kernels::active()
 }
 
 /// The query prepared by an earlier call at this call site (kept in `fn_extra`), or
 /// prepared now: an ORDER BY over many rows validates the query and computes its sum and
 /// norm once instead of once per row.
-fn prepared<'a>(fcinfo: pg_sys::FunctionCallInfo, x: &[f32]) -> &'a Query {
+pub fn prepared<'a>(fcinfo: pg_sys::FunctionCallInfo, x: &[f32]) -> &'a Query {
     // SAFETY: fcinfo is this call's own. Its flinfo, with fn_extra and fn_mcxt, belongs to
     // the call site and outlives the call; fn_extra of these functions is only ever set
     // here, to a Query allocated in fn_mcxt (which drops it when the call site goes away).
@@ -42,7 +42,7 @@ fn prepared<'a>(fcinfo: pg_sys::FunctionCallInfo, x: &[f32]) -> &'a Query {
 }
 
 /// −x without producing −0 for x = 0 (which would print as "-0").
-fn negated(x: f64) -> f64 {
+pub fn negated(x: f64) -> f64 {
     0.0 - x
 }
 

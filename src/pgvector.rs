@@ -6,9 +6,10 @@
 
 use pgrx::prelude::*;
 use quantvec_core::bits::BitVector;
-use quantvec_core::int8::Int8Vector;
+use quantvec_core::int8::{self, Int8Vector};
 use quantvec_core::pgvector;
 
+use crate::distances::{k, negated, prepared};
 use crate::error::OrRaise;
 use crate::types::bitvec::BitVecOutput;
 use crate::types::int8vec::{Int8VecInput, Int8VecOutput};
@@ -41,4 +42,25 @@ fn bitvec_from_pghalfvec(value: &[u8], typmod: i32, _explicit: bool) -> BitVecOu
 #[pg_extern(immutable, strict, parallel_safe, sql = false)]
 fn pgvector_from_int8vec(vector: Int8VecInput) -> Vec<u8> {
     pgvector::encode_vector(&vector.dequantize()).or_raise()
+}
+
+// `int8vec <op> vector`: the `int8vec <op> real[]` distances, taking pgvector's type as it
+// is. A `vector` query reaches the `real[]` operators through pgvector's implicit cast too,
+// but a cast parameter keeps PostgreSQL's plan cache making a custom plan (planning again)
+// for every execution of a prepared statement, where a parameter of the operator's own type
+// gets a generic plan, as a real[] one does.
+
+#[pg_extern(immutable, strict, parallel_safe, sql = false)]
+fn int8vec_pgvector_l2_distance(a: Int8VecInput, value: &[u8], fcinfo: pg_sys::FunctionCallInfo) -> f64 {
+    int8::l2_distance_f32(k(), &a, prepared(fcinfo, &pgvector::decode_vector(value).or_raise())).or_raise()
+}
+
+#[pg_extern(immutable, strict, parallel_safe, sql = false)]
+fn int8vec_pgvector_negative_inner_product(a: Int8VecInput, value: &[u8], fcinfo: pg_sys::FunctionCallInfo) -> f64 {
+    negated(int8::inner_product_f32(k(), &a, prepared(fcinfo, &pgvector::decode_vector(value).or_raise())).or_raise())
+}
+
+#[pg_extern(immutable, strict, parallel_safe, sql = false)]
+fn int8vec_pgvector_cosine_distance(a: Int8VecInput, value: &[u8], fcinfo: pg_sys::FunctionCallInfo) -> f64 {
+    int8::cosine_distance_f32(k(), &a, prepared(fcinfo, &pgvector::decode_vector(value).or_raise())).or_raise()
 }

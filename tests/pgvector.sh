@@ -100,6 +100,24 @@ SQL
 # shellcheck disable=SC2016 # the operands are SQL
 [ "$(answers 'p.v')" = "$(answers 'p.v::real[]')" ] || fail "vector and real[] queries return different rows"
 echo "a vector query (literal or parameter) uses the index and returns the rows of the same real[] query (20 queries)"
+echo "$plan" | grep "Order By:" | grep -vq "real\[\]" || fail "a vector parameter is cast where int8vec <=> vector takes it as it is: $plan"
+# (The same computation: equal to the last bit, NaN for the zero vector's cosine included,
+# which PostgreSQL's = takes as equal.)
+same=$(sql -d casts -c "SELECT bool_and((q.e <-> p.v) = (q.e <-> p.v::real[]) AND (q.e <#> p.v) = (q.e <#> p.v::real[])
+                                         AND (q.e <=> p.v) = (q.e <=> p.v::real[]))
+                          FROM q, pv p WHERE p.id % 300 = 0")
+[ "$same" = t ] || fail "int8vec <op> vector differs from int8vec <op> real[]"
+# A prepared statement with a vector parameter settles on a generic plan after its first
+# executions (one with a cast parameter too: both are shown).
+plans=$(sql -d casts <<SQL | tail -1
+PREPARE by_vector(vector) AS SELECT id FROM q ORDER BY e <=> \$1 LIMIT 10;
+PREPARE by_cast(text) AS SELECT id FROM q ORDER BY e <=> \$1::vector::real[] LIMIT 10;
+$(for i in 1 2 3 4 5 6 7 8; do echo "EXECUTE by_vector('[$(seq -s, "$i" $((i + 63)))]'); EXECUTE by_cast('[$(seq -s, "$i" $((i + 63)))]');"; done)
+SELECT string_agg(name || ':' || generic_plans || '/' || custom_plans, ' ' ORDER BY name) FROM pg_prepared_statements;
+SQL
+)
+echo "$plans" | grep -Eq "by_vector:[1-9][0-9]*/5" || fail "a vector parameter is planned anew each time (generic/custom plans): $plans"
+echo "int8vec <-> <#> <=> vector equal the real[] operators; generic/custom plans after 8 executions: $plans"
 
 # Converting a vector column: ALTER TABLE (the assignment cast) and the online migration.
 sql -d casts -q -c "CREATE TABLE conv AS SELECT id, v FROM pv" -c "ALTER TABLE conv ALTER COLUMN v TYPE int8vec(64)"

@@ -88,11 +88,14 @@ fn search_options(lists: usize) -> SearchOptions {
 /// The query of the ORDER BY key, as the index uses it.
 fn index_query(metric: Metric, key: &pg_sys::ScanKeyData) -> IndexQuery {
     // SAFETY: the key's argument is a non-null datum of the operator's right-hand type:
-    // strategy 1 takes the column's own type, strategy 2 a real[].
+    // strategy 1 takes the column's own type, strategy 2 a real[], strategy 3 a vector
+    // (a varlena, whose bytes decode_vector checks).
     unsafe {
         match (metric, key.sk_strategy) {
             (Metric::Hamming, _) => IndexQuery::Bits(BitRef::decode(crate::varlena::payload(key.sk_argument)).or_raise().bytes().to_vec()),
             (_, 2) => IndexQuery::Floats(Query::new(crate::varlena::array_elements::<f32>(key.sk_argument)).or_raise()),
+            // pgvector's vector, with operators from quantvec_pgvector.
+            (_, 3) => IndexQuery::Floats(Query::new(&quantvec_core::pgvector::decode_vector(crate::varlena::payload(key.sk_argument)).or_raise()).or_raise()),
             _ => {
                 let vector = Int8Ref::decode(crate::varlena::payload(key.sk_argument)).or_raise();
                 IndexQuery::Floats(Query::new(&vector.dequantize_finite()).or_raise())
