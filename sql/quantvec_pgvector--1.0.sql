@@ -37,8 +37,8 @@ CREATE CAST (halfvec AS bitvec) WITH FUNCTION bitvec_from_halfvec(halfvec, integ
 CREATE CAST (int8vec AS vector) WITH FUNCTION vector_from_int8vec(int8vec);
 
 -- int8vec <op> vector, as int8vec <op> real[] (the vector query at full precision). Without
--- them a vector query reaches the real[] operators through pgvector's implicit cast, and a
--- prepared statement with a cast parameter is planned again at every execution.
+-- them a vector query reaches the real[] operators through pgvector's implicit cast, which
+-- converts it to a real[] at every execution.
 CREATE FUNCTION l2_distance(int8vec, vector) RETURNS double precision
     IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'int8vec_pgvector_l2_distance_wrapper';
 CREATE FUNCTION int8vec_negative_inner_product(int8vec, vector) RETURNS double precision

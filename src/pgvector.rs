@@ -46,9 +46,8 @@ fn pgvector_from_int8vec(vector: Int8VecInput) -> Vec<u8> {
 
 // `int8vec <op> vector`: the `int8vec <op> real[]` distances, taking pgvector's type as it
 // is. A `vector` query reaches the `real[]` operators through pgvector's implicit cast too,
-// but a cast parameter keeps PostgreSQL's plan cache making a custom plan (planning again)
-// for every execution of a prepared statement, where a parameter of the operator's own type
-// gets a generic plan, as a real[] one does.
+// which converts it to a real[] at every execution (1.3 µs for 384 dimensions; the README
+// has the timings).
 
 #[pg_extern(immutable, strict, parallel_safe, sql = false)]
 fn int8vec_pgvector_l2_distance(a: Int8VecInput, value: &[u8], fcinfo: pg_sys::FunctionCallInfo) -> f64 {
