@@ -2,7 +2,8 @@
 # Index quality on real embeddings (20,000 of wordnet-minilm-384, 200 queries), with
 # default settings: recall@10 >= 0.95 after a build and after inserting half of the rows
 # after the build; filtered queries (WHERE id % 10 = 0) still return 10 rows with
-# recall >= 0.9. Also: the planner uses the index, build progress is reported, a
+# recall >= 0.9. Also: the planner uses the index, and a btree on a filter column where
+# the filter is selective (plans at 0.1%, 1% and 10%); build progress is reported, a
 # canceled build leaves nothing behind, and scans return the same rows when shared
 # buffers are too small to hold the index.
 set -euo pipefail
@@ -88,6 +89,27 @@ SQL
 read -r returned filtered_recall <<<"$filtered"
 check "rows returned by filtered queries (WHERE id % 10 = 0 ... LIMIT 10)" "$returned" 10
 check "recall@10 of filtered queries" "$filtered_recall" 0.9
+
+# The planner weighs a filter against the rows the index must return before LIMIT is met:
+# with a btree on the filter column, filters that keep 0.1% and 1% of the rows are answered
+# through the btree and an exact ranking of the rows it finds, one that keeps 10% through
+# this index; without a filter, LIMIT 10 and LIMIT 100 use the index.
+sql -c "CREATE TABLE filtered AS SELECT id, id % 10 AS c10, id % 100 AS c100, id % 1000 AS c1000, e FROM items" \
+    -c "CREATE INDEX filtered_e ON filtered USING quantvec (e int8vec_cosine_ops)" \
+    -c "CREATE INDEX filtered_c10 ON filtered (c10)" -c "CREATE INDEX filtered_c100 ON filtered (c100)" \
+    -c "CREATE INDEX filtered_c1000 ON filtered (c1000)" -c "ANALYZE filtered"
+# plan_uses INDEX WHERE LIMIT: EXPLAIN of the filtered query names INDEX.
+plan_uses() {
+    local plan
+    plan=$(sql -c "EXPLAIN (COSTS OFF) SELECT id FROM filtered $2 ORDER BY e <=> (SELECT embedding FROM queries LIMIT 1) LIMIT $3")
+    echo "$plan" | grep -q "$1" || { echo "FAILED: '$2 ... LIMIT $3' does not use $1:"; echo "$plan"; exit 1; }
+    echo "'$2 ... LIMIT $3': $1"
+}
+plan_uses filtered_c1000 "WHERE c1000 = 7" 10
+plan_uses filtered_c100 "WHERE c100 = 7" 10
+plan_uses "Index Scan using filtered_e" "WHERE c10 = 7" 10
+plan_uses "Index Scan using filtered_e" "" 10
+plan_uses "Index Scan using filtered_e" "" 100
 
 # A canceled build leaves no index behind, and the next build works.
 if sql -c "SET statement_timeout = '200ms'" -c "CREATE INDEX items_canceled ON items USING quantvec (e int8vec_l2_ops)" 2>"$work/cancel.txt"; then
