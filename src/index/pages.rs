@@ -197,11 +197,15 @@ impl Pinned {
         pinned
     }
 
-    /// Asks the CPU to fetch `len` bytes at `offset` of the page's data: a hint, which reads
-    /// nothing (the page may be changing, as it is not locked).
+    /// Asks the CPU to fetch `len` bytes at `offset` of the page's data, and the header and
+    /// special space that reading them checks first (each a cache line of its own, which
+    /// would otherwise miss in turn): a hint, which reads nothing (the page may be
+    /// changing, as it is not locked).
     pub fn prefetch(&self, offset: usize, len: usize) {
         // SAFETY: a pinned buffer's page stays put; only its address is taken.
         let page = unsafe { pg_sys::BufferGetPage(self.buffer) }.cast::<u8>();
+        kernels::prefetch(page, HEADER);
+        kernels::prefetch(page.wrapping_add(PAGE_SIZE - SPECIAL), SPECIAL);
         kernels::prefetch(page.wrapping_add(HEADER + offset), len);
     }
 
