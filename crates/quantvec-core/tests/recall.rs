@@ -108,3 +108,44 @@ fn asymmetric_binary_first_pass_then_int8_rescoring() {
     println!("recall@10, float query against bits top-40 rescored with int8: {at_40:.4}");
     assert!(at_40 >= 0.95, "asymmetric binary + 40 rescored: recall@10 {at_40} < 0.95");
 }
+
+/// An index scan under a filter that keeps 1 row in `every` (row i passes for query q when
+/// i % every == q % every): the rows it hands out until ten pass, against the exact
+/// filtered top 10. The scan goes as deep as k / selectivity rows, and probes further
+/// lists as it does.
+#[test]
+fn filtered_index_scans_keep_their_recall() {
+    use quantvec_core::ivf::memory::MemoryIndex;
+    use quantvec_core::ivf::search::{Search, SearchOptions};
+    use quantvec_core::ivf::{BuildOptions, IndexQuery, Metric, Scorer};
+
+    let f = fixture();
+    let options = BuildOptions::for_rows(BASE);
+    let index = MemoryIndex::build_int8(k(), Metric::Cosine, &f.codes, &options, true).unwrap();
+    // The extension's default probes (3·√lists) and rescore factor.
+    let probes = ((3.0 * (options.lists as f64).sqrt()).ceil() as usize).min(options.lists);
+    let norm = |v: &[f32]| f64::from((k().dot_f32)(v, v)).sqrt();
+    for every in [1, 10, 100] {
+        let recall = (0..QUERIES)
+            .map(|q| {
+                let passes = |i: usize| i % every == q % every;
+                let query = f.data.queries.row(q);
+                let query_norm = norm(query);
+                let scorer = Scorer::new(index.layout.clone(), k(), IndexQuery::Floats(Query::new(query).unwrap())).unwrap();
+                let mut search = Search::new(scorer, SearchOptions { probes, rescore_factor: 8.0 });
+                let found: Vec<usize> = std::iter::from_fn(|| search.next(&index)).map(|(tid, _)| tid.block as usize).filter(|&i| passes(i)).take(K).collect();
+                let truth = nearest(BASE, K, |i| {
+                    if passes(i) {
+                        1.0 - f64::from((k().dot_f32)(query, f.data.base.row(i))) / (query_norm * norm(f.data.base.row(i)))
+                    } else {
+                        f64::INFINITY
+                    }
+                });
+                recall(&found, &truth)
+            })
+            .sum::<f64>()
+            / QUERIES as f64;
+        println!("recall@10 of an index scan keeping 1 row in {every} (probes {probes} of {} lists): {recall:.4}", options.lists);
+        assert!(recall >= 0.95, "1 row in {every}: recall {recall}");
+    }
+}

@@ -4,8 +4,10 @@
 //! candidate pool, and rescores candidates best-first with the int8 codes into a result
 //! heap. Before it returns its n-th row it has rescored `rescore_factor · max(n, 10)`
 //! candidates (or all there are), so a `LIMIT k` query sees the best `k × rescore_factor`
-//! first-pass candidates rescored. When the probed lists run dry (a filter rejected many
-//! rows), it probes the next `probes` lists, until the index is exhausted.
+//! first-pass candidates rescored. As it returns more rows it probes further lists (the
+//! nearest n rows spread over more lists as n grows: a filter that rejects most rows takes
+//! a scan that deep), and when the probed lists run dry it probes the next `probes`
+//! lists, until the index is exhausted.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashSet};
@@ -256,12 +258,56 @@ impl Search {
         blocks
     }
 
-    /// Probes the next `probes` lists, merging their rows into the frontier.
+    /// Lists to have probed before returning the next row: `probes` for the first
+    /// `MIN_ROWS`, then growing with the square root of the rows returned. The true
+    /// nearest n rows spread over more lists as n grows, and a scan goes that deep when a
+    /// filter rejects most rows (10 rows through a 10% filter are the nearest 100): on
+    /// 100k × 384, 632 lists, recall@10 through a 10% filter was 0.940 with the default 75
+    /// probes, 0.966 with 106 and 0.974 with 160, where more rescoring gained nothing.
+    fn probes_wanted(&self) -> usize {
+        let depth = (self.returned + 1).max(MIN_ROWS) as f64 / MIN_ROWS as f64;
+        ((self.options.probes as f64 * depth.sqrt()).ceil() as usize).min(self.lists.len())
+    }
+
+    /// Probes further lists when `probes_wanted` has grown past them: the first time the
+    /// nearest `probes`, later at least half as many again as are probed (a few rescans
+    /// in all), scoring the lists probed before again with them, so that the frontier
+    /// holds the nearest candidates of all (the candidates of the new, farther lists alone
+    /// would be worse than the next ones of the nearer lists, which the frontier no
+    /// longer holds).
+    fn deepen(&mut self, source: &dyn Lists) {
+        let wanted = self.probes_wanted();
+        if self.next_list >= wanted {
+            return;
+        }
+        if self.next_list == 0 {
+            self.probe_to(source, wanted);
+            return;
+        }
+        let before = self.next_list;
+        self.next_list = wanted.max(before + before / 2).min(self.lists.len());
+        self.sort_lists_to(self.next_list);
+        let keep = self.keep().max(self.pool.last_keep);
+        let mut batch = Batch::new(keep, Vec::new());
+        let handed: HashSet<ItemPointer> = self.pool.handed.iter().copied().collect();
+        self.codes_scored += block::ROWS * self.score_lists(source, 0..self.next_list, &handed, &mut batch);
+        self.rescans += 1;
+        self.pool.frontier = batch.into_frontier();
+        self.pool.last_keep = keep;
+        self.pool.dry_at = None;
+    }
+
+    /// Probes the next `probes` lists (the probed ones ran dry).
     fn probe_more(&mut self, source: &dyn Lists) -> bool {
-        if self.next_list >= self.lists.len() {
+        self.probe_to(source, self.next_list + self.options.probes)
+    }
+
+    /// Probes the lists up to the `end`-th nearest, merging their rows into the frontier.
+    fn probe_to(&mut self, source: &dyn Lists, end: usize) -> bool {
+        let end = end.min(self.lists.len());
+        if self.next_list >= end {
             return false;
         }
-        let end = (self.next_list + self.options.probes).min(self.lists.len());
         self.sort_lists_to(end);
         let keep = self.keep().max(self.pool.frontier.len());
         let mut batch = Batch::new(keep, std::mem::take(&mut self.pool.frontier));
@@ -323,9 +369,7 @@ impl Search {
     /// The next row (heap tid), nearest first, with its distance; None when the index is
     /// exhausted.
     pub fn next(&mut self, source: &dyn Lists) -> Option<(ItemPointer, f64)> {
-        if self.next_list == 0 {
-            self.probe_more(source);
-        }
+        self.deepen(source);
         while (self.rescored as f64) < self.wanted() || self.results.is_empty() {
             if self.rescore_more(source) || self.rescan(source) || self.probe_more(source) {
                 continue;
