@@ -287,13 +287,7 @@ impl Search {
         let before = self.next_list;
         self.next_list = wanted.max(before + before / 2).min(self.lists.len());
         self.sort_lists_to(self.next_list);
-        let keep = self.keep().max(self.pool.last_keep);
-        let mut batch = Batch::new(keep, Vec::new());
-        let handed: HashSet<ItemPointer> = self.pool.handed.iter().copied().collect();
-        self.codes_scored += block::ROWS * self.score_lists(source, 0..self.next_list, &handed, &mut batch);
-        self.rescans += 1;
-        self.pool.frontier = batch.into_frontier();
-        self.pool.last_keep = keep;
+        self.score_probed_again(source, self.keep().max(self.pool.last_keep));
         self.pool.dry_at = None;
     }
 
@@ -324,17 +318,22 @@ impl Search {
         if self.pool.dry_at == Some(self.next_list) {
             return false;
         }
-        let keep = self.keep().max(self.pool.last_keep.saturating_mul(2));
+        self.score_probed_again(source, self.keep().max(self.pool.last_keep.saturating_mul(2)));
+        if self.pool.frontier.is_empty() {
+            self.pool.dry_at = Some(self.next_list);
+        }
+        !self.pool.frontier.is_empty()
+    }
+
+    /// Refills the frontier with the nearest `keep` rows of the probed lists not handed
+    /// out yet.
+    fn score_probed_again(&mut self, source: &dyn Lists, keep: usize) {
         let mut batch = Batch::new(keep, Vec::new());
         let handed: HashSet<ItemPointer> = self.pool.handed.iter().copied().collect();
         self.codes_scored += block::ROWS * self.score_lists(source, 0..self.next_list, &handed, &mut batch);
         self.rescans += 1;
         self.pool.frontier = batch.into_frontier();
         self.pool.last_keep = keep;
-        if self.pool.frontier.is_empty() {
-            self.pool.dry_at = Some(self.next_list);
-        }
-        !self.pool.frontier.is_empty()
     }
 
     /// Rescores the candidates still wanted before the next row (at least one) from the
