@@ -25,7 +25,9 @@ use super::directory;
 
 /// A rescored vector's cost, as a fraction of `random_page_cost`: measured on 100k × 384
 /// (rescore factor 8), each row past the first ten took 7 µs, and a sequential scan's cost
-/// unit about 1.5 µs: 0.6 of a cost unit a vector, 0.15 of a random page read (4).
+/// unit about 1.5 µs: 0.6 of a cost unit a vector, 0.15 of a random page read (4). Since
+/// scans probe further lists as they go deeper, rows past the hundredth take 15-20 µs;
+/// the plans measured in the README are the cheaper ones still.
 const RESCORED_VECTOR_PAGE_FRACTION: f64 = 0.15;
 
 #[pg_guard]
