@@ -115,23 +115,39 @@ pub fn check_quantiles(lower: f64, upper: f64) -> Result<()> {
 
 /// Exact float distances in f64, the reference that quantized distances are judged against.
 pub mod exact {
-    use super::{check_same_dims, norm, Result};
+    use super::{check_same_dims, Result};
 
     pub fn inner_product(a: &[f32], b: &[f32]) -> Result<f64> {
         check_same_dims(a.len(), b.len(), "real[]")?;
-        Ok(a.iter().zip(b).map(|(&x, &y)| f64::from(x) * f64::from(y)).sum())
+        Ok(pairwise_sum(a, b, |x, y| x * y))
     }
 
     pub fn l2_distance(a: &[f32], b: &[f32]) -> Result<f64> {
         check_same_dims(a.len(), b.len(), "real[]")?;
-        Ok(a.iter().zip(b).map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2)).sum::<f64>().sqrt())
+        Ok(pairwise_sum(a, b, |x, y| (x - y) * (x - y)).sqrt())
     }
 
     /// 1 − cos; NaN when either vector is zero.
     pub fn cosine_distance(a: &[f32], b: &[f32]) -> Result<f64> {
         let dot = inner_product(a, b)?;
-        let norms = norm(a) * norm(b);
+        let norms = (pairwise_sum(a, a, |x, _| x * x) * pairwise_sum(b, b, |_, y| y * y)).sqrt();
         Ok(if norms == 0.0 { f64::NAN } else { (1.0 - dot / norms).clamp(0.0, 2.0) })
+    }
+
+    /// Σ term(aᵢ, bᵢ) in f64 over equal-length slices, in eight partial sums: one running
+    /// sum waits on each addition in turn, eight overlap and vectorise (a 384-d cosine
+    /// took 1.3 µs as three running sums).
+    fn pairwise_sum(a: &[f32], b: &[f32], term: impl Fn(f64, f64) -> f64) -> f64 {
+        const LANES: usize = 8;
+        let mut partial = [0.0f64; LANES];
+        let (chunks_a, chunks_b) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+        let tail: f64 = chunks_a.remainder().iter().zip(chunks_b.remainder()).map(|(&x, &y)| term(f64::from(x), f64::from(y))).sum();
+        for (x, y) in chunks_a.zip(chunks_b) {
+            for lane in 0..LANES {
+                partial[lane] += term(f64::from(x[lane]), f64::from(y[lane]));
+            }
+        }
+        partial.iter().sum::<f64>() + tail
     }
 }
 
@@ -169,6 +185,21 @@ mod tests {
         assert!((exact::cosine_distance(&[1.0, 0.0], &[0.0, 2.0]).unwrap() - 1.0).abs() < 1e-12);
         assert!(exact::cosine_distance(&[0.0], &[1.0]).unwrap().is_nan());
         assert!(exact::l2_distance(&[0.0], &[1.0, 2.0]).is_err());
+    }
+
+    #[test]
+    fn exact_distances_agree_with_running_sums_at_every_length() {
+        let naive = |a: &[f32], b: &[f32], f: fn(f64, f64) -> f64| a.iter().zip(b).map(|(&x, &y)| f(f64::from(x), f64::from(y))).sum::<f64>();
+        for n in (1..40).chain([383, 384, 1000]) {
+            let a: Vec<f32> = (0..n).map(|i| ((i * 37 % 101) as f32 - 50.0) / 7.0).collect();
+            let b: Vec<f32> = (0..n).map(|i| ((i * 53 % 89) as f32 - 44.0) / 3.0).collect();
+            let close = |x: f64, y: f64| (x - y).abs() <= 1e-12 * x.abs().max(y.abs()).max(1.0);
+            let ip = naive(&a, &b, |x, y| x * y);
+            assert!(close(exact::inner_product(&a, &b).unwrap(), ip), "n {n}");
+            assert!(close(exact::l2_distance(&a, &b).unwrap(), naive(&a, &b, |x, y| (x - y) * (x - y)).sqrt()), "n {n}");
+            let cosine = 1.0 - ip / (naive(&a, &a, |x, _| x * x) * naive(&b, &b, |_, y| y * y)).sqrt();
+            assert!(close(exact::cosine_distance(&a, &b).unwrap(), cosine.clamp(0.0, 2.0)), "n {n}");
+        }
     }
 
     #[test]

@@ -126,7 +126,7 @@ pub struct SearchCounters {
     /// the rescans of probed lists.
     pub codes_scored: usize,
     /// Times the probed lists were scored again for rows not handed out yet (a filter
-    /// rejected many rows).
+    /// rejected many rows, or the scan went deeper and probed further lists).
     pub rescans: usize,
     /// Candidates rescored with their int8 codes.
     pub rescored: usize,
