@@ -12,8 +12,8 @@
 //! the run cost, which a LIMIT takes its share of: `LIMIT k` with a filter that keeps a
 //! fraction s of the rows needs about k / s rows from the index, so a selective filter
 //! makes the index dear and the planner turns to another index on the filter column and
-//! an exact ranking of the rows it finds (on 100k × 384: 8.7 ms a query through this
-//! index at 1%, 1.0 ms through a btree on the filter column; 1.2 and 8.2 ms at 10%).
+//! an exact ranking of the rows it finds (on 100k × 384: 14 ms a query through this index
+//! at 1%, 1.1 ms through a btree on the filter column; about 3 and 8 ms at 10%).
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;
