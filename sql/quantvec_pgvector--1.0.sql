@@ -1,8 +1,8 @@
 -- quantvec_pgvector 1.0: pgvector's vector and halfvec cast to int8vec(n) and bitvec(n) on
 -- assignment, as real[] does (per-vector min/max and sign quantization), and int8vec casts
 -- to vector (dequantization); the distances between int8vec and a vector query, in the
--- quantvec index's operator families beside the real[] ones. The schemas of quantvec and pgvector are on the search_path
--- while this runs, as for any extension that requires others.
+-- quantvec index's operator families beside the real[] ones. The schemas of quantvec and
+-- pgvector are on the search_path while this runs, as for any extension that requires others.
 \echo Use "CREATE EXTENSION quantvec_pgvector" to load this file. \quit
 
 DO $$

@@ -22,16 +22,22 @@ pub fn k() -> &'static Kernels {
 /// prepared now: an ORDER BY over many rows validates the query and computes its sum and
 /// norm once instead of once per row.
 pub fn prepared<'a>(fcinfo: pg_sys::FunctionCallInfo, x: &[f32]) -> &'a Query {
+    prepared_by(fcinfo, |cached| cached.is_for(x), || Query::new(x))
+}
+
+/// [`prepared`] for a query that `is_this` recognises and `make` prepares (which only runs
+/// when the call site has no query cached or another one).
+pub fn prepared_by<'a>(fcinfo: pg_sys::FunctionCallInfo, is_this: impl Fn(&Query) -> bool, make: impl FnOnce() -> quantvec_core::Result<Query>) -> &'a Query {
     // SAFETY: fcinfo is this call's own. Its flinfo, with fn_extra and fn_mcxt, belongs to
     // the call site and outlives the call; fn_extra of these functions is only ever set
     // here, to a Query allocated in fn_mcxt (which drops it when the call site goes away).
     unsafe {
         let flinfo = &mut *(*fcinfo).flinfo;
         let cached = flinfo.fn_extra.cast::<Query>();
-        if !cached.is_null() && (*cached).is_for(x) {
+        if !cached.is_null() && is_this(&*cached) {
             return &*cached;
         }
-        let query = Query::new(x).or_raise();
+        let query = make().or_raise();
         if cached.is_null() {
             flinfo.fn_extra = PgMemoryContexts::For(flinfo.fn_mcxt).leak_and_drop_on_delete(query).cast();
         } else {

@@ -56,7 +56,13 @@ impl Query {
     /// Whether this was prepared from `values` (for caching across calls): a bytewise
     /// comparison, which compiles to a vectorised memcmp.
     pub fn is_for(&self, values: &[f32]) -> bool {
-        as_bytes(&self.values) == as_bytes(values)
+        self.is_for_bytes(as_bytes(values))
+    }
+
+    /// Whether this was prepared from the f32 values whose native-endian bytes are `bytes`
+    /// (a query read from a binary value without decoding it first).
+    pub fn is_for_bytes(&self, bytes: &[u8]) -> bool {
+        as_bytes(&self.values) == bytes
     }
 
     /// The query against a stored vector of `dims` dimensions of `type_name`.

@@ -15,8 +15,12 @@ const PREFIX: usize = 4;
 
 /// The components of a `vector` value (its bytes after the varlena header).
 pub fn decode_vector(payload: &[u8]) -> Result<Vec<f32>> {
-    let components = components("vector", payload, 4)?;
-    Ok(components.chunks_exact(4).map(|c| f32::from_ne_bytes([c[0], c[1], c[2], c[3]])).collect())
+    Ok(vector_components(payload)?.chunks_exact(4).map(|c| f32::from_ne_bytes([c[0], c[1], c[2], c[3]])).collect())
+}
+
+/// The bytes of a `vector` value's components (native-endian f32), checked and in place.
+pub fn vector_components(payload: &[u8]) -> Result<&[u8]> {
+    components("vector", payload, 4)
 }
 
 /// The components of a `halfvec` value (its bytes after the varlena header), as f32.
