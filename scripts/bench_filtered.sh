@@ -93,26 +93,27 @@ fi
 
 echo "== exact filtered top 10 of each query (float cosine)"
 sql -q <<'SQL'
+-- Per filter and query: the query's value of the filter's label, and the exact top 10.
 CREATE TABLE truth AS
-  SELECT ord, q.id AS query_id,
+  SELECT ord, q.id AS query_id, v.value,
          ARRAY(SELECT fl.id FROM floats fl JOIN labels l USING (id)
-                WHERE CASE label WHEN 'c2' THEN l.c2 WHEN 'c10' THEN l.c10 WHEN 'c100' THEN l.c100 ELSE l.anchor END
-                    = CASE query_label WHEN 'c2' THEN q.c2 WHEN 'c10' THEN q.c10 WHEN 'c100' THEN q.c100 WHEN 'near' THEN q.near ELSE q.far END
+                WHERE CASE label WHEN 'c2' THEN l.c2 WHEN 'c10' THEN l.c10 WHEN 'c100' THEN l.c100 ELSE l.anchor END = v.value
                 ORDER BY cosine_distance(fl.f, q.f) LIMIT 10) AS ids
-    FROM filters, queries q;
+    FROM filters, queries q,
+         LATERAL (SELECT CASE query_label WHEN 'c2' THEN q.c2 WHEN 'c10' THEN q.c10 WHEN 'c100' THEN q.c100
+                                          WHEN 'near' THEN q.near ELSE q.far END AS value) v;
 -- filtered(search, settings): recall@10 and ms per query of `search` ($1: the query's
 -- real[], $2: its value of the filter's label, %1$s: the label column) for each filter.
 CREATE FUNCTION filtered(search text, settings text, OUT ord int, OUT recall numeric, OUT ms numeric) RETURNS SETOF record AS $$
 DECLARE
-  f record; q record; found int[]; hits int; n int; started timestamptz; value int;
+  f record; q record; found int[]; hits int; n int; started timestamptz;
 BEGIN
   FOR f IN SELECT * FROM filters ORDER BY filters.ord LOOP
     EXECUTE settings;
     FOR pass IN 1..2 LOOP
       hits := 0; n := 0; started := clock_timestamp();
-      FOR q IN SELECT queries.*, t.ids FROM queries JOIN truth t ON t.query_id = queries.id AND t.ord = f.ord LOOP
-        value := CASE f.query_label WHEN 'c2' THEN q.c2 WHEN 'c10' THEN q.c10 WHEN 'c100' THEN q.c100 WHEN 'near' THEN q.near ELSE q.far END;
-        EXECUTE format('SELECT array_agg(id) FROM (' || search || ') s', f.label) INTO found USING q.f, value;
+      FOR q IN SELECT queries.f, t.value, t.ids FROM queries JOIN truth t ON t.query_id = queries.id AND t.ord = f.ord LOOP
+        EXECUTE format('SELECT array_agg(id) FROM (' || search || ') s', f.label) INTO found USING q.f, q.value;
         hits := hits + cardinality(ARRAY(SELECT unnest(found) INTERSECT SELECT unnest(q.ids)));
         n := n + 1;
       END LOOP;
