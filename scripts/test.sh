@@ -47,6 +47,8 @@ cargo clippy -p quantvec-core -p quantvec-client --all-targets -- -D warnings -W
 echo "== 1/3 quantvec-core"
 cargo test -p quantvec-core --lib
 cargo test -p quantvec-core --test recall -- --nocapture
+# quantvec.target_recall on real and synthetic data the calibration never saw.
+cargo test -p quantvec-core --test target_recall -- --nocapture
 # Every parser, receive function and index-page decoder, fuzzed for a short budget
 # (QUANTVEC_FUZZ_CASES=1000000 for a long run).
 cargo test -p quantvec-core --test fuzz -- --nocapture

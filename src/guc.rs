@@ -4,6 +4,7 @@ use std::ffi::{c_int, c_void, CString};
 
 use pgrx::prelude::*;
 use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting, PostgresGucEnum};
+use quantvec_core::ivf::recall::Calibration;
 use quantvec_core::kernels::{self, Isa};
 
 /// `quantvec.simd`: which kernel set distance functions use. `auto` picks the best this CPU
@@ -43,31 +44,52 @@ impl Simd {
 
 static SIMD: GucSetting<Simd> = GucSetting::<Simd>::new(Simd::Auto);
 
-/// `quantvec.probes`: lists an index scan probes first (0: 3·√lists); more lists follow
-/// only when a query asks for more rows than they hold.
+/// `quantvec.target_recall`: the recall@10 an index scan aims for, with the probes and
+/// rescore factor its build measured to reach it most cheaply.
+static TARGET_RECALL: GucSetting<f64> = GucSetting::<f64>::new(0.95);
+
+/// `quantvec.probes`: lists an index scan probes first (0: as the target recall needs);
+/// more lists follow only when a query asks for more rows than they hold.
 static PROBES: GucSetting<i32> = GucSetting::<i32>::new(0);
 
 /// `quantvec.rescore_factor`: before returning its n-th row, an index scan has rescored
-/// `rescore_factor × max(n, 10)` first-pass candidates with their int8 codes.
-static RESCORE_FACTOR: GucSetting<f64> = GucSetting::<f64>::new(DEFAULT_RESCORE_FACTOR);
+/// `rescore_factor × max(n, 10)` first-pass candidates with their int8 codes (0: as the
+/// target recall needs).
+static RESCORE_FACTOR: GucSetting<f64> = GucSetting::<f64>::new(0.0);
 
-const DEFAULT_RESCORE_FACTOR: f64 = 8.0;
+/// The rescore factor of an index without a calibration (built by quantvec before 0.5.0).
+const UNCALIBRATED_RESCORE_FACTOR: f64 = 8.0;
 
-/// The search GUCs: (probes, 0 for automatic; rescore factor).
-fn search_settings() -> (i32, f64) {
-    (PROBES.get(), RESCORE_FACTOR.get())
+/// The settings a query on an index uses now.
+#[derive(Clone, Copy, Debug)]
+pub struct SearchSettings {
+    pub probes: usize,
+    pub rescore_factor: f64,
+    /// The recall@10 the build measured at (or just below) these settings; None for an
+    /// index without a calibration.
+    pub expected_recall: Option<f64>,
 }
 
-/// The probes and rescore factor a query on an index of `lists` lists uses now.
-pub fn effective_search_settings(lists: usize) -> (usize, f64) {
-    let (probes, rescore_factor) = search_settings();
-    let probes = if probes > 0 { (probes as usize).min(lists.max(1)) } else { auto_probes(lists) };
-    (probes, rescore_factor)
+/// The probes and rescore factor a query on an index of `lists` lists uses now: those set
+/// explicitly, the others the cheapest the index's calibration says reach
+/// `quantvec.target_recall`.
+pub fn effective_search_settings(lists: usize, calibration: &Calibration) -> SearchSettings {
+    let probes = usize::try_from(PROBES.get()).ok().filter(|&p| p > 0).map(|p| p.min(lists.max(1)));
+    let rescore_factor = Some(RESCORE_FACTOR.get()).filter(|&r| r > 0.0).map(|r| r.max(1.0));
+    match calibration.choose(TARGET_RECALL.get(), probes, rescore_factor) {
+        Some(choice) => SearchSettings { probes: choice.probes.min(lists.max(1)), rescore_factor: choice.rescore_factor, expected_recall: Some(choice.recall) },
+        None => SearchSettings {
+            probes: probes.unwrap_or_else(|| auto_probes(lists)),
+            rescore_factor: rescore_factor.unwrap_or(UNCALIBRATED_RESCORE_FACTOR),
+            expected_recall: None,
+        },
+    }
 }
 
-/// Probes when `quantvec.probes` is 0: 3·√lists (all of them for up to 9 lists). With
-/// the default 2·√rows lists a query reads a shrinking share of a growing table
-/// (rows^0.75 rows), which keeps recall@10 near 0.96 from 20k to 100k rows.
+/// Probes of an index without a calibration when `quantvec.probes` is 0: 3·√lists (all
+/// of them for up to 9 lists). With the default 2·√rows lists a query reads a shrinking
+/// share of a growing table (rows^0.75 rows), which kept recall@10 near 0.96 from 20k to
+/// 100k rows on the shared set.
 pub fn auto_probes(lists: usize) -> usize {
     ((3.0 * (lists as f64).sqrt()).ceil() as usize).clamp(1, lists.max(1))
 }
@@ -107,9 +129,19 @@ pub fn init() {
             None,
         );
     }
+    GucRegistry::define_float_guc(
+        c"quantvec.target_recall",
+        c"The recall@10 quantvec index scans aim for.",
+        c"Each index measures at build time which probes and rescore factor reach which recall, with rows of its table as queries; scans use the cheapest setting that reaches this target. quantvec.probes and quantvec.rescore_factor, when set, override it.",
+        &TARGET_RECALL,
+        0.0,
+        1.0,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
     GucRegistry::define_int_guc(
         c"quantvec.probes",
-        c"Lists a quantvec index scan probes first (0: three times the square root of the number of lists).",
+        c"Lists a quantvec index scan probes first (0: as many as quantvec.target_recall needs).",
         c"More probes find more of the true neighbours and take longer; a scan probes further lists by itself when a filter leaves it short of rows.",
         &PROBES,
         0,
@@ -119,10 +151,10 @@ pub fn init() {
     );
     GucRegistry::define_float_guc(
         c"quantvec.rescore_factor",
-        c"First-pass candidates a quantvec index scan rescores with int8 codes, per row returned (at least 10 rows' worth).",
-        c"A LIMIT k query has the best k × rescore_factor binary-code candidates rescored.",
+        c"First-pass candidates a quantvec index scan rescores with int8 codes, per row returned (at least 10 rows' worth; 0: as many as quantvec.target_recall needs).",
+        c"A LIMIT k query has the best k × rescore_factor binary-code candidates rescored; values between 0 and 1 count as 1.",
         &RESCORE_FACTOR,
-        1.0,
+        0.0,
         1_000_000.0,
         GucContext::Userset,
         GucFlags::default(),

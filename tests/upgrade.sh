@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ALTER EXTENSION quantvec UPDATE from each earlier release (0.1.0, 0.2.0 and 0.3.0, whose install
+# ALTER EXTENSION quantvec UPDATE from each earlier release (0.1.0 to 0.4.0, whose install
 # scripts are kept in tests/upgrade/) to the current version, with data and indexes in
 # place: query results before and after are identical, the indexes stay consistent, the new
 # features work, a migration started under 0.2.0 finishes under the current version, and
@@ -12,7 +12,8 @@ source scripts/cluster.sh
 work=/tmp/quantvec-upgrade
 port=${UPGRADE_PORT:-54345}
 trap 'cluster_stop $work' EXIT
-cp tests/upgrade/quantvec--0.1.0.sql tests/upgrade/quantvec--0.2.0.sql tests/upgrade/quantvec--0.3.0.sql "$("$PG_CONFIG" --sharedir)/extension/"
+cp tests/upgrade/quantvec--0.1.0.sql tests/upgrade/quantvec--0.2.0.sql tests/upgrade/quantvec--0.3.0.sql tests/upgrade/quantvec--0.4.0.sql \
+    "$("$PG_CONFIG" --sharedir)/extension/"
 cluster_start "$work" "$port"
 sql() { cluster_psql "$work" -At "$@"; }
 
@@ -90,6 +91,10 @@ SQL
     fi
     # New in 0.4.0: real[] casts to bitvec(n).
     [ "$(sql -d "$db" -c "SELECT '{1,-2,3}'::real[]::bitvec(3) = bitvec_quantize('{1,-2,3}')")" = t ] || { echo "FAILED: real[]::bitvec"; exit 1; }
+    # New in 0.5.0: the recall curve, and the recall a query's settings are expected to reach.
+    [ "$(sql -d "$db" -c "SELECT count(*) > 0 FROM quantvec_index_recall('items_e')")" = t ] &&
+        [ "$(sql -d "$db" -c "SELECT expected_recall > 0 FROM quantvec_index_stats('items_e')")" = t ] ||
+        { echo "FAILED: quantvec_index_recall"; exit 1; }
     if ! diff <(members "$db") <(members fresh); then
         echo "FAILED: the extension updated from $from differs from a fresh install (< upgraded, > fresh)"; exit 1
     fi
@@ -98,4 +103,5 @@ SQL
 upgrade_from 0.1.0
 upgrade_from 0.2.0
 upgrade_from 0.3.0
+upgrade_from 0.4.0
 echo "upgrade: passed"

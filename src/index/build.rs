@@ -7,6 +7,7 @@
 //! logged wholesale at the end, as other index builds do.
 
 use std::ffi::c_void;
+use std::sync::Arc;
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -15,6 +16,7 @@ use quantvec_core::int8::Int8Ref;
 use quantvec_core::ivf::build::{plan, Plan, Reservoir};
 use quantvec_core::ivf::kmeans::{self, KMeans};
 use quantvec_core::ivf::meta::{ListEntry, Meta};
+use quantvec_core::ivf::recall::{self, Calibration, Offered, Truths};
 use quantvec_core::ivf::{block, EncodedRow, ItemPointer, Layout, Metric, KMEANS_ITERATIONS};
 use quantvec_core::kernels;
 use quantvec_core::ErrorKind;
@@ -22,6 +24,7 @@ use rayon::prelude::*;
 
 use super::context::IndexErrors;
 use super::directory::{self, ENTRIES_PER_PAGE};
+use super::lists::PgLists;
 use super::pages::{self, Kind, Lock, Locked, CAPACITY, META_BLOCK};
 use super::{options, progress, Shape};
 use crate::compat;
@@ -35,6 +38,7 @@ pub const PHASE_SAMPLING: i64 = 2;
 pub const PHASE_KMEANS: i64 = 3;
 pub const PHASE_ASSIGNING: i64 = 4;
 pub const PHASE_FINISHING: i64 = 5;
+pub const PHASE_CALIBRATING: i64 = 6;
 
 /// `ambuildphasename`.
 #[pg_guard]
@@ -44,6 +48,7 @@ pub unsafe extern "C-unwind" fn ambuildphasename(phase: i64) -> *mut std::ffi::c
         PHASE_KMEANS => c"computing centroids (k-means)",
         PHASE_ASSIGNING => c"assigning and writing rows",
         PHASE_FINISHING => c"writing metadata",
+        PHASE_CALIBRATING => c"measuring recall",
         _ => return std::ptr::null_mut(),
     };
     name.as_ptr().cast_mut()
@@ -120,7 +125,7 @@ fn sample_capacity(budget: usize, dims: usize) -> usize {
 #[pg_guard]
 unsafe extern "C-unwind" fn sample_row(
     _index: pg_sys::Relation,
-    _tid: pg_sys::ItemPointer,
+    tid: pg_sys::ItemPointer,
     values: *mut pg_sys::Datum,
     isnull: *mut bool,
     _alive: bool,
@@ -128,6 +133,8 @@ unsafe extern "C-unwind" fn sample_row(
 ) {
     // SAFETY: state is the SamplingState passed to scan_heap.
     let state = unsafe { &mut *state.cast::<SamplingState>() };
+    // SAFETY: tid points at the heap tuple's id for this call.
+    let tid = unsafe { super::tid_from_pg(&*tid) };
     let row_memory = &state.row_memory;
     let seen = row_memory.run(|| {
         // SAFETY: called by the build scan with this index's values.
@@ -136,7 +143,7 @@ unsafe extern "C-unwind" fn sample_row(
         let shape = &*state.shape.get_or_insert_with(|| Shape::new(metric, payload_dims(metric, payload)));
         let capacity = sample_capacity(state.budget, shape.dims);
         let reservoir = state.reservoir.get_or_insert_with(|| Reservoir::new(shape.dims, capacity));
-        reservoir.offer(|| {
+        reservoir.offer(tag_of(tid), || {
             let x = floats(shape, payload);
             check_dims(shape, x.len());
             x
@@ -146,6 +153,15 @@ unsafe extern "C-unwind" fn sample_row(
     if seen.is_some_and(|seen| seen % 1024 == 0) {
         pages::check_for_interrupts();
     }
+}
+
+/// A heap tid as a reservoir tag, and back.
+fn tag_of(tid: ItemPointer) -> u64 {
+    u64::from(tid.block) << 16 | u64::from(tid.offset)
+}
+
+fn tid_of(tag: u64) -> ItemPointer {
+    ItemPointer { block: (tag >> 16) as u32, offset: tag as u16 }
 }
 
 /// Writes an index's code and vector pages during a build.
@@ -159,7 +175,7 @@ unsafe extern "C-unwind" fn sample_row(
 struct Writer {
     index: pg_sys::Relation,
     fork: pg_sys::ForkNumber::Type,
-    layout: Layout,
+    layout: Arc<Layout>,
     lists: Vec<ListBlocks>,
     /// The vector page being filled: its block and data.
     vectors: Option<(u32, Vec<u8>)>,
@@ -263,7 +279,8 @@ impl Writer {
         ItemPointer { block: *block, offset: slot as u16 }
     }
 
-    fn add(&mut self, row: &EncodedRow, tid: ItemPointer) {
+    /// Adds a row; returns where its entry points (its vector item, or the heap row).
+    fn add(&mut self, row: &EncodedRow, tid: ItemPointer) -> ItemPointer {
         let target = if self.layout.has_vectors() { self.add_vector(&row.vector) } else { tid };
         let layout = &self.layout;
         let open = self.lists[row.list].pending.last().and_then(|b| block::free_slot(layout, b));
@@ -280,6 +297,7 @@ impl Writer {
         let open_block = self.lists[row.list].pending.last_mut().expect("an open block");
         block::write_row(&self.layout, open_block, slot, row, target);
         self.rows += 1;
+        target
     }
 
     /// Packs every list's remaining blocks (an empty block for an empty list, so that
@@ -370,6 +388,8 @@ struct AssignState {
     pool: rayon::ThreadPool,
     batch: Vec<(ItemPointer, Vec<u8>)>,
     row_memory: RowContext,
+    /// The recall calibration's queries, which see every row written.
+    truths: Option<Truths>,
 }
 
 impl AssignState {
@@ -379,8 +399,16 @@ impl AssignState {
         let batch = std::mem::take(&mut self.batch);
         let encoded: Vec<quantvec_core::Result<EncodedRow>> =
             self.pool.install(|| batch.par_iter().map(|(tid, payload)| layout.encode_stored(k, *tid, payload)).collect());
-        for ((tid, _), row) in batch.iter().zip(encoded) {
-            self.writer.add(&row.or_raise(), *tid);
+        let encoded: Vec<EncodedRow> = encoded.into_iter().map(OrRaise::or_raise).collect();
+        let targets: Vec<ItemPointer> = batch.iter().zip(&encoded).map(|((tid, _), row)| self.writer.add(row, *tid)).collect();
+        if let Some(truths) = &mut self.truths {
+            let offered: Vec<Offered> = batch
+                .iter()
+                .zip(&encoded)
+                .zip(&targets)
+                .map(|(((tid, _), row), &target)| Offered { tid: *tid, target, list: row.list, vector: &row.vector })
+                .collect();
+            self.pool.install(|| truths.offer(&offered));
         }
         progress(pg_sys::PROGRESS_CREATEIDX_TUPLES_DONE, self.writer.rows as i64);
         pages::check_for_interrupts();
@@ -490,11 +518,13 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     let reservoir = sampling.reservoir.take().unwrap_or_else(|| Reservoir::new(shape.dims, capacity));
     let rows = reservoir.seen() as usize;
     let Plan { lists, sample_rows } = plan(rows, lists_option, sample_option, capacity.min(rows)).or_raise();
-    let sample = reservoir.take(sample_rows);
+    let (sample, tags) = reservoir.take(sample_rows);
     drop(sampling);
 
     // k-means, spread over the pool, checking for cancellation between iterations.
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_KMEANS);
+    // The first rows of the (shuffled) sample are the calibration's queries.
+    let calibration_rows = sample[..sample.len().min(recall::QUERIES * shape.dims)].to_vec();
     let options = KMeans { clusters: lists, iterations: KMEANS_ITERATIONS, spherical: shape.metric == Metric::Cosine, seed: 42 };
     // The callback runs on this thread, between slices of work: Postgres may only be called here.
     let centroids = kmeans::train(k, &pool, &sample, shape.dims, &options, &mut || {
@@ -505,8 +535,9 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     drop(sample);
     let mut centroids = centroids;
     let centroid_exponent = quantvec_core::ivf::meta::round_centroids(&mut centroids);
-    let layout = Layout::new(k, shape.metric, shape.dims, true, centroids).or_raise();
+    let layout = Arc::new(Layout::new(k, shape.metric, shape.dims, true, centroids).or_raise());
     let lists = layout.lists();
+    let truths = calibration_queries(&layout, &calibration_rows, &tags);
 
     // The fixed pages: metapage, centroids, an empty directory to fill at the end.
     let meta_page = Locked::extend(index, fork, Kind::Meta);
@@ -533,12 +564,12 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
         vector_head: pg_sys::InvalidBlockNumber,
         rows: 0,
     };
-    let mut assigning = AssignState { writer, pool, batch: Vec::with_capacity(BATCH_ROWS), row_memory: RowContext::new(c"quantvec build row") };
+    let mut assigning = AssignState { writer, pool, batch: Vec::with_capacity(BATCH_ROWS), row_memory: RowContext::new(c"quantvec build row"), truths };
     if let Some(heap) = heap {
         scan_heap(heap, index, index_info, Some(assign_row), (&raw mut assigning).cast());
     }
     assigning.encode_batch();
-    let AssignState { writer, .. } = assigning;
+    let AssignState { writer, truths, .. } = assigning;
 
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_FINISHING);
     let Written { entries, code_tail, vector_head, vector_tail, rows: index_rows } = writer.finish();
@@ -550,6 +581,7 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
         }
     }
     let meta = Meta {
+        format: quantvec_core::ivf::meta::VERSION,
         metric: shape.metric,
         residual: true,
         dims: shape.dims as u32,
@@ -568,6 +600,12 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     let mut locked = Locked::read_fork(index, fork, META_BLOCK, Lock::Exclusive);
     assert!(locked.page_mut_unlogged().append(&meta.to_bytes()));
     drop(locked);
+    if let Some(truths) = truths.filter(|t| !t.is_empty() && fork == pg_sys::ForkNumber::MAIN_FORKNUM) {
+        progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_CALIBRATING);
+        let calibration = calibrate(index, &truths);
+        let mut locked = Locked::read_fork(index, fork, META_BLOCK, Lock::Exclusive);
+        assert!(locked.page_mut_unlogged().append(&calibration.to_bytes()), "a calibration fits the metapage");
+    }
 
     // SAFETY: index is open; its persistence decides whether the pages need WAL (the init
     // fork of an unlogged index always does).
@@ -579,6 +617,26 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
         }
     }
     (heap_rows, index_rows)
+}
+
+/// The calibration's queries: the sample rows `rows` (as the index sees them) with the
+/// heap tids in `tags`; None for indexes that do not rescore (Hamming).
+fn calibration_queries(layout: &Arc<Layout>, rows: &[f32], tags: &[u64]) -> Option<Truths> {
+    if !layout.has_vectors() {
+        return None;
+    }
+    let queries = rows.chunks_exact(layout.dims).zip(tags).map(|(row, &tag)| (tid_of(tag), row.to_vec())).collect();
+    Some(Truths::new(layout, kernels::active(), queries).or_raise())
+}
+
+/// Measures recall at every setting over the index just written (see `ivf::recall`).
+fn calibrate(index: pg_sys::Relation, truths: &Truths) -> Calibration {
+    let cached = pages::cached(index);
+    let lists = PgLists::new(index, &cached);
+    let calibration = recall::calibrate(&lists, truths);
+    // Cached without the calibration, which the metapage is about to get.
+    pages::forget_cached(index);
+    calibration
 }
 
 /// `ambuild`.

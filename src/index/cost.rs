@@ -57,11 +57,12 @@ pub unsafe extern "C-unwind" fn amcostestimate(
         let index = pg_sys::index_open((*info).indexoid, pg_sys::NoLock as pg_sys::LOCKMODE);
         // A damaged metapage is an ERROR here already, as a btree's is to the planner.
         let errors = IndexErrors::name(index);
-        let meta = directory::read_meta(index);
+        let (meta, calibration) = directory::read_meta_page(index);
         drop(errors);
         pg_sys::index_close(index, pg_sys::NoLock as pg_sys::LOCKMODE);
         let lists = meta.lists.max(1) as usize;
-        let (probes, rescore_factor) = crate::guc::effective_search_settings(lists);
+        let settings = crate::guc::effective_search_settings(lists, &calibration);
+        let (probes, rescore_factor) = (settings.probes, settings.rescore_factor);
         let rows_out = (*(*info).rel).rows;
         let cost_per_row =
             rescored_per_row(meta.metric, rescore_factor, (*root).limit_tuples, rows_out) * RESCORED_VECTOR_PAGE_FRACTION * pg_sys::random_page_cost;

@@ -3,14 +3,24 @@
 
 use pgrx::pg_sys;
 use quantvec_core::ivf::meta::{ListEntry, Meta};
+use quantvec_core::ivf::recall::Calibration;
 
 use super::pages::{corrupt_at, Kind, Lock, Locked, Wal, CAPACITY, META_BLOCK};
 use crate::error::OrRaise;
 
 /// The metapage, refused when block 0 is not one.
 pub fn read_meta(index: pg_sys::Relation) -> Meta {
+    read_meta_page(index).0
+}
+
+/// The metapage: its fields and the recall calibration after them (empty in indexes
+/// built before calibrations, or over no rows, or for Hamming distance).
+pub fn read_meta_page(index: pg_sys::Relation) -> (Meta, Calibration) {
     let locked = Locked::read(index, META_BLOCK, Lock::Share);
-    Meta::from_bytes(locked.page_of(Kind::Meta).data()).or_raise()
+    let page = locked.page_of(Kind::Meta);
+    let meta = Meta::from_bytes(page.data()).or_raise();
+    let calibration = Calibration::from_bytes(&page.data()[Meta::LEN..]).or_raise();
+    (meta, calibration)
 }
 
 /// Checks a metapage's sizes and page ranges against the index before anything is
@@ -84,6 +94,6 @@ pub fn update_meta(index: pg_sys::Relation, change: impl FnOnce(&mut Meta)) {
     let mut meta = Meta::from_bytes(locked.page_of(Kind::Meta).data()).or_raise();
     change(&mut meta);
     let mut wal = Wal::start(index);
-    wal.page(&locked).data_mut().copy_from_slice(&meta.to_bytes());
+    wal.page(&locked).data_mut()[..Meta::LEN].copy_from_slice(&meta.to_bytes());
     wal.finish();
 }

@@ -252,7 +252,7 @@ mod tests {
         }
     }
 
-    #[pg_test(error = "quantvec index has page format version 99, but this build of quantvec reads version 1; run REINDEX")]
+    #[pg_test(error = "quantvec index has page format version 99, but this build of quantvec reads versions 1 to 2; run REINDEX")]
     fn unknown_format_versions_are_refused() {
         Spi::run("CREATE TABLE t (id int, e int8vec(4))").unwrap();
         Spi::run("INSERT INTO t SELECT i, ARRAY[i, 1, 2, 3]::real[] FROM generate_series(1, 100) i").unwrap();
@@ -260,6 +260,35 @@ mod tests {
         set_format_version("t_e", 99);
         Spi::run("SET enable_seqscan = off").unwrap();
         Spi::run("SELECT id FROM t ORDER BY e <-> '{1,1,1,1}'::real[] LIMIT 1").unwrap();
+    }
+
+    /// An index of page format 1 (quantvec 0.4.0: no calibration after the metapage's
+    /// fields) is searched with the old defaults, takes inserts, and stays format 1.
+    #[pg_test]
+    fn format_1_indexes_are_read_without_a_calibration() {
+        Spi::run("CREATE TABLE t (id int, e int8vec(4))").unwrap();
+        Spi::run("INSERT INTO t SELECT i, ARRAY[i, 1, 2, 3]::real[] FROM generate_series(1, 100) i").unwrap();
+        Spi::run("CREATE INDEX t_e ON t USING quantvec (e)").unwrap();
+        let curve = || Spi::get_one::<i64>("SELECT count(*) FROM quantvec_index_recall('t_e')").unwrap().unwrap();
+        assert!(curve() > 0, "a new index has a calibration");
+        set_format_version("t_e", 1);
+        let oid = Spi::get_one::<pg_sys::Oid>("SELECT 't_e'::regclass::oid").unwrap().unwrap();
+        // SAFETY: the index exists; its metapage is locked exclusively while it is changed.
+        unsafe {
+            let index = pg_sys::index_open(oid, pg_sys::AccessExclusiveLock as pg_sys::LOCKMODE);
+            Locked::read(index, META_BLOCK, Lock::Exclusive).page_mut_unlogged().truncate(quantvec_core::ivf::meta::Meta::LEN);
+            // This backend's copy (same build id) goes too.
+            super::pages::forget_cached(index);
+            pg_sys::index_close(index, pg_sys::NoLock as pg_sys::LOCKMODE);
+        }
+        Spi::run("INSERT INTO t SELECT i, ARRAY[i, 1, 2, 3]::real[] FROM generate_series(101, 3000) i").unwrap();
+        let stats = "SELECT format_version, default_rescore_factor, expected_recall IS NULL FROM quantvec_index_stats('t_e')";
+        let (format, factor, no_recall) = Spi::get_three::<i32, f64, bool>(stats).unwrap();
+        assert_eq!((format, factor, no_recall), (Some(1), Some(8.0), Some(true)));
+        assert_eq!(curve(), 0);
+        Spi::run("SET enable_seqscan = off").unwrap();
+        let nearest = Spi::get_one::<i32>("SELECT id FROM t ORDER BY e <-> '{2000,1,2,3}'::real[] LIMIT 1").unwrap();
+        assert_eq!(nearest, Some(2000));
     }
 
     #[pg_test]

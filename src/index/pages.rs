@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use pgrx::pg_sys;
 use quantvec_core::ivf::meta::Meta;
+use quantvec_core::ivf::recall::Calibration;
 use quantvec_core::ivf::{ItemPointer, Layout};
 use quantvec_core::kernels;
 
@@ -349,6 +350,13 @@ impl PageMut<'_> {
         true
     }
 
+    /// Keeps the first `len` bytes of the used data (tests: a page as older versions left it).
+    #[cfg(any(test, feature = "pg_test"))]
+    pub fn truncate(&mut self, len: usize) {
+        let lower = usize::from(header(self.0).pd_lower);
+        header_mut(self.0).pd_lower = (HEADER + len).min(lower) as u16;
+    }
+
     /// The used data, to change in place.
     pub fn data_mut(&mut self) -> &mut [u8] {
         let lower = usize::from(header(self.0).pd_lower).clamp(HEADER, PAGE_SIZE - SPECIAL);
@@ -497,6 +505,8 @@ pub fn stored_block_bytes(next: ItemPointer, block: &[u8]) -> Vec<u8> {
 /// backend and build.
 pub struct Cached {
     pub meta: Meta,
+    /// Recall at each search setting, measured by the build.
+    pub calibration: Calibration,
     pub layout: Arc<Layout>,
     /// The first block of each list.
     pub heads: Vec<ItemPointer>,
@@ -542,7 +552,7 @@ const CACHED_INDEXES: usize = 16;
 /// The index's centroids, layout and list heads, from the backend's cache when the build
 /// has not changed.
 pub fn cached(index: pg_sys::Relation) -> Rc<Cached> {
-    let meta = super::directory::read_meta(index);
+    let (meta, calibration) = super::directory::read_meta_page(index);
     // SAFETY: index is an open relation.
     let oid = unsafe { (*index).rd_id };
     if let Some(hit) = CACHE.with(|c| c.borrow().iter().find(|(o, b, _)| *o == oid && *b == meta.build_id).map(|e| e.2.clone())) {
@@ -557,7 +567,8 @@ pub fn cached(index: pg_sys::Relation) -> Rc<Cached> {
     }
     let entries = super::directory::read_directory(index, &meta);
     let layout = quantvec_core::ivf::Layout::new(kernels::active(), meta.metric, meta.dims as usize, meta.residual, centroids).or_raise();
-    let cached = Rc::new(Cached { heads: entries.iter().map(|e| e.head).collect(), layout: Arc::new(layout), meta, hints: BufferHints::default() });
+    let cached =
+        Rc::new(Cached { heads: entries.iter().map(|e| e.head).collect(), layout: Arc::new(layout), meta, calibration, hints: BufferHints::default() });
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         c.retain(|(o, _, _)| *o != oid);
@@ -567,6 +578,14 @@ pub fn cached(index: pg_sys::Relation) -> Rc<Cached> {
         c.push((oid, cached.meta.build_id, cached.clone()));
     });
     cached
+}
+
+/// Drops this backend's cached copy of the index's metadata (a build that read its own
+/// pages before it finished its metapage).
+pub fn forget_cached(index: pg_sys::Relation) {
+    // SAFETY: index is an open relation.
+    let oid = unsafe { (*index).rd_id };
+    CACHE.with(|c| c.borrow_mut().retain(|(o, _, _)| *o != oid));
 }
 
 /// Calls Postgres's interrupt check (cancel, terminate) between units of work.

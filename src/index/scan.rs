@@ -79,10 +79,10 @@ fn state<'s>(scan: pg_sys::IndexScanDesc) -> &'s mut ScanState {
     unsafe { &mut *(*scan).opaque.cast::<ScanState>() }
 }
 
-/// The GUCs that tune a scan, resolved for an index of `lists` lists.
-fn search_options(lists: usize) -> SearchOptions {
-    let (probes, rescore_factor) = crate::guc::effective_search_settings(lists);
-    SearchOptions { probes, rescore_factor }
+/// The GUCs that tune a scan, resolved for an index.
+fn search_options(cached: &Cached) -> SearchOptions {
+    let settings = crate::guc::effective_search_settings(cached.layout.lists(), &cached.calibration);
+    SearchOptions { probes: settings.probes, rescore_factor: settings.rescore_factor }
 }
 
 /// The query of the ORDER BY key, as the index uses it.
@@ -129,7 +129,7 @@ pub unsafe extern "C-unwind" fn amrescan(scan: pg_sys::IndexScanDesc, _keys: pg_
         Some(key) if key.sk_flags & pg_sys::SK_ISNULL as i32 == 0 => {
             let query = index_query(cached.meta.metric, &key);
             let scorer = Scorer::new(cached.layout.clone(), kernels::active(), query).or_raise();
-            let options = search_options(cached.layout.lists());
+            let options = search_options(&cached);
             (state.done.probes, state.done.rescore_factor) = (options.probes, options.rescore_factor);
             Mode::Nearest(Box::new(Search::new(scorer, options)))
         }

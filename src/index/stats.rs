@@ -6,7 +6,6 @@ use std::collections::VecDeque;
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;
-use quantvec_core::ivf::meta;
 use quantvec_core::ivf::search::SearchCounters;
 use quantvec_core::ivf::{vector_tid, ItemPointer};
 use quantvec_core::ErrorKind;
@@ -41,7 +40,8 @@ unsafe impl pgrx::callconv::BoxRet for Regclass {
 pgrx::impl_sql_translatable!(Regclass, "regclass");
 
 /// One row of quantvec_index_stats (the columns as its signature names them).
-type StatsRow = (Regclass, i32, &'static str, i32, i32, i64, i64, i64, i64, i64, i64, Option<i64>, i64, i64, i64, i64, i64, Option<Vec<String>>, i32, f64);
+type StatsRow =
+    (Regclass, i32, &'static str, i32, i32, i64, i64, i64, i64, i64, i64, Option<i64>, i64, i64, i64, i64, i64, Option<Vec<String>>, i32, f64, Option<f64>);
 
 /// The shape of an index, or of each partition of a partitioned index: its rows per list,
 /// its pages by kind, its build parameters (its reloptions), and the probes and rescore
@@ -74,6 +74,7 @@ fn quantvec_index_stats(
         name!(build_options, Option<Vec<String>>),
         name!(default_probes, i32),
         name!(default_rescore_factor, f64),
+        name!(expected_recall, Option<f64>),
     ),
 > {
     let leaves = super::leaf_indexes(&index, "quantvec_index_stats");
@@ -112,14 +113,15 @@ fn stats_of(oid: pg_sys::Oid) -> StatsRow {
         .unwrap_or(0);
     let build_options: Option<Vec<String>> = Spi::get_one_with_args("SELECT reloptions FROM pg_catalog.pg_class WHERE oid = $1", &[oid.into()])
         .unwrap_or_else(|e| raise_with(ErrorKind::InvalidParameter, format!("quantvec_index_stats: {e}")));
-    let (probes, rescore_factor) = crate::guc::effective_search_settings(layout.lists());
+    let settings = crate::guc::effective_search_settings(layout.lists(), &cached.calibration);
+    let (probes, rescore_factor) = (settings.probes, settings.rescore_factor);
     let median = per_list.get(per_list.len() / 2).copied().unwrap_or(0);
     // SAFETY: closing what open_quantvec_index opened, keeping its lock to the end of the
     // transaction.
     unsafe { pg_sys::index_close(relation, pg_sys::NoLock as pg_sys::LOCKMODE) };
     (
         Regclass(oid),
-        meta::VERSION as i32,
+        cached.meta.format as i32,
         cached.meta.metric.name(),
         cached.meta.dims as i32,
         layout.lists() as i32,
@@ -138,7 +140,40 @@ fn stats_of(oid: pg_sys::Oid) -> StatsRow {
         build_options,
         probes as i32,
         rescore_factor,
+        settings.expected_recall,
     )
+}
+
+/// The recall curve an index believes in, or each partition's: the search settings its
+/// build measured that no other beats in both recall and cost, cheapest first, with the
+/// recall@10 each reached on rows of the table used as queries. `quantvec.target_recall`
+/// picks the first that reaches it. No rows for an index without a calibration (built
+/// before quantvec 0.5.0, over no rows, or for Hamming distance).
+#[allow(clippy::type_complexity)]
+#[pg_extern(volatile, parallel_safe)]
+fn quantvec_index_recall(
+    index: pgrx::PgRelation,
+) -> TableIterator<
+    'static,
+    (name!(indexrelid, Regclass), name!(probes, i32), name!(rescore_factor, f64), name!(recall, f64), name!(codes_scored, i64), name!(vectors_rescored, i32)),
+> {
+    let leaves = super::leaf_indexes(&index, "quantvec_index_recall");
+    let rows: Vec<_> = leaves
+        .into_iter()
+        .flat_map(|oid| {
+            let relation = super::open_quantvec_index(oid);
+            let _errors = IndexErrors::name(relation);
+            let curve = pages::cached(relation).calibration.frontier();
+            // SAFETY: closing what open_quantvec_index opened, keeping its lock to the end
+            // of the transaction.
+            unsafe { pg_sys::index_close(relation, pg_sys::NoLock as pg_sys::LOCKMODE) };
+            curve.into_iter().map(move |point| {
+                let rescored = (10.0 * point.rescore_factor).ceil() as i32;
+                (Regclass(oid), point.probes as i32, point.rescore_factor, point.recall, point.codes_scored.round() as i64, rescored)
+            })
+        })
+        .collect();
+    TableIterator::new(rows)
 }
 
 /// What one index scan has done, summed over its rescans (loops).

@@ -29,6 +29,7 @@ use quantvec_core::floats::{self, Query};
 use quantvec_core::int8::{self, Int8Ref, Int8Vector, Params};
 use quantvec_core::ivf::memory::MemoryIndex;
 use quantvec_core::ivf::meta::{self, ListEntry, Meta};
+use quantvec_core::ivf::recall::Calibration;
 use quantvec_core::ivf::search::{Search, SearchOptions};
 use quantvec_core::ivf::{block, vector_tid, BuildOptions, EncodedRow, IndexQuery, ItemPointer, Layout, Metric, Scorer};
 use quantvec_core::kernels::{self, Isa, Kernels};
@@ -1146,6 +1147,7 @@ fn bitvec_stored_payload() {
 fn random_meta(rng: &mut SmallRng) -> Meta {
     let word = |rng: &mut SmallRng| if rng.random_bool(0.3) { *pick(rng, &INTERESTING) as u32 } else { rng.random_range(0..100_000) };
     Meta {
+        format: rng.random_range(meta::OLDEST_READABLE..=meta::VERSION),
         metric: Metric::from_u8(rng.random_range(1..=4)).expect("a metric"),
         residual: rng.random(),
         dims: word(rng),
@@ -1197,7 +1199,10 @@ fn index_metapage() {
         |bytes| {
             let result = Meta::from_bytes(bytes);
             let word = |i: usize| u32::from_ne_bytes(bytes[i..i + 4].try_into().unwrap());
-            let valid = bytes.len() >= Meta::LEN && word(0) == meta::MAGIC && word(4) == meta::VERSION && Metric::from_u8(bytes[8]).is_some();
+            let valid = bytes.len() >= Meta::LEN
+                && word(0) == meta::MAGIC
+                && (meta::OLDEST_READABLE..=meta::VERSION).contains(&word(4))
+                && Metric::from_u8(bytes[8]).is_some();
             assert_eq!(result.is_ok(), valid, "{result:?}");
             match result {
                 Ok(m) => {
@@ -1213,6 +1218,62 @@ fn index_metapage() {
                     expect_kind(&e, &[ErrorKind::DataException]);
                     false
                 }
+            }
+        },
+        |bytes| hex(bytes),
+    );
+}
+
+fn random_calibration(rng: &mut SmallRng) -> Calibration {
+    let (probes, factors) = (rng.random_range(1..80usize), rng.random_range(1..25usize));
+    Calibration {
+        queries: rng.random_range(0..300),
+        probes: (0..probes).map(|_| rng.random_range(1..5000)).collect(),
+        codes: (0..probes).map(|_| rng.random_range(0.0f32..1e7)).collect(),
+        rescore_factors: (0..factors).map(|_| rng.random_range(1.0f32..300.0)).collect(),
+        recall: (0..probes * factors).map(|_| f32::from(rng.random::<u16>()) / 65535.0).collect(),
+    }
+}
+
+/// The recall calibration after the metapage's fields: damage is refused as such, and
+/// whatever is accepted chooses settings without panicking.
+#[test]
+fn index_calibration() {
+    fuzz(
+        "ivf Calibration::from_bytes",
+        60_000,
+        DECODED,
+        |rng| {
+            let mut bytes = random_calibration(rng).to_bytes();
+            match rng.random_range(0..6) {
+                0 => bytes = random_bytes(rng),
+                1 => bytes.truncate(rng.random_range(0..=bytes.len())),
+                2 | 3 => {
+                    for _ in 0..rng.random_range(1..=4) {
+                        mutate_in_place(rng, &mut bytes);
+                    }
+                }
+                _ => {}
+            }
+            bytes
+        },
+        |bytes| match Calibration::from_bytes(bytes) {
+            Ok(c) => {
+                assert_eq!(Calibration::from_bytes(&c.to_bytes()).as_ref(), Ok(&c), "round trip");
+                for target in [0.0, 0.5, 0.95, 1.0] {
+                    if let Some(choice) = c.choose(target, None, None) {
+                        assert!(choice.probes > 0 && choice.rescore_factor >= 1.0 && (0.0..=1.0).contains(&choice.recall), "{choice:?}");
+                    }
+                    let _ = c.choose(target, Some(7), None);
+                    let _ = c.choose(target, None, Some(3.0));
+                }
+                assert!(c.frontier().len() <= c.recall.len());
+                !c.is_empty()
+            }
+            Err(e) => {
+                expect_kind(&e, &[ErrorKind::DataException]);
+                assert!(e.message.contains("REINDEX"), "{}", e.message);
+                false
             }
         },
         |bytes| hex(bytes),
@@ -1616,7 +1677,7 @@ fn index_search_over_corrupted_pages() {
         |rng| {
             let b = rng.random_range(0..built.len());
             let source = &built[b].index;
-            let mut index = MemoryIndex { layout: source.layout.clone(), lists: source.lists.clone(), vectors: source.vectors.clone() };
+            let mut index = source.clone();
             let layout = index.layout.clone();
             let mut corruption = Vec::new();
             let edits = if rng.random_ratio(1, 5) { 0 } else { rng.random_range(1..=8) };

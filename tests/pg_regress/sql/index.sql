@@ -109,8 +109,21 @@ SELECT s.indexrelid, format_version, metric, dimensions, lists, rows = (SELECT c
        list_rows_min <= list_rows_median AND list_rows_median <= list_rows_max AS ordered,
        free_vector_slots > 0 AS slots_freed_by_vacuum, table_dead_rows >= 0 AS dead_counted,
        pages = pg_relation_size(s.indexrelid) / 8192 AND pages = 1 + centroid_pages + directory_pages + code_pages + vector_pages AS pages_add_up,
-       build_options, default_probes, default_rescore_factor
+       build_options, default_probes > 0 AS probes_set, default_rescore_factor >= 1 AS factor_set,
+       expected_recall BETWEEN 0 AND 1 AS recall_expected
   FROM pg_class c, quantvec_index_stats(c.oid) s WHERE c.relname IN ('docs_l2', 'docs_ham') ORDER BY 1;
+-- The recall curve the build measured (none for Hamming indexes, whose first pass is
+-- exact). A target takes the cheapest setting that reaches it, or the best there is.
+SELECT count(*) > 1 AS points, bool_and(recall BETWEEN 0 AND 1 AND probes > 0 AND rescore_factor >= 1) AS sane
+  FROM quantvec_index_recall('docs_l2');
+SELECT count(*) FROM quantvec_index_recall('docs_ham');
+SET quantvec.target_recall = 1;
+SELECT expected_recall = (SELECT max(recall) FROM quantvec_index_recall('docs_l2')) AS best FROM quantvec_index_stats('docs_l2');
+SET quantvec.target_recall = 0.5;
+SELECT expected_recall = (SELECT min(recall) FROM quantvec_index_recall('docs_l2') WHERE recall >= 0.5) AS cheapest_reaching
+  FROM quantvec_index_stats('docs_l2');
+SET quantvec.target_recall = 1.5;
+RESET quantvec.target_recall;
 SET quantvec.probes = 5;
 SELECT * FROM quantvec_index_stats('docs_l2') WHERE default_probes <> 5;
 SET quantvec.rescore_factor = 4;

@@ -45,39 +45,44 @@ pub struct Reservoir {
     width: usize,
     capacity: usize,
     rows: Vec<f32>,
+    /// A tag per row (the build's: the row's heap tid).
+    tags: Vec<u64>,
     seen: u64,
     rng: SmallRng,
 }
 
 impl Reservoir {
     pub fn new(width: usize, capacity: usize) -> Reservoir {
-        Reservoir { width, capacity, rows: Vec::new(), seen: 0, rng: SmallRng::seed_from_u64(0x5a3d) }
+        Reservoir { width, capacity, rows: Vec::new(), tags: Vec::new(), seen: 0, rng: SmallRng::seed_from_u64(0x5a3d) }
     }
 
     pub fn seen(&self) -> u64 {
         self.seen
     }
 
-    pub fn offer(&mut self, row: impl FnOnce() -> Vec<f32>) {
+    pub fn offer(&mut self, tag: u64, row: impl FnOnce() -> Vec<f32>) {
         self.seen += 1;
         if self.rows.len() < self.capacity * self.width {
             self.rows.extend(row());
+            self.tags.push(tag);
             return;
         }
         let slot = self.rng.random_range(0..self.seen);
         if slot < self.capacity as u64 {
             let at = slot as usize * self.width;
             self.rows[at..at + self.width].copy_from_slice(&row());
+            self.tags[slot as usize] = tag;
         }
     }
 
-    /// The first `count` rows of the sample after shuffling it (so that any prefix is
-    /// itself uniform).
-    pub fn take(mut self, count: usize) -> Vec<f32> {
-        let mut order: Vec<usize> = (0..self.rows.len() / self.width.max(1)).collect();
+    /// The first `count` rows of the sample and their tags, after shuffling it (so that
+    /// any prefix is itself uniform).
+    pub fn take(mut self, count: usize) -> (Vec<f32>, Vec<u64>) {
+        let mut order: Vec<usize> = (0..self.tags.len()).collect();
         order.shuffle(&mut self.rng);
         order.truncate(count);
-        order.iter().flat_map(|&i| self.rows[i * self.width..(i + 1) * self.width].iter().copied()).collect()
+        let rows = order.iter().flat_map(|&i| self.rows[i * self.width..(i + 1) * self.width].iter().copied()).collect();
+        (rows, order.iter().map(|&i| self.tags[i]).collect())
     }
 }
 
@@ -106,19 +111,21 @@ mod tests {
         assert_eq!(plan(3, 1_000_000, max_option, 3).unwrap(), Plan { lists: 3, sample_rows: 3 });
         assert!(default_lists(usize::MAX) > 1 << 32);
         let mut r = Reservoir::new(16_000, 0);
-        r.offer(|| vec![0.0; 16_000]);
-        assert_eq!(r.take(1).len(), 0, "a reservoir with no room keeps nothing");
+        r.offer(7, || vec![0.0; 16_000]);
+        assert_eq!(r.take(1), (vec![], vec![]), "a reservoir with no room keeps nothing");
     }
 
     #[test]
     fn reservoir_is_uniform_and_bounded() {
         let mut r = Reservoir::new(2, 500);
         for i in 0..100_000 {
-            r.offer(|| vec![i as f32, 0.0]);
+            r.offer(i * 3, || vec![i as f32, 0.0]);
         }
         assert_eq!(r.seen(), 100_000);
-        let rows = r.take(400);
-        assert_eq!(rows.len(), 800);
+        let (rows, tags) = r.take(400);
+        assert_eq!((rows.len(), tags.len()), (800, 400));
+        // Each row keeps its own tag.
+        assert!(rows.chunks(2).zip(&tags).all(|(row, &tag)| row[0] as u64 * 3 == tag));
         let mean = rows.chunks(2).map(|x| f64::from(x[0])).sum::<f64>() / 400.0;
         assert!((mean - 50_000.0).abs() < 6_000.0, "{mean}");
     }

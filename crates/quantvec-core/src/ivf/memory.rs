@@ -6,19 +6,23 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::kmeans::{self, KMeans};
+use super::recall::{calibrate, Calibration, Offered, Truths};
 use super::search::Lists;
-use super::{block, BuildOptions, EncodedRow, ItemPointer, Layout, Metric};
+use super::{block, vector_tid, BuildOptions, EncodedRow, ItemPointer, Layout, Metric};
 use crate::bits::BitVector;
 use crate::error::Result;
 use crate::int8::Int8Vector;
 use crate::kernels::Kernels;
 
+#[derive(Clone)]
 pub struct MemoryIndex {
     pub layout: Arc<Layout>,
     /// Per list, its blocks.
     pub lists: Vec<Vec<Vec<u8>>>,
     /// Vector items, addressed by `ItemPointer { block: index, offset: 0 }`.
     pub vectors: Vec<Vec<u8>>,
+    /// The list of each vector item.
+    vector_lists: Vec<u32>,
 }
 
 impl MemoryIndex {
@@ -54,7 +58,7 @@ impl MemoryIndex {
     }
 
     fn assemble(layout: Layout, encoded: Vec<EncodedRow>) -> Self {
-        let mut index = MemoryIndex { lists: vec![Vec::new(); layout.lists()], vectors: Vec::new(), layout: Arc::new(layout) };
+        let mut index = MemoryIndex { lists: vec![Vec::new(); layout.lists()], vectors: Vec::new(), vector_lists: Vec::new(), layout: Arc::new(layout) };
         for (i, row) in encoded.into_iter().enumerate() {
             index.insert(row, ItemPointer { block: i as u32, offset: 1 });
         }
@@ -65,6 +69,7 @@ impl MemoryIndex {
     pub fn insert(&mut self, mut row: EncodedRow, tid: ItemPointer) {
         let target = if self.layout.has_vectors() {
             self.vectors.push(std::mem::take(&mut row.vector));
+            self.vector_lists.push(row.list as u32);
             ItemPointer { block: (self.vectors.len() - 1) as u32, offset: 0 }
         } else {
             tid
@@ -77,6 +82,37 @@ impl MemoryIndex {
             0
         });
         block::write_row(layout, blocks.last_mut().expect("a block"), slot, &row, target);
+    }
+}
+
+impl MemoryIndex {
+    /// Measures recall at every setting (see [`calibrate`]), with `rows[i]` for each i of
+    /// `query_rows` as a query (the rows the index was built from, in order).
+    pub fn calibrate(&self, k: &'static Kernels, rows: &[Int8Vector], query_rows: &[usize]) -> Result<Calibration> {
+        let queries = query_rows.iter().map(|&i| (ItemPointer { block: i as u32, offset: 1 }, rows[i].view().dequantize_finite())).collect();
+        let mut truths = Truths::new(&self.layout, k, queries)?;
+        let offered: Vec<Offered> = self
+            .vectors
+            .iter()
+            .zip(&self.vector_lists)
+            .enumerate()
+            .map(|(i, (vector, &list))| Offered { tid: vector_tid(vector), target: ItemPointer { block: i as u32, offset: 0 }, list: list as usize, vector })
+            .collect();
+        for batch in offered.chunks(4096) {
+            truths.offer(batch);
+        }
+        Ok(calibrate(self, &truths))
+    }
+
+    /// Measures recall at every setting for queries from outside the index whose true
+    /// neighbours are known (row numbers, nearest first).
+    pub fn measure(&self, k: &'static Kernels, queries: &[Vec<f32>], neighbours: &[Vec<usize>]) -> Result<Calibration> {
+        let given = queries
+            .iter()
+            .zip(neighbours)
+            .map(|(query, rows)| (query.clone(), rows.iter().map(|&i| (ItemPointer { block: i as u32, offset: 0 }, self.vector_lists[i])).collect()))
+            .collect();
+        Ok(calibrate(self, &Truths::given(&self.layout, k, given)?))
     }
 }
 

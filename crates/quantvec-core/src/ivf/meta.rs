@@ -6,11 +6,16 @@ use crate::error::{bail, Result};
 
 /// "QVIV" in the first word of the metapage.
 pub const MAGIC: u32 = 0x5156_4956;
-/// The page format this build writes and reads.
-pub const VERSION: u32 = 1;
+/// The page format this build writes: 2 adds the recall calibration after the metapage's
+/// fields (see `recall::Calibration`).
+pub const VERSION: u32 = 2;
+/// The oldest page format this build reads (1: the same pages without a calibration).
+pub const OLDEST_READABLE: u32 = 1;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Meta {
+    /// The page format the index was built with (kept when the metapage is updated).
+    pub format: u32,
     pub metric: Metric,
     pub residual: bool,
     pub dims: u32,
@@ -38,7 +43,7 @@ impl Meta {
     pub fn to_bytes(&self) -> [u8; Self::LEN] {
         let mut out = [0u8; Self::LEN];
         out[0..4].copy_from_slice(&MAGIC.to_ne_bytes());
-        out[4..8].copy_from_slice(&VERSION.to_ne_bytes());
+        out[4..8].copy_from_slice(&self.format.to_ne_bytes());
         out[8] = self.metric as u8;
         out[9] = u8::from(self.residual);
         // Zero in indexes built before it existed: their centroids are stored as they are.
@@ -69,13 +74,18 @@ impl Meta {
         if bytes.len() < Self::LEN || word(0) != MAGIC {
             bail!(DataException, "not a quantvec index: its metapage has no quantvec signature");
         }
-        if word(4) != VERSION {
-            bail!(DataException, "quantvec index has page format version {}, but this build of quantvec reads version {VERSION}; run REINDEX", word(4));
+        if !(OLDEST_READABLE..=VERSION).contains(&word(4)) {
+            bail!(
+                DataException,
+                "quantvec index has page format version {}, but this build of quantvec reads versions {OLDEST_READABLE} to {VERSION}; run REINDEX",
+                word(4)
+            );
         }
         let Some(metric) = Metric::from_u8(bytes[8]) else {
             bail!(DataException, "quantvec index metapage names unknown metric {}", bytes[8]);
         };
         Ok(Meta {
+            format: word(4),
             metric,
             residual: bytes[9] != 0,
             centroid_exponent: i16::from_ne_bytes([bytes[10], bytes[11]]),
@@ -180,6 +190,7 @@ mod tests {
     #[test]
     fn round_trips_and_refuses_other_versions() {
         let meta = Meta {
+            format: VERSION,
             metric: Metric::Cosine,
             residual: true,
             dims: 384,
@@ -197,9 +208,14 @@ mod tests {
         };
         assert_eq!(Meta::from_bytes(&meta.to_bytes()).unwrap(), meta);
         let mut other = meta.to_bytes();
-        other[4..8].copy_from_slice(&2u32.to_ne_bytes());
+        other[4..8].copy_from_slice(&3u32.to_ne_bytes());
         let err = Meta::from_bytes(&other).unwrap_err();
-        assert!(err.message.contains("version 2") && err.message.contains("REINDEX"), "{}", err.message);
+        assert!(err.message.contains("version 3") && err.message.contains("REINDEX"), "{}", err.message);
+        // Format 1 (before calibrations) is read, and stays format 1 when written back.
+        let old = Meta { format: 1, ..meta.clone() };
+        assert_eq!(Meta::from_bytes(&old.to_bytes()).unwrap().format, 1);
+        other[4..8].copy_from_slice(&0u32.to_ne_bytes());
+        assert!(Meta::from_bytes(&other).is_err());
         assert!(Meta::from_bytes(&[0u8; 64]).unwrap_err().message.contains("not a quantvec index"));
         let p = |block, offset| ItemPointer { block, offset };
         let entry = ListEntry { head: p(5, 0), insert: p(9, 2), tail: p(12, 3) };

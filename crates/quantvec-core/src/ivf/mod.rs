@@ -19,6 +19,7 @@ pub mod build;
 pub mod kmeans;
 pub mod memory;
 pub mod meta;
+pub mod recall;
 pub mod search;
 
 use std::sync::Arc;

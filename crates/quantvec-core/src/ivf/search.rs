@@ -161,7 +161,7 @@ pub struct Search {
 
 /// A list and its rank as one integer that orders as the rank (`f32::total_cmp`) and then
 /// the list number do, so that selecting and sorting lists compares plain integers.
-fn rank_key(rank: f32, list: u32) -> u64 {
+pub(super) fn rank_key(rank: f32, list: u32) -> u64 {
     let bits = rank.to_bits();
     let ordered = if bits >> 31 == 1 { !bits } else { bits | 1 << 31 };
     u64::from(ordered) << 32 | u64::from(list)
