@@ -76,7 +76,13 @@ query='SELECT id FROM items ORDER BY e <=> $1::real[] LIMIT 10'
                 "$factor" "$probes" "$factor" "$probes" "$factor" "$query"
         done
     done
-    printf 'quantvec, default settings\tindex, default settings\t\t%s\n' "$query"
+    printf 'quantvec, default settings\tindex, default settings (target_recall 0.95)\t\t%s\n' "$query"
+    # What the index picks for a recall it is asked for, and the fixed defaults before
+    # quantvec 0.5.0 (3·√632 = 76 probes, factor 8).
+    for target in ${BENCH_TARGETS:-0.9 0.95 0.97 0.99}; do
+        printf 'quantvec target_recall\tindex, target_recall=%s\tSET quantvec.target_recall = %s\t%s\n' "$target" "$target" "$query"
+    done
+    printf 'quantvec, 0.4.0 defaults\tindex, probes=76 rescore_factor=8 (0.4.0 defaults)\tSET quantvec.probes = 76; SET quantvec.rescore_factor = 8\t%s\n' "$query"
     if [ "$pgvector" = 1 ]; then
         # A query vector of pgvector's type reaches the index through pgvector's implicit
         # vector -> real[] cast; here it is converted twice (real[] -> vector -> real[]),

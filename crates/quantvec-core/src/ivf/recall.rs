@@ -147,8 +147,8 @@ impl Truths {
     }
 }
 
-/// Recall@10 at each setting measured, and what each costs.
-#[derive(Clone, Debug, PartialEq)]
+/// Recall@10 at each setting measured, and what each costs (none measured: no calibration).
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Calibration {
     pub queries: u32,
     pub probes: Vec<u32>,
@@ -188,7 +188,7 @@ fn rescored(rescore_factor: f64) -> usize {
 /// Measures recall at every setting of the grid, over the index's pages.
 pub fn calibrate(source: &dyn Lists, truths: &Truths) -> Calibration {
     let Some(first) = truths.0.first() else {
-        return Calibration { queries: 0, probes: Vec::new(), codes: Vec::new(), rescore_factors: Vec::new(), recall: Vec::new() };
+        return Calibration::default();
     };
     let layout = first.scorer.layout.clone();
     let grid = probe_grid(layout.lists());
@@ -411,9 +411,8 @@ impl Calibration {
     /// Reads what `to_bytes` wrote; an empty slice is no calibration (indexes built
     /// before it existed).
     pub fn from_bytes(bytes: &[u8]) -> Result<Calibration> {
-        let empty = Calibration { queries: 0, probes: Vec::new(), codes: Vec::new(), rescore_factors: Vec::new(), recall: Vec::new() };
         if bytes.is_empty() {
-            return Ok(empty);
+            return Ok(Calibration::default());
         }
         let u16_at = |at: usize| u16::from_ne_bytes([bytes[at], bytes[at + 1]]) as usize;
         let word_at = |at: usize| u32::from_ne_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
