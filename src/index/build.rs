@@ -15,8 +15,10 @@ use quantvec_core::bits::BitRef;
 use quantvec_core::int8::Int8Ref;
 use quantvec_core::ivf::build::{plan, Plan, Reservoir};
 use quantvec_core::ivf::kmeans::{self, KMeans};
+use quantvec_core::ivf::memory::MemoryIndex;
 use quantvec_core::ivf::meta::{ListEntry, Meta};
 use quantvec_core::ivf::recall::{self, Calibration, Offered, Truths};
+use quantvec_core::ivf::search::Lists;
 use quantvec_core::ivf::{block, EncodedRow, ItemPointer, Layout, Metric, KMEANS_ITERATIONS};
 use quantvec_core::kernels;
 use quantvec_core::ErrorKind;
@@ -569,7 +571,7 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
         scan_heap(heap, index, index_info, Some(assign_row), (&raw mut assigning).cast());
     }
     assigning.encode_batch();
-    let AssignState { writer, truths, .. } = assigning;
+    let AssignState { writer, truths, pool, .. } = assigning;
 
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_FINISHING);
     let Written { entries, code_tail, vector_head, vector_tail, rows: index_rows } = writer.finish();
@@ -602,7 +604,7 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     drop(locked);
     if let Some(truths) = truths.filter(|t| !t.is_empty() && fork == pg_sys::ForkNumber::MAIN_FORKNUM) {
         progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_CALIBRATING);
-        let calibration = calibrate(index, &truths);
+        let calibration = calibrate(index, &truths, &pool);
         let mut locked = Locked::read_fork(index, fork, META_BLOCK, Lock::Exclusive);
         assert!(locked.page_mut_unlogged().append(&calibration.to_bytes()), "a calibration fits the metapage");
     }
@@ -629,14 +631,50 @@ fn calibration_queries(layout: &Arc<Layout>, rows: &[f32], tags: &[u64]) -> Opti
     Some(Truths::new(layout, kernels::active(), queries).or_raise())
 }
 
-/// Measures recall at every setting over the index just written (see `ivf::recall`).
-fn calibrate(index: pg_sys::Relation, truths: &Truths) -> Calibration {
+/// Measures recall at every setting over the index just written (see `ivf::recall`): from
+/// its code blocks copied into memory, the queries spread over the build's threads, where
+/// the blocks fit in half of `maintenance_work_mem`; else one query after another through
+/// shared buffers.
+fn calibrate(index: pg_sys::Relation, truths: &Truths, pool: &rayon::ThreadPool) -> Calibration {
     let cached = pages::cached(index);
     let lists = PgLists::new(index, &cached);
-    let calibration = recall::calibrate(&lists, truths);
+    // SAFETY: reading an integer GUC (kilobytes).
+    let budget = unsafe { pg_sys::maintenance_work_mem }.max(64) as usize * 1024 / 2;
+    let calibration = match copy_lists(&lists, budget) {
+        Some(blocks) => {
+            let copied = MemoryIndex::of_lists(cached.layout.clone(), blocks);
+            // The callback runs on this thread, between slices of queries.
+            recall::calibrate_parallel(pool, &copied, truths, &mut || {
+                pages::check_for_interrupts();
+                Ok(())
+            })
+            .or_raise()
+        }
+        None => recall::calibrate(&lists, truths),
+    };
     // Cached without the calibration, which the metapage is about to get.
     pages::forget_cached(index);
     calibration
+}
+
+/// Every list's blocks, copied out of shared buffers; None past `budget` bytes.
+fn copy_lists(lists: &PgLists, budget: usize) -> Option<Vec<Vec<Vec<u8>>>> {
+    let mut bytes = 0usize;
+    let mut copied = Vec::with_capacity(lists.cached.layout.lists());
+    for list in 0..lists.cached.layout.lists() {
+        let mut blocks = Vec::new();
+        lists.scan_list(list as u32, &mut |block| {
+            bytes += block.len();
+            if bytes <= budget {
+                blocks.push(block.to_vec());
+            }
+        });
+        if bytes > budget {
+            return None;
+        }
+        copied.push(blocks);
+    }
+    Some(copied)
 }
 
 /// `ambuild`.

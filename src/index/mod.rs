@@ -291,6 +291,22 @@ mod tests {
         assert_eq!(nearest, Some(2000));
     }
 
+    /// A build whose code blocks (880 kB here) do not fit in half of maintenance_work_mem
+    /// measures its recall through shared buffers, one query after another.
+    #[pg_test]
+    fn recall_is_measured_without_room_to_copy_the_lists() {
+        Spi::run("SET maintenance_work_mem = '1MB'").unwrap();
+        Spi::run("CREATE TABLE t (id int, e int8vec(64))").unwrap();
+        Spi::run(
+            "INSERT INTO t SELECT i, (SELECT array_agg(sin(i * 0.37 + d * 1.3) + cos(d * (i % 997) * 0.011))::real[] FROM generate_series(1, 64) d)
+               FROM generate_series(1, 40000) i",
+        )
+        .unwrap();
+        Spi::run("CREATE INDEX t_e ON t USING quantvec (e) WITH (lists = 50)").unwrap();
+        let curve = "SELECT count(*) > 1 AND max(recall) > 0.9 AND bool_and(recall <= 1) FROM quantvec_index_recall('t_e')";
+        assert_eq!(Spi::get_one::<bool>(curve).unwrap(), Some(true));
+    }
+
     #[pg_test]
     fn reindex_repairs_a_refused_index() {
         Spi::run("CREATE TABLE t (id int, e int8vec(4))").unwrap();

@@ -85,6 +85,22 @@ fn wordnet_minilm_384() {
     check("wordnet-minilm-384 100k", base, queries);
 }
 
+/// The pkg-summaries set (812k × 256, harder: its 10th neighbour is far), where it has been
+/// made: `python3 ../shared/data/pkg-summaries/make.py DIR` (about 3 minutes, WordLlama from
+/// PyPI), then `QUANTVEC_PKG_SUMMARIES=DIR` (and `QUANTVEC_PKG_ROWS=50000` for a prefix).
+#[test]
+fn pkg_summaries_256() {
+    let Ok(dir) = std::env::var("QUANTVEC_PKG_SUMMARIES") else {
+        println!("pkg-summaries: skipped (QUANTVEC_PKG_SUMMARIES is not set)");
+        return;
+    };
+    let rows = std::env::var("QUANTVEC_PKG_ROWS").ok().and_then(|r| r.parse().ok()).unwrap_or(usize::MAX);
+    let data = Embeddings::load(std::path::Path::new(&dir), rows, QUERIES).expect("the pkg-summaries set");
+    let base = (0..data.base.rows).map(|i| data.base.row(i).to_vec()).collect();
+    let queries = (0..data.queries.rows).map(|i| data.queries.row(i).to_vec()).collect();
+    check(&format!("pkg-summaries-256 {}", data.base.rows), base, queries);
+}
+
 /// 768 dimensions around 50 centres of different spreads; queries from the same mixture.
 #[test]
 fn synthetic_clustered_768() {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::kmeans::{self, KMeans};
-use super::recall::{calibrate, Calibration, Offered, Truths};
+use super::recall::{calibrate_parallel, Calibration, Offered, Truths};
 use super::search::Lists;
 use super::{block, vector_tid, BuildOptions, EncodedRow, ItemPointer, Layout, Metric};
 use crate::bits::BitVector;
@@ -51,8 +51,7 @@ impl MemoryIndex {
         let dims = floats.first().map_or(1, Vec::len);
         let sample: Vec<f32> = floats.iter().take(options.sample_rows).flatten().copied().collect();
         let kmeans = KMeans { clusters: options.lists, iterations: options.iterations, spherical: metric.spherical(), seed: 42 };
-        let pool = rayon::ThreadPoolBuilder::new().build().expect("a thread pool");
-        let mut centroids = kmeans::train(k, &pool, &sample, dims, &kmeans, &mut || Ok(()))?;
+        let mut centroids = kmeans::train(k, &pool(), &sample, dims, &kmeans, &mut || Ok(()))?;
         super::meta::round_centroids(&mut centroids);
         Layout::new(k, metric, dims, residual, centroids)
     }
@@ -86,9 +85,20 @@ impl MemoryIndex {
 }
 
 impl MemoryIndex {
+    /// An index of these lists' blocks and no vectors: a build's code pages copied into
+    /// memory, for a calibration that reads them from many threads.
+    pub fn of_lists(layout: Arc<Layout>, lists: Vec<Vec<Vec<u8>>>) -> MemoryIndex {
+        MemoryIndex { layout, lists, vectors: Vec::new(), vector_lists: Vec::new() }
+    }
+
     /// Measures recall at every setting (see [`calibrate`]), with `rows[i]` for each i of
     /// `query_rows` as a query (the rows the index was built from, in order).
     pub fn calibrate(&self, k: &'static Kernels, rows: &[Int8Vector], query_rows: &[usize]) -> Result<Calibration> {
+        calibrate_parallel(&pool(), self, &self.truths(k, rows, query_rows)?, &mut || Ok(()))
+    }
+
+    /// The calibration queries of [`MemoryIndex::calibrate`] with their true neighbours.
+    pub fn truths(&self, k: &'static Kernels, rows: &[Int8Vector], query_rows: &[usize]) -> Result<Truths> {
         let queries = query_rows.iter().map(|&i| (ItemPointer { block: i as u32, offset: 1 }, rows[i].view().dequantize_finite())).collect();
         let mut truths = Truths::new(&self.layout, k, queries)?;
         let offered: Vec<Offered> = self
@@ -101,7 +111,7 @@ impl MemoryIndex {
         for batch in offered.chunks(4096) {
             truths.offer(batch);
         }
-        Ok(calibrate(self, &truths))
+        Ok(truths)
     }
 
     /// Measures recall at every setting for queries from outside the index whose true
@@ -112,8 +122,13 @@ impl MemoryIndex {
             .zip(neighbours)
             .map(|(query, rows)| (query.clone(), rows.iter().map(|&i| (ItemPointer { block: i as u32, offset: 0 }, self.vector_lists[i])).collect()))
             .collect();
-        Ok(calibrate(self, &Truths::given(&self.layout, k, given)?))
+        calibrate_parallel(&pool(), self, &Truths::given(&self.layout, k, given)?, &mut || Ok(()))
     }
+}
+
+/// A pool of as many threads as the machine has.
+fn pool() -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new().build().expect("a thread pool")
 }
 
 impl Lists for MemoryIndex {

@@ -387,11 +387,7 @@ impl Scorer {
             unreachable!("Hamming indexes have no vectors to rescore");
         };
         let scale = read_f32(vector, VECTOR_SCALE_AT);
-        let zero_point = vector[VECTOR_ZERO_POINT_AT] as i8;
-        // Sliced first: a short item must fail the bounds check, not be read past its end.
-        let codes = &vector[VECTOR_CODES_AT..VECTOR_CODES_AT + self.layout.dims];
-        // SAFETY: i8 and u8 have the same layout and every bit pattern is valid for both.
-        let codes = unsafe { std::slice::from_raw_parts(codes.as_ptr().cast::<i8>(), codes.len()) };
+        let (codes, zero_point) = vector_codes(&self.layout, vector);
         // The operators' own functions: a scan must order rows exactly as a sort by the
         // operator does, and they stay finite where f32 sums overflow or underflow.
         let k = self.k;
@@ -403,6 +399,60 @@ impl Scorer {
             // stored scale, s/‖x‖, is not needed.
             Metric::Cosine => int8::asymmetric_cosine(k, codes, zero_point, int8::codes_centered_norm_sq(k, codes, zero_point), q),
             Metric::Hamming => unreachable!("Hamming indexes have no vectors to rescore"),
+        }
+    }
+}
+
+/// A float query as int8 codes, to rank many vector items by one int8 dot product each
+/// (a recall calibration's search for true neighbours among all rows), before the few
+/// near the top are rescored exactly. The order approximates the rescored distance's: the
+/// query's own rounding (8 bits) is the only error added to the rows' codes.
+pub struct CoarseQuery {
+    metric: Metric,
+    codes: Vec<i8>,
+    scale: f64,
+    code_sum: i64,
+}
+
+/// What [`CoarseQuery::distance`] needs of a vector item besides the query: Σ (c − z)²
+/// of its codes, computed once per row for all queries.
+pub fn vector_centered_norm_sq(k: &Kernels, layout: &Layout, vector: &[u8]) -> i64 {
+    let (codes, zero_point) = vector_codes(layout, vector);
+    int8::codes_centered_norm_sq(k, codes, zero_point)
+}
+
+/// A vector item's codes and zero-point.
+fn vector_codes<'v>(layout: &Layout, vector: &'v [u8]) -> (&'v [i8], i8) {
+    // Sliced first: a short item must fail the bounds check, not be read past its end.
+    let codes = &vector[VECTOR_CODES_AT..VECTOR_CODES_AT + layout.dims];
+    // SAFETY: i8 and u8 have the same layout and every bit pattern is valid for both.
+    let codes = unsafe { std::slice::from_raw_parts(codes.as_ptr().cast::<i8>(), codes.len()) };
+    (codes, vector[VECTOR_ZERO_POINT_AT] as i8)
+}
+
+impl CoarseQuery {
+    pub fn new(layout: &Layout, query: &[f32]) -> Result<CoarseQuery> {
+        let Int8Vector { codes, params } = Int8Vector::quantize_absmax(query)?;
+        let code_sum = codes.iter().map(|&c| i64::from(c)).sum();
+        Ok(CoarseQuery { metric: layout.metric, codes, scale: f64::from(params.scale), code_sum })
+    }
+
+    /// Lower is nearer, comparable between rows for this query only (terms that are the
+    /// same for every row are left out). `centered_norm_sq` is the row's
+    /// [`vector_centered_norm_sq`].
+    pub fn distance(&self, k: &Kernels, layout: &Layout, vector: &[u8], centered_norm_sq: i64) -> f64 {
+        let (codes, zero_point) = vector_codes(layout, vector);
+        // Σ q_i (c_i − z), in the query's codes.
+        let dot = ((k.dot_i8)(&self.codes, codes) - i64::from(zero_point) * self.code_sum) as f64 * self.scale;
+        let scale = f64::from(read_f32(vector, VECTOR_SCALE_AT));
+        let norm_sq = centered_norm_sq as f64;
+        match self.metric {
+            Metric::L2 => scale * scale * norm_sq - 2.0 * scale * dot,
+            Metric::InnerProduct => -scale * dot,
+            // The stored scale cancels; a zero row sorts last, as NaN does.
+            Metric::Cosine if norm_sq > 0.0 => -dot / norm_sq.sqrt(),
+            Metric::Cosine => f64::INFINITY,
+            Metric::Hamming => unreachable!("Hamming indexes have no vectors"),
         }
     }
 }

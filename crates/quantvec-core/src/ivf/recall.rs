@@ -20,7 +20,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::search::{rank_key, Lists};
-use super::{block, IndexQuery, ItemPointer, Layout, Scorer};
+use super::{block, vector_centered_norm_sq, CoarseQuery, IndexQuery, ItemPointer, Layout, Scorer};
 use crate::error::{bail, Result};
 use crate::floats::Query;
 use crate::kernels::Kernels;
@@ -63,8 +63,34 @@ pub struct Truth {
     own_tid: ItemPointer,
     /// Where that row's entry is, once seen.
     own_target: Option<ItemPointer>,
-    /// The K nearest rows seen so far, farthest on top: (ordered distance, target, list).
-    nearest: BinaryHeap<(u64, ItemPointer, u32)>,
+    neighbours: Neighbours,
+}
+
+enum Neighbours {
+    /// Found while rows are offered: the `K + SLACK` nearest by the coarse distance so
+    /// far, farthest on top, whose vectors are rescored at the end.
+    Gathered { coarse: CoarseQuery, candidates: BinaryHeap<(u64, ItemPointer, u32, Vec<u8>)> },
+    /// Known (outside queries with their exact neighbours): (target, list), nearest first.
+    Given(Vec<(ItemPointer, u32)>),
+}
+
+/// Candidates kept beyond K by the coarse distance: on the shared 384-d set and the tests'
+/// data, the K rows nearest by rescored distance always lie within the nearest 50 by it.
+const SLACK: usize = 40;
+
+impl Truth {
+    /// The K nearest rows by the rescored distance: (target, list), nearest first.
+    fn nearest(&self) -> Vec<(ItemPointer, u32)> {
+        match &self.neighbours {
+            Neighbours::Given(given) => given.clone(),
+            Neighbours::Gathered { candidates, .. } => {
+                let mut exact: Vec<(u64, ItemPointer, u32)> =
+                    candidates.iter().map(|(_, target, list, vector)| (ordered(self.scorer.rescore(vector)), *target, *list)).collect();
+                exact.sort_unstable();
+                exact.into_iter().take(K).map(|(_, target, list)| (target, list)).collect()
+            }
+        }
+    }
 }
 
 /// An f64 as an integer that orders as `f64::total_cmp` does.
@@ -91,7 +117,11 @@ pub struct Offered<'a> {
 pub type GivenQuery = (Vec<f32>, Vec<(ItemPointer, u32)>);
 
 /// The calibration queries of a build and their true neighbours.
-pub struct Truths(Vec<Truth>);
+pub struct Truths {
+    layout: Arc<Layout>,
+    k: &'static Kernels,
+    truths: Vec<Truth>,
+}
 
 impl Truths {
     /// `queries`: rows of the table (heap tid, floats as the index sees them).
@@ -103,10 +133,11 @@ impl Truths {
             .into_iter()
             .map(|(tid, floats)| {
                 let scorer = Scorer::new(layout.clone(), k, IndexQuery::Floats(Query::new(&floats)?))?;
-                Ok(Truth { scorer, own_tid: tid, own_target: None, nearest: BinaryHeap::with_capacity(K + 1) })
+                let neighbours = Neighbours::Gathered { coarse: CoarseQuery::new(layout, &floats)?, candidates: BinaryHeap::with_capacity(K + SLACK + 1) };
+                Ok(Truth { scorer, own_tid: tid, own_target: None, neighbours })
             })
             .collect::<Result<_>>()?;
-        Ok(Truths(truths))
+        Ok(Truths { layout: layout.clone(), k, truths })
     }
 
     /// Queries from outside the table with their true neighbours given, nearest first
@@ -116,32 +147,36 @@ impl Truths {
             .into_iter()
             .map(|(floats, neighbours)| {
                 let scorer = Scorer::new(layout.clone(), k, IndexQuery::Floats(Query::new(&floats)?))?;
-                let nearest = neighbours.into_iter().enumerate().map(|(i, (target, list))| (i as u64, target, list)).collect();
-                Ok(Truth { scorer, own_tid: ItemPointer::NONE, own_target: None, nearest })
+                Ok(Truth { scorer, own_tid: ItemPointer::NONE, own_target: None, neighbours: Neighbours::Given(neighbours) })
             })
             .collect::<Result<_>>()?;
-        Ok(Truths(truths))
+        Ok(Truths { layout: layout.clone(), k, truths })
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.truths.is_empty()
     }
 
-    /// Offers written rows to every query (in parallel over the queries).
+    /// Offers written rows to every query: an int8 dot product per row and query (in
+    /// parallel over the queries), rescoring none.
     pub fn offer(&mut self, rows: &[Offered]) {
-        self.0.par_iter_mut().for_each(|truth| {
-            for row in rows {
+        let (k, layout) = (self.k, &*self.layout);
+        let norms: Vec<i64> = rows.par_iter().map(|row| vector_centered_norm_sq(k, layout, row.vector)).collect();
+        self.truths.par_iter_mut().for_each(|truth| {
+            let Neighbours::Gathered { coarse, candidates } = &mut truth.neighbours else { return };
+            for (row, &norm) in rows.iter().zip(&norms) {
                 if row.tid == truth.own_tid {
                     truth.own_target = Some(row.target);
                     continue;
                 }
-                let key = (ordered(truth.scorer.rescore(row.vector)), row.target, row.list as u32);
-                if truth.nearest.len() < K {
-                    truth.nearest.push(key);
-                } else if key < *truth.nearest.peek().expect("K rows") {
-                    truth.nearest.pop();
-                    truth.nearest.push(key);
+                let key = ordered(coarse.distance(k, layout, row.vector, norm));
+                if let Some(farthest) = candidates.peek().filter(|_| candidates.len() == K + SLACK) {
+                    if (key, row.target) >= (farthest.0, farthest.1) {
+                        continue;
+                    }
+                    candidates.pop();
                 }
+                candidates.push((key, row.target, row.list as u32, row.vector.to_vec()));
             }
         });
     }
@@ -185,56 +220,104 @@ fn rescored(rescore_factor: f64) -> usize {
     (K as f64 * rescore_factor).ceil() as usize
 }
 
-/// Measures recall at every setting of the grid, over the index's pages.
+/// Measures recall at every setting of the grid over the index's pages, one query after
+/// another (pages read through a source that must stay on one thread).
 pub fn calibrate(source: &dyn Lists, truths: &Truths) -> Calibration {
-    let Some(first) = truths.0.first() else {
-        return Calibration::default();
-    };
-    let layout = first.scorer.layout.clone();
-    let grid = probe_grid(layout.lists());
-    let factors = RESCORE_FACTORS;
-    let mut found = vec![0u64; grid.len() * factors.len()];
-    let mut codes = vec![0u64; grid.len()];
-    let mut neighbours = 0u64;
-    for truth in &truths.0 {
-        let fates = measure(source, &layout, truth, *grid.last().expect("a probe count") as usize);
-        neighbours += fates.neighbours.len() as u64;
-        let measured = fates.rows.len();
-        // Rows in the nearest n lists, for every n.
-        let mut before = vec![0u64; measured + 1];
-        for (i, &n) in fates.rows.iter().enumerate() {
-            before[i + 1] = before[i] + n;
+    let grid = probe_grid(truths.layout.lists());
+    let tally = truths.truths.iter().map(|truth| tally(source, &truths.layout, truth, &grid)).fold(Tally::new(&grid), Tally::add);
+    tally.into_calibration(grid, truths.truths.len())
+}
+
+/// [`calibrate`], the queries spread over `pool` (pages held in memory), calling
+/// `between` on this thread between slices of them (a cancel check).
+pub fn calibrate_parallel(
+    pool: &rayon::ThreadPool,
+    source: &(dyn Lists + Sync),
+    truths: &Truths,
+    between: &mut dyn FnMut() -> Result<()>,
+) -> Result<Calibration> {
+    let grid = probe_grid(truths.layout.lists());
+    let mut sum = Tally::new(&grid);
+    for slice in truths.truths.chunks(PARALLEL_SLICE) {
+        between()?;
+        let measure = || slice.par_iter().map(|truth| tally(source, &truths.layout, truth, &grid)).reduce(|| Tally::new(&grid), Tally::add);
+        sum = sum.add(pool.install(measure));
+    }
+    Ok(sum.into_calibration(grid, truths.truths.len()))
+}
+
+/// Queries measured in parallel between two calls of `between`.
+const PARALLEL_SLICE: usize = 32;
+
+/// The true neighbours found at each setting, and the codes scored at each probe count,
+/// summed over queries.
+struct Tally {
+    found: Vec<u64>,
+    codes: Vec<u64>,
+    neighbours: u64,
+}
+
+impl Tally {
+    fn new(grid: &[u32]) -> Tally {
+        Tally { found: vec![0; grid.len() * RESCORE_FACTORS.len()], codes: vec![0; grid.len()], neighbours: 0 }
+    }
+
+    fn add(mut self, other: Tally) -> Tally {
+        self.found.iter_mut().zip(&other.found).for_each(|(a, b)| *a += b);
+        self.codes.iter_mut().zip(&other.codes).for_each(|(a, b)| *a += b);
+        self.neighbours += other.neighbours;
+        self
+    }
+
+    fn into_calibration(self, grid: Vec<u32>, queries: usize) -> Calibration {
+        if queries == 0 {
+            return Calibration::default();
         }
-        for (p, &probes) in grid.iter().enumerate() {
-            let probes = probes as usize;
-            codes[p] += fates.codes[..probes].iter().sum::<u64>();
-            for neighbour in &fates.neighbours {
-                let Some(position) = neighbour.position else { continue };
-                // Where the probed lists hold fewer candidates than are wanted, the search
-                // rescores all of them and goes on with the next `probes` lists, and so on:
-                // the neighbour's group of lists is reached if fewer rows come before it.
-                let start = position / probes * probes;
-                let end = start + probes;
-                if end > measured && measured < layout.lists() {
-                    continue;
-                }
-                let ahead = before[start] + neighbour.ahead[start..end.min(measured)].iter().sum::<u64>();
-                for (r, &factor) in factors.iter().enumerate() {
-                    if ahead < rescored(f64::from(factor)) as u64 {
-                        found[p * factors.len() + r] += 1;
-                    }
+        let neighbours = self.neighbours;
+        Calibration {
+            queries: queries as u32,
+            probes: grid,
+            codes: self.codes.iter().map(|&c| (c as f64 / queries as f64) as f32).collect(),
+            rescore_factors: RESCORE_FACTORS.to_vec(),
+            recall: self.found.iter().map(|&f| stored_recall(if neighbours == 0 { 1.0 } else { f as f64 / neighbours as f64 })).collect(),
+        }
+    }
+}
+
+/// One query's tally at every setting.
+fn tally(source: &dyn Lists, layout: &Layout, truth: &Truth, grid: &[u32]) -> Tally {
+    let factors = RESCORE_FACTORS;
+    let mut tally = Tally::new(grid);
+    let fates = measure(source, layout, truth, *grid.last().expect("a probe count") as usize);
+    tally.neighbours = fates.neighbours.len() as u64;
+    let measured = fates.rows.len();
+    // Rows in the nearest n lists, for every n.
+    let mut before = vec![0u64; measured + 1];
+    for (i, &n) in fates.rows.iter().enumerate() {
+        before[i + 1] = before[i] + n;
+    }
+    for (p, &probes) in grid.iter().enumerate() {
+        let probes = probes as usize;
+        tally.codes[p] = fates.codes[..probes.min(measured)].iter().sum::<u64>();
+        for neighbour in &fates.neighbours {
+            let Some(position) = neighbour.position else { continue };
+            // Where the probed lists hold fewer candidates than are wanted, the search
+            // rescores all of them and goes on with the next `probes` lists, and so on:
+            // the neighbour's group of lists is reached if fewer rows come before it.
+            let start = position / probes * probes;
+            let end = start + probes;
+            if end > measured && measured < layout.lists() {
+                continue;
+            }
+            let ahead = before[start] + neighbour.ahead[start..end.min(measured)].iter().sum::<u64>();
+            for (r, &factor) in factors.iter().enumerate() {
+                if ahead < rescored(f64::from(factor)) as u64 {
+                    tally.found[p * factors.len() + r] += 1;
                 }
             }
         }
     }
-    let queries = truths.0.len();
-    Calibration {
-        queries: queries as u32,
-        probes: grid,
-        codes: codes.iter().map(|&c| (c as f64 / queries as f64) as f32).collect(),
-        rescore_factors: factors.to_vec(),
-        recall: found.iter().map(|&f| stored_recall(if neighbours == 0 { 1.0 } else { f as f64 / neighbours as f64 })).collect(),
-    }
+    tally
 }
 
 /// A true neighbour's place in a query's first pass.
@@ -263,7 +346,7 @@ fn measure(source: &dyn Lists, layout: &Layout, truth: &Truth, max_probes: usize
     ranked.sort_unstable();
     let lists: Vec<u32> = ranked.iter().map(|&key| key as u32).collect();
     let position_of: HashMap<u32, usize> = lists.iter().enumerate().map(|(i, &list)| (list, i)).collect();
-    let neighbours: Vec<(ItemPointer, u32)> = truth.nearest.clone().into_sorted_vec().into_iter().map(|(_, target, list)| (target, list)).collect();
+    let neighbours = truth.nearest();
 
     // The neighbours' own first-pass scores, from their lists.
     let mut keys: Vec<Option<(f32, ItemPointer)>> = vec![None; neighbours.len()];

@@ -61,6 +61,30 @@ fn calibration_predicts_every_search_exactly() {
     }
 }
 
+/// Measuring the queries one after another (a build reading shared buffers) or spread over
+/// threads (its pages copied into memory) gives the same curve; a failing check between
+/// slices stops it.
+#[test]
+fn serial_and_parallel_calibrations_agree() {
+    let k = kernels::active();
+    let floats = clustered(3000, 16, 25, 9);
+    let rows: Vec<Int8Vector> = floats.iter().map(|f| Int8Vector::quantize_minmax(f).unwrap()).collect();
+    let index = MemoryIndex::build_int8(k, Metric::Cosine, &rows, &BuildOptions { lists: 40, sample_rows: 1000, iterations: 4 }, true).unwrap();
+    let query_rows: Vec<usize> = (0..100).map(|i| i * 29).collect();
+    let truths = index.truths(k, &rows, &query_rows).unwrap();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+    let mut checks = 0;
+    let parallel = calibrate_parallel(&pool, &index, &truths, &mut || {
+        checks += 1;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(calibrate(&index, &truths), parallel);
+    assert_eq!(checks, 100usize.div_ceil(PARALLEL_SLICE));
+    let canceled = calibrate_parallel(&pool, &index, &truths, &mut || Err(crate::Error::new(crate::ErrorKind::InvalidParameter, "canceled")));
+    assert!(canceled.is_err());
+}
+
 /// A row used as a query is neither its own neighbour nor its own candidate.
 #[test]
 fn a_query_row_is_left_out_of_its_own_search() {
