@@ -102,7 +102,8 @@ fn a_query_row_is_left_out_of_its_own_search() {
 fn sample_calibration() -> Calibration {
     // Two probe counts, three factors: recall rises with both.
     Calibration {
-        queries: 200,
+        // So many that the margin for sampling vanishes (see `margins_follow_the_sample`).
+        queries: 1_000_000_000,
         probes: vec![10, 20],
         codes: vec![3000.0, 4000.0],
         rescore_factors: vec![1.0, 2.0, 4.0],
@@ -138,6 +139,19 @@ fn targets_choose_the_cheapest_setting_that_reaches_them() {
     assert_eq!(curve.len(), 5, "{curve:?}");
     assert_eq!((curve[0].probes, curve[0].rescore_factor, curve[0].codes_scored, curve[0].cost), (10, 1.0, 3000.0, 4900.0));
     assert!((curve.last().unwrap().recall - 0.99).abs() < 1e-4);
+}
+
+/// With 200 queries a setting must reach the target by half of √(r(1 − r)/200) more.
+#[test]
+fn margins_follow_the_sample() {
+    let c = Calibration { queries: 200, ..sample_calibration() };
+    let choice = |target| c.choose(target, None, None).map(|ch| (ch.probes, ch.rescore_factor));
+    assert_eq!(choice(0.85), Some((10, 2.0)), "0.85 itself no longer counts as reaching 0.85");
+    assert_eq!(choice(0.95), Some((20, 2.0)), "0.96 less 0.007");
+    assert_eq!(choice(0.955), Some((20, 4.0)));
+    assert!((c.assured(0.9) - (0.9 - 0.5 * (0.09f64 / 200.0).sqrt())).abs() < 1e-12);
+    assert_eq!(c.assured(1.0), 1.0);
+    assert_eq!(Calibration { queries: 0, ..sample_calibration() }.assured(0.5), 0.5);
 }
 
 #[test]
