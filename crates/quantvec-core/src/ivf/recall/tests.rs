@@ -15,6 +15,14 @@ fn clustered(n: usize, dims: usize, clusters: usize, seed: u64) -> Vec<Vec<f32>>
     (0..n).map(|i| centres[i % clusters].iter().map(|&c| c + rng.random_range(-0.6f32..0.6)).collect()).collect()
 }
 
+/// Rows of `clustered` data as int8 codes, and an index over them.
+fn clustered_index(n: usize, dims: usize, clusters: usize, seed: u64, metric: Metric, lists: usize) -> (Vec<Int8Vector>, MemoryIndex) {
+    let rows: Vec<Int8Vector> = clustered(n, dims, clusters, seed).iter().map(|f| Int8Vector::quantize_minmax(f).unwrap()).collect();
+    let options = BuildOptions { lists, sample_rows: n / 2, iterations: 4 };
+    let index = MemoryIndex::build_int8(kernels::active(), metric, &rows, &options, true).unwrap();
+    (rows, index)
+}
+
 /// The recall measured for each setting is what searches at that setting find, to the
 /// last neighbour: queries held out of the index, truth by brute force.
 #[test]
@@ -67,9 +75,7 @@ fn calibration_predicts_every_search_exactly() {
 #[test]
 fn serial_and_parallel_calibrations_agree() {
     let k = kernels::active();
-    let floats = clustered(3000, 16, 25, 9);
-    let rows: Vec<Int8Vector> = floats.iter().map(|f| Int8Vector::quantize_minmax(f).unwrap()).collect();
-    let index = MemoryIndex::build_int8(k, Metric::Cosine, &rows, &BuildOptions { lists: 40, sample_rows: 1000, iterations: 4 }, true).unwrap();
+    let (rows, index) = clustered_index(3000, 16, 25, 9, Metric::Cosine, 40);
     let query_rows: Vec<usize> = (0..100).map(|i| i * 29).collect();
     let truths = index.truths(k, &rows, &query_rows).unwrap();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
@@ -89,9 +95,7 @@ fn serial_and_parallel_calibrations_agree() {
 #[test]
 fn a_query_row_is_left_out_of_its_own_search() {
     let k = kernels::active();
-    let floats = clustered(2000, 16, 20, 8);
-    let rows: Vec<Int8Vector> = floats.iter().map(|f| Int8Vector::quantize_minmax(f).unwrap()).collect();
-    let index = MemoryIndex::build_int8(k, Metric::L2, &rows, &BuildOptions { lists: 20, sample_rows: 1000, iterations: 4 }, true).unwrap();
+    let (rows, index) = clustered_index(2000, 16, 20, 8, Metric::L2, 20);
     let calibration = index.calibrate(k, &rows, &[3, 500, 1999]).unwrap();
     // Held in: with every list probed and everything rescored, the other ten are found.
     let (p_last, r_last) = (calibration.probes.len() - 1, calibration.rescore_factors.len() - 1);
