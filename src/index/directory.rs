@@ -8,9 +8,11 @@ use quantvec_core::ivf::recall::Calibration;
 use super::pages::{corrupt_at, Kind, Lock, Locked, Wal, CAPACITY, META_BLOCK};
 use crate::error::OrRaise;
 
-/// The metapage, refused when block 0 is not one.
+/// The metapage's fields, refused when block 0 is not one (without the recall
+/// calibration after them, which inserts and cached scans do not need).
 pub fn read_meta(index: pg_sys::Relation) -> Meta {
-    read_meta_page(index).0
+    let locked = Locked::read(index, META_BLOCK, Lock::Share);
+    Meta::from_bytes(locked.page_of(Kind::Meta).data()).or_raise()
 }
 
 /// The metapage: its fields and the recall calibration after them (empty in indexes
@@ -19,8 +21,7 @@ pub fn read_meta_page(index: pg_sys::Relation) -> (Meta, Calibration) {
     let locked = Locked::read(index, META_BLOCK, Lock::Share);
     let page = locked.page_of(Kind::Meta);
     let meta = Meta::from_bytes(page.data()).or_raise();
-    let calibration = Calibration::from_bytes(&page.data()[Meta::LEN..]).or_raise();
-    (meta, calibration)
+    (meta, Calibration::from_bytes(&page.data()[Meta::LEN..]).or_raise())
 }
 
 /// Checks a metapage's sizes and page ranges against the index before anything is

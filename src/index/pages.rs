@@ -552,12 +552,14 @@ const CACHED_INDEXES: usize = 16;
 /// The index's centroids, layout and list heads, from the backend's cache when the build
 /// has not changed.
 pub fn cached(index: pg_sys::Relation) -> Rc<Cached> {
-    let (meta, calibration) = super::directory::read_meta_page(index);
+    let build_id = super::directory::read_meta(index).build_id;
     // SAFETY: index is an open relation.
     let oid = unsafe { (*index).rd_id };
-    if let Some(hit) = CACHE.with(|c| c.borrow().iter().find(|(o, b, _)| *o == oid && *b == meta.build_id).map(|e| e.2.clone())) {
+    if let Some(hit) = CACHE.with(|c| c.borrow().iter().find(|(o, b, _)| *o == oid && *b == build_id).map(|e| e.2.clone())) {
         return hit;
     }
+    // A miss (once per build and backend) reads the metapage again, with its calibration.
+    let (meta, calibration) = super::directory::read_meta_page(index);
     super::directory::check_meta(index, &meta);
     let mut centroids = Vec::with_capacity(meta.lists as usize * meta.dims as usize);
     for block in meta.centroid_start..meta.centroid_start + meta.centroid_pages {
