@@ -119,6 +119,13 @@ struct SamplingState {
     row_memory: RowContext,
 }
 
+/// What a build may hold in memory at a time (its sample, or its code blocks copied for the
+/// recall calibration): half of `maintenance_work_mem`, in bytes.
+fn half_of_maintenance_work_mem() -> usize {
+    // SAFETY: reading an integer GUC (kilobytes).
+    unsafe { pg_sys::maintenance_work_mem }.max(64) as usize * 1024 / 2
+}
+
 /// Rows of `dims` floats that fit in `budget` bytes.
 fn sample_capacity(budget: usize, dims: usize) -> usize {
     budget / (4 * dims).max(1)
@@ -494,8 +501,7 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
 
     // Pass 1: a uniform sample within half of maintenance_work_mem.
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_SAMPLING);
-    // SAFETY: reading an integer GUC (kilobytes).
-    let budget = unsafe { pg_sys::maintenance_work_mem }.max(64) as usize * 1024 / 2;
+    let budget = half_of_maintenance_work_mem();
     let mut sampling = SamplingState {
         metric,
         shape: declared.map(|dims| Shape::new(metric, dims)),
@@ -638,8 +644,7 @@ fn calibration_queries(layout: &Arc<Layout>, rows: &[f32], tags: &[u64]) -> Opti
 fn calibrate(index: pg_sys::Relation, truths: &Truths, pool: &rayon::ThreadPool) -> Calibration {
     let cached = pages::cached(index);
     let lists = PgLists::new(index, &cached);
-    // SAFETY: reading an integer GUC (kilobytes).
-    let budget = unsafe { pg_sys::maintenance_work_mem }.max(64) as usize * 1024 / 2;
+    let budget = half_of_maintenance_work_mem();
     let calibration = match copy_lists(&lists, budget) {
         Some(blocks) => {
             let copied = MemoryIndex::of_lists(cached.layout.clone(), blocks);

@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use super::search::{rank_key, Lists};
 use super::{block, vector_centered_norm_sq, CoarseQuery, IndexQuery, ItemPointer, Layout, Scorer};
-use crate::error::{bail, Result};
+use crate::error::{bail, ErrorKind, Result};
 use crate::floats::Query;
 use crate::kernels::Kernels;
 
@@ -355,15 +355,9 @@ fn measure(source: &dyn Lists, layout: &Layout, truth: &Truth, max_probes: usize
     neighbour_lists.sort_unstable();
     neighbour_lists.dedup();
     for &list in &neighbour_lists {
-        let term = scorer.list_term(list);
-        source.scan_list(list, &mut |block| {
-            let mut estimates = [0.0f32; block::ROWS];
-            scorer.estimate_block(block, term, &mut estimates);
-            for (slot, &estimate) in estimates.iter().enumerate() {
-                let target = block::pointer(layout, block, slot);
-                if let Some(i) = neighbours.iter().position(|n| n.0 == target) {
-                    keys[i] = Some((estimate, target));
-                }
+        each_estimate(source, layout, scorer, list, &mut |estimate, target| {
+            if let Some(i) = neighbours.iter().position(|n| n.0 == target) {
+                keys[i] = Some((estimate, target));
             }
         });
     }
@@ -371,34 +365,41 @@ fn measure(source: &dyn Lists, layout: &Layout, truth: &Truth, max_probes: usize
     // Rows ahead of each, list by list; only rows under the farthest key can be ahead.
     let mut fates: Vec<Fate> =
         neighbours.iter().zip(&keys).map(|(n, key)| Fate { position: key.and(position_of.get(&n.1).copied()), ahead: vec![0; lists.len()] }).collect();
-    let bound = keys.iter().flatten().map(|k| k.0).fold(f32::NEG_INFINITY, |a, b| if a.total_cmp(&b).is_lt() { b } else { a });
+    let bound = keys.iter().flatten().map(|k| k.0).max_by(f32::total_cmp).unwrap_or(f32::NEG_INFINITY);
     let mut codes = vec![0u64; lists.len()];
     let mut rows = vec![0u64; lists.len()];
     for (position, &list) in lists.iter().enumerate() {
-        let term = scorer.list_term(list);
-        source.scan_list(list, &mut |block| {
-            codes[position] += block::ROWS as u64;
-            let mut estimates = [0.0f32; block::ROWS];
-            scorer.estimate_block(block, term, &mut estimates);
-            for (slot, &estimate) in estimates.iter().enumerate() {
-                let target = block::pointer(layout, block, slot);
-                if target == ItemPointer::NONE || Some(target) == truth.own_target {
-                    continue;
-                }
-                rows[position] += 1;
-                if estimate.total_cmp(&bound).is_gt() {
-                    continue;
-                }
-                for (fate, key) in fates.iter_mut().zip(&keys) {
-                    // As the search orders candidates: estimate, then target.
-                    if key.is_some_and(|(e, t)| estimate.total_cmp(&e).then(target.cmp(&t)).is_lt()) {
-                        fate.ahead[position] += 1;
-                    }
+        each_estimate(source, layout, scorer, list, &mut |estimate, target| {
+            codes[position] += 1;
+            if target == ItemPointer::NONE || Some(target) == truth.own_target {
+                return;
+            }
+            rows[position] += 1;
+            if estimate.total_cmp(&bound).is_gt() {
+                return;
+            }
+            for (fate, key) in fates.iter_mut().zip(&keys) {
+                // As the search orders candidates: estimate, then target.
+                if key.is_some_and(|(e, t)| estimate.total_cmp(&e).then(target.cmp(&t)).is_lt()) {
+                    fate.ahead[position] += 1;
                 }
             }
         });
     }
     Fates { neighbours: fates, codes, rows }
+}
+
+/// Visits every slot of `list`'s blocks (free ones too, whose target is `NONE`) with its
+/// first-pass estimate and target.
+fn each_estimate(source: &dyn Lists, layout: &Layout, scorer: &Scorer, list: u32, visit: &mut dyn FnMut(f32, ItemPointer)) {
+    let term = scorer.list_term(list);
+    source.scan_list(list, &mut |block| {
+        let mut estimates = [0.0f32; block::ROWS];
+        scorer.estimate_block(block, term, &mut estimates);
+        for (slot, &estimate) in estimates.iter().enumerate() {
+            visit(estimate, block::pointer(layout, block, slot));
+        }
+    });
 }
 
 impl Calibration {
@@ -515,12 +516,13 @@ impl Calibration {
         }
         let u16_at = |at: usize| u16::from_ne_bytes([bytes[at], bytes[at + 1]]) as usize;
         let word_at = |at: usize| u32::from_ne_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+        let damaged = || crate::Error::new(ErrorKind::DataException, "quantvec index metapage has a damaged recall calibration; REINDEX the index");
         if bytes.len() < HEADER || word_at(0) != TAG {
-            bail!(DataException, "quantvec index metapage has a damaged recall calibration; REINDEX the index");
+            return Err(damaged());
         }
         let (probes, factors) = (u16_at(4), u16_at(6));
         if bytes.len() != Self::len_of(probes, factors) || probes == 0 || factors == 0 {
-            bail!(DataException, "quantvec index metapage has a damaged recall calibration; REINDEX the index");
+            return Err(damaged());
         }
         let words = |start: usize, count: usize| (0..count).map(move |i| word_at(start + 4 * i));
         let probes_at = HEADER;
@@ -536,7 +538,7 @@ impl Calibration {
         };
         let finite = calibration.codes.iter().chain(&calibration.rescore_factors).all(|v| v.is_finite() && *v >= 0.0);
         if !finite || calibration.probes.contains(&0) || calibration.rescore_factors.iter().any(|&r| r < 1.0) {
-            bail!(DataException, "quantvec index metapage has a damaged recall calibration; REINDEX the index");
+            return Err(damaged());
         }
         Ok(calibration)
     }
