@@ -50,7 +50,8 @@ CREATE INDEX items_int8_embedding ON items_int8 USING quantvec (embedding int8ve
 SELECT lists, pg_size_pretty(pg_relation_size('items_int8_embedding')) AS index_size FROM quantvec_index_check('items_int8_embedding');
 EXPLAIN (COSTS OFF) SELECT id FROM items_int8 ORDER BY embedding <=> (SELECT embedding FROM queries WHERE id = 0) LIMIT 10;
 SELECT search, e.recall AS "recall@10", e.ms_per_query FROM (VALUES
-  (1, 'index, default settings (probes 3·√lists, rescore_factor 8)', 'SET LOCAL quantvec.probes = 0; SET LOCAL quantvec.rescore_factor = 8'),
-  (2, 'index, quantvec.probes = 30', 'SET LOCAL quantvec.probes = 30; SET LOCAL quantvec.rescore_factor = 8'),
-  (3, 'index, quantvec.probes = 60, rescore_factor = 16', 'SET LOCAL quantvec.probes = 60; SET LOCAL quantvec.rescore_factor = 16')
+  (1, 'index, default settings (quantvec.target_recall = 0.95)', ''),
+  (2, 'index, quantvec.target_recall = 0.99', 'SET LOCAL quantvec.target_recall = 0.99'),
+  (3, 'index, quantvec.probes = 30, rescore_factor = 8', 'SET LOCAL quantvec.probes = 30; SET LOCAL quantvec.rescore_factor = 8'),
+  (4, 'index, quantvec.probes = 60, rescore_factor = 16', 'SET LOCAL quantvec.probes = 60; SET LOCAL quantvec.rescore_factor = 16')
 ) t(ord, search, settings), LATERAL evaluate('SELECT id FROM items_int8 ORDER BY embedding <=> $1 LIMIT 10', settings) e ORDER BY ord;
