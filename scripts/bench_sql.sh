@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SQL benchmark (prints figures, asserts nothing): loads the shared 100k x 384
-# wordnet-minilm-384 set as real[], int8vec and bitvec columns, prints bytes per row and
+# wordnet-minilm-384 set as real[], int8vec, int4vec and bitvec columns, prints bytes per row and
 # table sizes, then recall@10 and time per query of exact ORDER BY ... LIMIT 10 scans over
 # each, on one core (no parallel workers), after a warm-up pass. Where pgvector is installed
 # in the same PostgreSQL, its vector column and exact scan are measured beside them; the
@@ -39,6 +39,8 @@ bench -v pgvector="$pgvector" <<'SQL'
 \set ON_ERROR_STOP on
 \pset footer off
 CREATE TABLE items_int8 AS SELECT id, embedding::int8vec(384) AS embedding FROM items;
+CREATE TABLE items_int4 AS SELECT id, embedding::int4vec(384) AS embedding FROM items;
+CREATE TABLE items_4and8 AS SELECT id, embedding::int4vec(384) AS q4, embedding::int8vec(384) AS q FROM items;
 CREATE TABLE items_bit AS SELECT id, bitvec_quantize(embedding)::bitvec(384) AS embedding FROM items;
 CREATE TABLE items_both AS SELECT id, embedding::int8vec(384) AS q, bitvec_quantize(embedding)::bitvec(384) AS b FROM items;
 -- pgvector's table stays empty where pgvector is not installed (its rows are left out).
@@ -49,8 +51,9 @@ CREATE EXTENSION vector;
 DROP TABLE items_vector;
 CREATE TABLE items_vector AS SELECT id, embedding::vector(384) AS embedding FROM items;
 \endif
-VACUUM ANALYZE items, items_int8, items_bit, items_both, items_vector;
-SELECT sum(pg_prewarm(t)) AS prewarmed FROM unnest(ARRAY['items', 'items_int8', 'items_bit', 'items_both', 'items_vector']) t \gset
+VACUUM ANALYZE items, items_int8, items_int4, items_4and8, items_bit, items_both, items_vector;
+SELECT sum(pg_prewarm(t)) AS prewarmed
+  FROM unnest(ARRAY['items', 'items_int8', 'items_int4', 'items_4and8', 'items_bit', 'items_both', 'items_vector']) t \gset
 \i scripts/evaluate.sql
 
 \echo 'Storage (table = heap + free-space and visibility maps)'
@@ -59,9 +62,11 @@ SELECT representation, bytes_per_vector, rows_per_page, pg_size_pretty(table_byt
 FROM (VALUES
   (1, 'real[]', (SELECT avg(pg_column_size(embedding))::int FROM items), 'items'),
   (2, 'int8vec(384)', (SELECT avg(pg_column_size(embedding))::int FROM items_int8), 'items_int8'),
-  (3, 'bitvec(384)', (SELECT avg(pg_column_size(embedding))::int FROM items_bit), 'items_bit'),
-  (4, 'int8vec(384) + bitvec(384)', (SELECT avg(pg_column_size(q) + pg_column_size(b))::int FROM items_both), 'items_both'),
-  (5, 'pgvector vector(384)', (SELECT avg(pg_column_size(embedding))::int FROM items_vector), 'items_vector')
+  (3, 'int4vec(384)', (SELECT avg(pg_column_size(embedding))::int FROM items_int4), 'items_int4'),
+  (4, 'bitvec(384)', (SELECT avg(pg_column_size(embedding))::int FROM items_bit), 'items_bit'),
+  (5, 'int8vec(384) + bitvec(384)', (SELECT avg(pg_column_size(q) + pg_column_size(b))::int FROM items_both), 'items_both'),
+  (6, 'int4vec(384) + int8vec(384)', (SELECT avg(pg_column_size(q4) + pg_column_size(q))::int FROM items_4and8), 'items_4and8'),
+  (7, 'pgvector vector(384)', (SELECT avg(pg_column_size(embedding))::int FROM items_vector), 'items_vector')
 ) t(ord, representation, bytes_per_vector, tab),
 LATERAL (SELECT pg_table_size(tab::regclass) AS table_bytes,
                 round(100000.0 / nullif(pg_relation_size(tab::regclass), 0) * 8192, 1) AS rows_per_page) s
@@ -75,19 +80,23 @@ INSERT INTO searches VALUES
   (1, 'real[]: cosine_distance(embedding, q)', 'SELECT id FROM items ORDER BY cosine_distance(embedding, $1) LIMIT 10'),
   (2, 'int8vec <=> real[]', 'SELECT id FROM items_int8 ORDER BY embedding <=> $1 LIMIT 10'),
   (3, 'int8vec <=> int8vec', 'SELECT id FROM items_int8 ORDER BY embedding <=> $1::int8vec LIMIT 10'),
-  (4, 'bitvec <~> bitvec (Hamming only)', 'SELECT id FROM items_bit ORDER BY embedding <~> bitvec_quantize($1) LIMIT 10'),
-  (5, 'bitvec <~>, top 100 rescored by int8vec <=> real[]',
+  (4, 'int4vec <=> real[]', 'SELECT id FROM items_int4 ORDER BY embedding <=> $1 LIMIT 10'),
+  (5, 'int4vec <=> int4vec', 'SELECT id FROM items_int4 ORDER BY embedding <=> $1::int4vec LIMIT 10'),
+  (6, 'int4vec <=> real[], top 20 rescored by int8vec <=> real[]',
+      'SELECT id FROM (SELECT id, q FROM items_4and8 ORDER BY q4 <=> $1 LIMIT 20) c ORDER BY q <=> $1 LIMIT 10'),
+  (7, 'bitvec <~> bitvec (Hamming only)', 'SELECT id FROM items_bit ORDER BY embedding <~> bitvec_quantize($1) LIMIT 10'),
+  (8, 'bitvec <~>, top 100 rescored by int8vec <=> real[]',
       'SELECT id FROM (SELECT id, q FROM items_both ORDER BY b <~> bitvec_quantize($1) LIMIT 100) c ORDER BY q <=> $1 LIMIT 10'),
-  (6, 'bitvec <#> real[], top 40 rescored by int8vec <=> real[]',
+  (9, 'bitvec <#> real[], top 40 rescored by int8vec <=> real[]',
       'SELECT id FROM (SELECT id, q FROM items_both ORDER BY b <#> $1 LIMIT 40) c ORDER BY q <=> $1 LIMIT 10');
 \if :pgvector
 INSERT INTO searches VALUES
-  (7, 'pgvector: vector <=> vector', 'SELECT id FROM items_vector ORDER BY embedding <=> $1::vector LIMIT 10');
+  (10, 'pgvector: vector <=> vector', 'SELECT id FROM items_vector ORDER BY embedding <=> $1::vector LIMIT 10');
 \endif
 SELECT count(*) AS warm_up FROM searches, LATERAL evaluate(query) \gset
 CREATE TEMP TABLE timed AS SELECT ord, search, e.* FROM searches, LATERAL evaluate(query) e;
 SELECT search, recall AS "recall@10", ms_per_query,
        round((SELECT ms_per_query FROM timed WHERE ord = 1) / ms_per_query, 1) AS speedup_vs_real,
-       round((SELECT ms_per_query FROM timed WHERE ord = 7) / ms_per_query, 1) AS speedup_vs_pgvector
+       round((SELECT ms_per_query FROM timed WHERE ord = 10) / ms_per_query, 1) AS speedup_vs_pgvector
   FROM timed ORDER BY ord;
 SQL

@@ -1,11 +1,12 @@
-//! Aggregates over float vectors (declared in sql/aggregates.sql): shared int8 parameters
-//! for a column, and per-dimension means for bitvec thresholds.
+//! Aggregates over float vectors (declared in sql/aggregates.sql): shared int8 or int4
+//! parameters for a column, and per-dimension means for bitvec thresholds.
 
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
 use pgrx::PgMemoryContexts;
 use quantvec_core::bits;
 use quantvec_core::calibrate::{Means, MinMax, Quantiles};
+use quantvec_core::int4;
 use quantvec_core::int8::Params;
 use quantvec_core::ErrorKind;
 
@@ -29,17 +30,26 @@ fn agg_state<T>(state: &mut Internal, fcinfo: pg_sys::FunctionCallInfo, init: im
     unsafe { state.get_mut::<T>() }.expect("state exists")
 }
 
-/// The parameters as an `int8vec_params` row: the type beside the calling function, in
-/// the extension's schema, which need not be on the search_path.
-fn params_tuple(params: Option<Params>, fcinfo: pg_sys::FunctionCallInfo) -> Option<pgrx::composite_type!('static, "int8vec_params")> {
-    let params = params?;
+/// Parameters as an `int8vec_params` or `int4vec_params` row (`type_name`): the type beside
+/// the calling function, in the extension's schema, which need not be on the search_path.
+fn params_tuple(type_name: &std::ffi::CStr, scale: f32, zero_point: i16, fcinfo: pg_sys::FunctionCallInfo) -> PgHeapTuple<'static, AllocatedByRust> {
     // SAFETY: fcinfo is this call's.
-    let type_oid = sibling_type(unsafe { (*(*fcinfo).flinfo).fn_oid }, c"int8vec_params");
-    let mut tuple =
-        PgHeapTuple::new_composite_type_by_oid(type_oid).unwrap_or_else(|e| raise_with(ErrorKind::InvalidParameter, format!("int8vec_params: {e}")));
-    tuple.set_by_name("scale", params.scale).expect("scale is a real");
-    tuple.set_by_name("zero_point", i16::from(params.zero_point)).expect("zero_point is a smallint");
-    Some(tuple)
+    let type_oid = sibling_type(unsafe { (*(*fcinfo).flinfo).fn_oid }, type_name);
+    let mut tuple = PgHeapTuple::new_composite_type_by_oid(type_oid)
+        .unwrap_or_else(|e| raise_with(ErrorKind::InvalidParameter, format!("{}: {e}", type_name.to_string_lossy())));
+    tuple.set_by_name("scale", scale).expect("scale is a real");
+    tuple.set_by_name("zero_point", zero_point).expect("zero_point is a smallint");
+    tuple
+}
+
+fn int8_params(range: Option<(f32, f32)>, fcinfo: pg_sys::FunctionCallInfo) -> Option<pgrx::composite_type!('static, "int8vec_params")> {
+    let params = Params::from_range(range?.0, range?.1);
+    Some(params_tuple(c"int8vec_params", params.scale, i16::from(params.zero_point), fcinfo))
+}
+
+fn int4_params(range: Option<(f32, f32)>, fcinfo: pg_sys::FunctionCallInfo) -> Option<pgrx::composite_type!('static, "int4vec_params")> {
+    let params = int4::Params::from_range(range?.0, range?.1);
+    Some(params_tuple(c"int4vec_params", params.scale, i16::from(params.zero_point), fcinfo))
 }
 
 /// The type named `name` in the schema of function `function` (what
@@ -75,7 +85,14 @@ fn int8vec_calibrate_minmax_step(mut state: Internal, values: Option<RealArray>,
 #[pg_extern(immutable, parallel_safe)]
 fn int8vec_calibrate_minmax_final(state: Internal, fcinfo: pg_sys::FunctionCallInfo) -> Option<pgrx::composite_type!('static, "int8vec_params")> {
     // SAFETY: the state, when present, is the MinMax its transition function created.
-    params_tuple(unsafe { state.get::<MinMax>() }?.params(), fcinfo)
+    int8_params(unsafe { state.get::<MinMax>() }?.range(), fcinfo)
+}
+
+/// The same aggregate state as `int8vec_calibrate`, finished into 4-bit parameters.
+#[pg_extern(immutable, parallel_safe)]
+fn int4vec_calibrate_minmax_final(state: Internal, fcinfo: pg_sys::FunctionCallInfo) -> Option<pgrx::composite_type!('static, "int4vec_params")> {
+    // SAFETY: the state, when present, is the MinMax its transition function created.
+    int4_params(unsafe { state.get::<MinMax>() }?.range(), fcinfo)
 }
 
 struct QuantileState {
@@ -107,7 +124,14 @@ fn int8vec_calibrate_quantile_step(
 fn int8vec_calibrate_quantile_final(state: Internal, fcinfo: pg_sys::FunctionCallInfo) -> Option<pgrx::composite_type!('static, "int8vec_params")> {
     // SAFETY: the state, when present, is the QuantileState its transition function created.
     let calibrator = unsafe { state.get::<QuantileState>() }?;
-    params_tuple(calibrator.sample.params(calibrator.lower, calibrator.upper).or_raise(), fcinfo)
+    int8_params(calibrator.sample.range(calibrator.lower, calibrator.upper).or_raise(), fcinfo)
+}
+
+#[pg_extern(immutable, parallel_safe)]
+fn int4vec_calibrate_quantile_final(state: Internal, fcinfo: pg_sys::FunctionCallInfo) -> Option<pgrx::composite_type!('static, "int4vec_params")> {
+    // SAFETY: the state, when present, is the QuantileState its transition function created.
+    let calibrator = unsafe { state.get::<QuantileState>() }?;
+    int4_params(calibrator.sample.range(calibrator.lower, calibrator.upper).or_raise(), fcinfo)
 }
 
 #[pg_extern(immutable, parallel_safe)]
@@ -134,6 +158,8 @@ pgrx::extension_sql_file!(
         int8vec_calibrate_minmax_final,
         int8vec_calibrate_quantile_step,
         int8vec_calibrate_quantile_final,
+        int4vec_calibrate_minmax_final,
+        int4vec_calibrate_quantile_final,
         dimension_means_step,
         dimension_means_final
     ]

@@ -3,12 +3,14 @@
 
 use pgrx::prelude::*;
 use quantvec_core::bits::BitVector;
+use quantvec_core::int4::{self, Int4Vector};
 use quantvec_core::int8::{Int8Vector, Params};
 use quantvec_core::ErrorKind;
 
 use crate::arrays::{Float8Array, Int4Array, RealArray};
 use crate::error::{raise_with, OrRaise};
 use crate::types::bitvec::{BitVecInput, BitVecOutput};
+use crate::types::int4vec::{Int4VecInput, Int4VecOutput};
 use crate::types::int8vec::{Int8VecInput, Int8VecOutput};
 
 /// Cast `real[]` → `int8vec(n)`: per-vector min/max quantization.
@@ -89,6 +91,79 @@ fn int8vec_zero_point(vector: Int8VecInput) -> i16 {
     i16::from(vector.params.zero_point)
 }
 
+/// Cast `real[]` → `int4vec(n)`: per-vector min/max quantization to 16 levels.
+#[pg_extern(immutable, strict, parallel_safe)]
+fn int4vec_from_real(values: RealArray, typmod: i32, _explicit: bool) -> Int4VecOutput {
+    Int4VecOutput::checked(Int4Vector::quantize_minmax(values.0).or_raise(), typmod)
+}
+
+/// Cast `double precision[]` → `int4vec(n)`.
+#[pg_extern(immutable, strict, parallel_safe)]
+fn int4vec_from_float8(values: Float8Array, typmod: i32, _explicit: bool) -> Int4VecOutput {
+    Int4VecOutput::checked(Int4Vector::quantize_minmax(&narrow(values.0)).or_raise(), typmod)
+}
+
+/// Cast `int4vec` → `real[]`: dequantization, s·(q − z).
+#[pg_extern(immutable, strict, parallel_safe)]
+fn int4vec_to_real(vector: Int4VecInput) -> Vec<f32> {
+    vector.dequantize()
+}
+
+#[pg_extern(immutable, strict, parallel_safe)]
+fn int4vec_quantize(values: RealArray) -> Int4VecOutput {
+    Int4VecOutput(Int4Vector::quantize_minmax(values.0).or_raise())
+}
+
+#[pg_extern(immutable, strict, parallel_safe)]
+fn int4vec_quantize_absmax(values: RealArray) -> Int4VecOutput {
+    Int4VecOutput(Int4Vector::quantize_absmax(values.0).or_raise())
+}
+
+#[pg_extern(immutable, strict, parallel_safe)]
+fn int4vec_quantize_clipped(values: RealArray, lower_quantile: f64, upper_quantile: f64) -> Int4VecOutput {
+    Int4VecOutput(Int4Vector::quantize_clipped(values.0, lower_quantile, upper_quantile).or_raise())
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "int4vec_quantize")]
+fn int4vec_quantize_with(values: RealArray, scale: f32, zero_point: i32) -> Int4VecOutput {
+    let params = int4::Params::new(scale, i64::from(zero_point)).or_raise();
+    Int4VecOutput(Int4Vector::quantize_with(values.0, params).or_raise())
+}
+
+#[pg_extern(immutable, strict, parallel_safe)]
+fn int4vec_from_codes(codes: Int4Array, scale: f32, zero_point: i32) -> Int4VecOutput {
+    let params = int4::Params::new(scale, i64::from(zero_point)).or_raise();
+    let codes: Vec<i64> = codes.0.iter().map(|&c| i64::from(c)).collect();
+    Int4VecOutput(Int4Vector::from_codes(&codes, params).or_raise())
+}
+
+#[pg_extern(immutable, strict, parallel_safe)]
+fn int4vec_codes(vector: Int4VecInput) -> Vec<i16> {
+    vector.codes().into_iter().map(i16::from).collect()
+}
+
+#[pg_extern(immutable, strict, parallel_safe)]
+fn int4vec_scale(vector: Int4VecInput) -> f32 {
+    vector.params.scale
+}
+
+#[pg_extern(immutable, strict, parallel_safe)]
+fn int4vec_zero_point(vector: Int4VecInput) -> i16 {
+    i16::from(vector.params.zero_point)
+}
+
+/// Cast `int4vec` → `int8vec`: the same codes and parameters, exact.
+#[pg_extern(immutable, strict, parallel_safe)]
+fn int8vec_from_int4vec(vector: Int4VecInput) -> Int8VecOutput {
+    Int8VecOutput(vector.to_int8())
+}
+
+/// Cast `int8vec` → `int4vec`: requantized per vector (min/max).
+#[pg_extern(immutable, strict, parallel_safe)]
+fn int4vec_from_int8vec(vector: Int8VecInput, typmod: i32, _explicit: bool) -> Int4VecOutput {
+    Int4VecOutput::checked(Int4Vector::from_int8(&vector), typmod)
+}
+
 /// Sign quantization: bit = component > 0.
 #[pg_extern(immutable, strict, parallel_safe)]
 fn bitvec_quantize(values: RealArray) -> BitVecOutput {
@@ -111,6 +186,12 @@ fn bitvec_quantize_thresholds(values: RealArray, thresholds: RealArray) -> BitVe
 #[pg_extern(immutable, strict, parallel_safe)]
 fn bitvec_from_int8vec(vector: Int8VecInput) -> BitVecOutput {
     BitVecOutput(BitVector::from_int8(&vector))
+}
+
+/// Cast `int4vec` → `bitvec`: bit = dequantized component > 0.
+#[pg_extern(immutable, strict, parallel_safe)]
+fn bitvec_from_int4vec(vector: Int4VecInput) -> BitVecOutput {
+    BitVecOutput(BitVector::from_int8(&vector.to_int8().view()))
 }
 
 /// Packed bits, most significant bit first (numpy `packbits`), as binary embedding APIs
@@ -202,9 +283,18 @@ pgrx::extension_sql_file!(
     name = "casts",
     requires = [
         "int8vec_type",
+        "int4vec_type",
         "bitvec_type",
         "shell_types",
         int8vec_from_real,
+        int4vec_from_real,
+        int4vec_from_float8,
+        int4vec_to_real,
+        int4vec_quantize_with,
+        int4vec_from_codes,
+        int8vec_from_int4vec,
+        int4vec_from_int8vec,
+        bitvec_from_int4vec,
         int8vec_from_float8,
         int8vec_to_real,
         int8vec_quantize_with,

@@ -7,11 +7,12 @@ use pgrx::prelude::*;
 use pgrx::PgMemoryContexts;
 use quantvec_core::floats::{exact, Query};
 use quantvec_core::kernels::{self, Kernels};
-use quantvec_core::{bits, int8};
+use quantvec_core::{bits, int4, int8};
 
 use crate::arrays::RealArray;
 use crate::error::OrRaise;
 use crate::types::bitvec::BitVecInput;
+use crate::types::int4vec::Int4VecInput;
 use crate::types::int8vec::Int8VecInput;
 
 pub fn k() -> &'static Kernels {
@@ -108,6 +109,61 @@ fn int8vec_norm(a: Int8VecInput) -> f64 {
     a.norm()
 }
 
+#[pg_extern(immutable, strict, parallel_safe, name = "l2_distance")]
+fn int4vec_l2_distance(a: Int4VecInput, b: Int4VecInput) -> f64 {
+    int4::l2_distance(k(), &a, &b).or_raise()
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "inner_product")]
+fn int4vec_inner_product(a: Int4VecInput, b: Int4VecInput) -> f64 {
+    int4::inner_product(k(), &a, &b).or_raise()
+}
+
+#[pg_extern(immutable, strict, parallel_safe)]
+fn int4vec_negative_inner_product(a: Int4VecInput, b: Int4VecInput) -> f64 {
+    negated(int4::inner_product(k(), &a, &b).or_raise())
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "cosine_distance")]
+fn int4vec_cosine_distance(a: Int4VecInput, b: Int4VecInput) -> f64 {
+    int4::cosine_distance(k(), &a, &b).or_raise()
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "l1_distance")]
+fn int4vec_l1_distance(a: Int4VecInput, b: Int4VecInput) -> f64 {
+    int4::l1_distance(k(), &a, &b).or_raise()
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "l2_distance")]
+fn int4vec_real_l2_distance(a: Int4VecInput, x: RealArray, fcinfo: pg_sys::FunctionCallInfo) -> f64 {
+    int4::l2_distance_f32(k(), &a, prepared(fcinfo, x.0)).or_raise()
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "inner_product")]
+fn int4vec_real_inner_product(a: Int4VecInput, x: RealArray, fcinfo: pg_sys::FunctionCallInfo) -> f64 {
+    int4::inner_product_f32(k(), &a, prepared(fcinfo, x.0)).or_raise()
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "int4vec_negative_inner_product")]
+fn int4vec_real_negative_inner_product(a: Int4VecInput, x: RealArray, fcinfo: pg_sys::FunctionCallInfo) -> f64 {
+    negated(int4::inner_product_f32(k(), &a, prepared(fcinfo, x.0)).or_raise())
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "cosine_distance")]
+fn int4vec_real_cosine_distance(a: Int4VecInput, x: RealArray, fcinfo: pg_sys::FunctionCallInfo) -> f64 {
+    int4::cosine_distance_f32(k(), &a, prepared(fcinfo, x.0)).or_raise()
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "dims")]
+fn int4vec_dims(a: Int4VecInput) -> i32 {
+    a.dims() as i32
+}
+
+#[pg_extern(immutable, strict, parallel_safe, name = "norm")]
+fn int4vec_norm(a: Int4VecInput) -> f64 {
+    a.norm(k())
+}
+
 /// Exact float distances between two `real[]`, the reference for judging quantized search
 /// (functions only: operators on real[] would collide with other extensions' and with
 /// Postgres's own array operators).
@@ -168,6 +224,7 @@ pgrx::extension_sql_file!(
     name = "operators",
     requires = [
         "int8vec_type",
+        "int4vec_type",
         "bitvec_type",
         int8vec_l2_distance,
         int8vec_negative_inner_product,
@@ -176,6 +233,13 @@ pgrx::extension_sql_file!(
         int8vec_real_l2_distance,
         int8vec_real_negative_inner_product,
         int8vec_real_cosine_distance,
+        int4vec_l2_distance,
+        int4vec_negative_inner_product,
+        int4vec_cosine_distance,
+        int4vec_l1_distance,
+        int4vec_real_l2_distance,
+        int4vec_real_negative_inner_product,
+        int4vec_real_cosine_distance,
         bitvec_hamming_distance,
         bitvec_jaccard_distance,
         bitvec_negative_inner_product,
@@ -198,6 +262,22 @@ fn int8vec_ne(a: Int8VecInput, b: Int8VecInput) -> bool {
 /// Hash support for `=` (DISTINCT, GROUP BY, hash joins).
 #[pg_extern(immutable, strict, parallel_safe)]
 fn int8vec_hash(a: Int8VecInput) -> i32 {
+    hash_bytes(&a.to_wire())
+}
+
+/// `=`: the same stored value, as for `int8vec`.
+#[pg_extern(immutable, strict, parallel_safe)]
+fn int4vec_eq(a: Int4VecInput, b: Int4VecInput) -> bool {
+    a.params == b.params && a.dims() == b.dims() && a.packed() == b.packed()
+}
+
+#[pg_extern(immutable, strict, parallel_safe)]
+fn int4vec_ne(a: Int4VecInput, b: Int4VecInput) -> bool {
+    !int4vec_eq(a, b)
+}
+
+#[pg_extern(immutable, strict, parallel_safe)]
+fn int4vec_hash(a: Int4VecInput) -> i32 {
     hash_bytes(&a.to_wire())
 }
 
@@ -229,6 +309,12 @@ CREATE OPERATOR <> (LEFTARG = int8vec, RIGHTARG = int8vec, FUNCTION = int8vec_ne
                     RESTRICT = neqsel, JOIN = neqjoinsel);
 CREATE OPERATOR CLASS int8vec_hash_ops DEFAULT FOR TYPE int8vec USING hash AS
     OPERATOR 1 = (int8vec, int8vec), FUNCTION 1 int8vec_hash(int8vec);
+CREATE OPERATOR = (LEFTARG = int4vec, RIGHTARG = int4vec, FUNCTION = int4vec_eq, COMMUTATOR = '=', NEGATOR = '<>',
+                   RESTRICT = eqsel, JOIN = eqjoinsel, HASHES);
+CREATE OPERATOR <> (LEFTARG = int4vec, RIGHTARG = int4vec, FUNCTION = int4vec_ne, COMMUTATOR = '<>', NEGATOR = '=',
+                    RESTRICT = neqsel, JOIN = neqjoinsel);
+CREATE OPERATOR CLASS int4vec_hash_ops DEFAULT FOR TYPE int4vec USING hash AS
+    OPERATOR 1 = (int4vec, int4vec), FUNCTION 1 int4vec_hash(int4vec);
 CREATE OPERATOR = (LEFTARG = bitvec, RIGHTARG = bitvec, FUNCTION = bitvec_eq, COMMUTATOR = '=', NEGATOR = '<>',
                    RESTRICT = eqsel, JOIN = eqjoinsel, HASHES);
 CREATE OPERATOR <> (LEFTARG = bitvec, RIGHTARG = bitvec, FUNCTION = bitvec_ne, COMMUTATOR = '<>', NEGATOR = '=',
@@ -237,5 +323,18 @@ CREATE OPERATOR CLASS bitvec_hash_ops DEFAULT FOR TYPE bitvec USING hash AS
     OPERATOR 1 = (bitvec, bitvec), FUNCTION 1 bitvec_hash(bitvec);
 "#,
     name = "equality",
-    requires = ["int8vec_type", "bitvec_type", int8vec_eq, int8vec_ne, int8vec_hash, bitvec_eq, bitvec_ne, bitvec_hash]
+    requires = [
+        "int8vec_type",
+        "int4vec_type",
+        "bitvec_type",
+        int8vec_eq,
+        int8vec_ne,
+        int8vec_hash,
+        int4vec_eq,
+        int4vec_ne,
+        int4vec_hash,
+        bitvec_eq,
+        bitvec_ne,
+        bitvec_hash
+    ]
 );

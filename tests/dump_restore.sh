@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# pg_dump/pg_restore round trip: tables with int8vec and bitvec columns (declared and
+# pg_dump/pg_restore round trip: tables with int8vec, int4vec and bitvec columns (declared and
 # undeclared dimensions, NULLs, extreme codes) and quantvec indexes restore with identical
 # bytes and typmods and working indexes, through both the custom and the plain format.
 set -euo pipefail
@@ -16,21 +16,24 @@ sql() { cluster_psql "$work/cluster" -At "$@"; }
 sql -d postgres -c "CREATE DATABASE source"
 sql -d source <<'SQL'
 CREATE EXTENSION quantvec;
-CREATE TABLE items (id int PRIMARY KEY, q int8vec(384), b bitvec(384), free int8vec, bits bitvec);
+CREATE TABLE items (id int PRIMARY KEY, q int8vec(384), b bitvec(384), free int8vec, bits bitvec, q4 int4vec(384), free4 int4vec);
 INSERT INTO items
 SELECT i,
        (SELECT array_agg(sin(i * 7.1 + d) * (1 + i % 5))::real[] FROM generate_series(1, 384) d),
        (SELECT bitvec_quantize(array_agg(cos(i * 3.3 + d))::real[]) FROM generate_series(1, 384) d),
        CASE WHEN i % 10 = 0 THEN NULL ELSE (SELECT array_agg(d * 1e-20 * i)::real[] FROM generate_series(1, 1 + i % 17) d)::int8vec END,
-       CASE WHEN i % 7 = 0 THEN NULL ELSE repeat('10', 1 + i % 33)::bitvec END
+       CASE WHEN i % 7 = 0 THEN NULL ELSE repeat('10', 1 + i % 33)::bitvec END,
+       (SELECT array_agg(cos(i * 1.7 + d) * (1 + i % 3))::real[] FROM generate_series(1, 384) d),
+       CASE WHEN i % 9 = 0 THEN NULL ELSE (SELECT array_agg(d * 1e-20 * i)::real[] FROM generate_series(1, 1 + i % 19) d)::int4vec END
 FROM generate_series(1, 2000) i;
 INSERT INTO items VALUES (0, int8vec_from_codes(array_fill(-128, ARRAY[384]), 3.4e38, 127),
-                          repeat('1', 384)::bitvec, '(1e-45,-128)[127]', '1');
+                          repeat('1', 384)::bitvec, '(1e-45,-128)[127]', '1',
+                          int4vec_from_codes(array_fill(15, ARRAY[384]), 3.4e38, 0), '(1e-45,15)[0,15,7]');
 CREATE INDEX items_q ON items USING quantvec (q int8vec_cosine_ops) WITH (lists = 20);
 CREATE INDEX items_b ON items USING quantvec (b);
 SQL
 checksum() {
-    sql -d "$1" -c "SELECT md5(string_agg(concat_ws('|', id, int8vec_send(q), bitvec_send(b), int8vec_send(free), bitvec_send(bits)), ',' ORDER BY id))
+    sql -d "$1" -c "SELECT md5(string_agg(concat_ws('|', id, int8vec_send(q), bitvec_send(b), int8vec_send(free), bitvec_send(bits), int4vec_send(q4), int4vec_send(free4)), ',' ORDER BY id))
                      || ' ' || (SELECT string_agg(format_type(atttypid, atttypmod), ',' ORDER BY attnum) FROM pg_attribute
                                 WHERE attrelid = 'items'::regclass AND attnum > 0)
                     FROM items"

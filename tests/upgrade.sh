@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ALTER EXTENSION quantvec UPDATE from each earlier release (0.1.0 to 0.4.0, whose install
+# ALTER EXTENSION quantvec UPDATE from each earlier release (0.1.0 to 0.5.0, whose install
 # scripts are kept in tests/upgrade/) to the current version, with data and indexes in
 # place: query results before and after are identical, the indexes stay consistent, the new
 # features work, a migration started under 0.2.0 finishes under the current version, and
@@ -13,6 +13,7 @@ work=/tmp/quantvec-upgrade
 port=${UPGRADE_PORT:-54345}
 trap 'cluster_stop $work' EXIT
 cp tests/upgrade/quantvec--0.1.0.sql tests/upgrade/quantvec--0.2.0.sql tests/upgrade/quantvec--0.3.0.sql tests/upgrade/quantvec--0.4.0.sql \
+    tests/upgrade/quantvec--0.5.0.sql \
     "$("$PG_CONFIG" --sharedir)/extension/"
 cluster_start "$work" "$port"
 sql() { cluster_psql "$work" -At "$@"; }
@@ -95,6 +96,10 @@ SQL
     [ "$(sql -d "$db" -c "SELECT count(*) > 0 FROM quantvec_index_recall('items_e')")" = t ] &&
         [ "$(sql -d "$db" -c "SELECT expected_recall > 0 FROM quantvec_index_stats('items_e')")" = t ] ||
         { echo "FAILED: quantvec_index_recall"; exit 1; }
+    # New in 0.6.0: int4vec, its casts, operators and calibration.
+    [ "$(sql -d "$db" -c "SELECT (e::int4vec(32) <=> e::real[]) < 0.1 AND e::int4vec::int8vec::real[] = e::int4vec::real[]
+                           AND int4vec_calibrate(e::real[]) IS NOT NULL FROM items WHERE id = 7 GROUP BY e")" = t ] ||
+        { echo "FAILED: int4vec"; exit 1; }
     if ! diff <(members "$db") <(members fresh); then
         echo "FAILED: the extension updated from $from differs from a fresh install (< upgraded, > fresh)"; exit 1
     fi
@@ -104,4 +109,5 @@ upgrade_from 0.1.0
 upgrade_from 0.2.0
 upgrade_from 0.3.0
 upgrade_from 0.4.0
+upgrade_from 0.5.0
 echo "upgrade: passed"

@@ -3,11 +3,12 @@
 import math
 import os
 import random
+import struct
 
 import psycopg
 
 import quantvec_psycopg
-from quantvec_psycopg import BitVec, Int8Vec
+from quantvec_psycopg import BitVec, Int4Vec, Int8Vec
 
 
 def connect():
@@ -53,6 +54,38 @@ def test_values_in_both_formats_round_trip():
         for binary in (False, True):
             assert conn.cursor(binary=binary).execute("SELECT %s::bitvec", [bits]).fetchone()[0] == bits
         assert conn.execute("SELECT %s::bitvec <~> %s::bitvec", [bits, BitVec("0011000101")]).fetchone()[0] == 1
+
+
+def test_int4vec_values_match_the_server_in_both_formats():
+    random.seed(3)
+    with connect() as conn:
+        conn.execute("DROP TABLE IF EXISTS py_int4")
+        conn.execute("CREATE TABLE py_int4 (id int PRIMARY KEY, e int4vec)")
+        # Odd and even dimension counts: an odd one pads its last byte. The floats are
+        # float32 values, as the server receives them, so both sides quantize the same inputs.
+        vectors = [[struct.unpack("f", struct.pack("f", random.uniform(-1, 1)))[0] for _ in range(n)] for n in (1, 2, 15, 16, 384)]
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO py_int4 VALUES (%s, %s::real[])", list(enumerate(vectors)))
+        for binary in (False, True):
+            values = [r[0] for r in conn.cursor(binary=binary).execute("SELECT e FROM py_int4 ORDER BY id")]
+            for value, floats in zip(values, vectors):
+                assert isinstance(value, Int4Vec) and value == Int4Vec.quantize(floats)
+                assert max(abs(a - b) for a, b in zip(value.to_floats(), floats)) <= value.scale
+        original = Int4Vec(0.0078125, 3, (1, 0, 15))
+        for binary in (False, True):
+            assert conn.cursor(binary=binary).execute("SELECT %s::int4vec", [original]).fetchone()[0] == original
+            assert conn.cursor(binary=binary).execute("SELECT int4vec_codes(%s::int4vec)", [original]).fetchone()[0] == [1, 0, 15]
+        with conn.cursor() as cur:
+            with cur.copy("COPY py_int4 (id, e) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(["int4", "int4vec"])
+                copy.write_row((100, original))
+        assert conn.execute("SELECT e::text FROM py_int4 WHERE id = 100").fetchone()[0] == "(0.0078125,3)[1,0,15]"
+        try:
+            conn.execute("SELECT %s::int4vec", [Int4Vec(1.0, 16, (1,))])
+        except psycopg.DataError as e:
+            assert "zero-point" in str(e)
+        else:
+            raise AssertionError("zero-point 16 accepted")
 
 
 def test_binary_copy():

@@ -2,6 +2,7 @@
 //! input/output/receive/send/typmod functions here, and `CREATE TYPE` in `sql/types.sql`.
 
 pub mod bitvec;
+pub mod int4vec;
 pub mod int8vec;
 
 use std::ffi::{CStr, CString};

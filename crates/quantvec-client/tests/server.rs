@@ -3,7 +3,7 @@
 //! test says so and does nothing.
 
 use postgres::{Client, NoTls};
-use quantvec_client::{BitVec, Int8Vec};
+use quantvec_client::{BitVec, Int4Vec, Int8Vec};
 use quantvec_core::bits::BitVector;
 use quantvec_core::int8::{Int8Vector, Params};
 
@@ -45,4 +45,24 @@ fn values_round_trip_in_binary_and_search_works() {
     let message = err.as_db_error().map(|e| e.message().to_owned()).unwrap_or_default();
     assert!(message.contains("expected 4 dimensions"), "{err:?}");
     assert_eq!(client.query_one("SELECT count(*) FROM rs_items", &[]).unwrap().get::<_, i64>(0), 100);
+}
+
+#[test]
+fn int4vec_round_trips_in_binary_and_matches_the_server() {
+    let Some(mut client) = client() else { return };
+    client.batch_execute("CREATE EXTENSION IF NOT EXISTS quantvec; DROP TABLE IF EXISTS rs_int4; CREATE TABLE rs_int4 (id int, e int4vec(5))").unwrap();
+    let rows: Vec<[f32; 5]> = (0..50).map(|i| [i as f32, 1.0, -(i as f32) / 2.0, 0.5, (i % 7) as f32]).collect();
+    for (i, v) in rows.iter().enumerate() {
+        client.execute("INSERT INTO rs_int4 VALUES ($1, $2)", &[&(i as i32), &Int4Vec::quantize(v).unwrap()]).unwrap();
+    }
+    let back: Int4Vec = client.query_one("SELECT e FROM rs_int4 WHERE id = 7", &[]).unwrap().get(0);
+    assert_eq!(back, Int4Vec::quantize(&rows[7]).unwrap());
+    let cast: Int4Vec = client.query_one("SELECT $1::real[]::int4vec", &[&rows[9].to_vec()]).unwrap().get(0);
+    assert_eq!(cast, Int4Vec::quantize(&rows[9]).unwrap());
+    let text: String = client.query_one("SELECT e::text FROM rs_int4 WHERE id = 7", &[]).unwrap().get(0);
+    assert_eq!(text, back.0.packed().view().to_text());
+    let nearest: i32 = client.query_one("SELECT id FROM rs_int4 ORDER BY e <-> $1::real[] LIMIT 1", &[&rows[42].to_vec()]).unwrap().get(0);
+    assert_eq!(nearest, 42);
+    let err = client.execute("INSERT INTO rs_int4 (e) VALUES ($1)", &[&Int4Vec::quantize(&[1.0; 4]).unwrap()]).unwrap_err();
+    assert!(err.as_db_error().is_some_and(|e| e.message().contains("expected 5 dimensions")), "{err:?}");
 }

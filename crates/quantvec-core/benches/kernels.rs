@@ -1,5 +1,7 @@
 //! Kernel benchmark: ns per distance and GB/s of code bytes for every kernel on every
 //! kernel set this CPU supports, beside a plain f32 dot product of the same d, on one core.
+//! The int4 rows use codes of the same d (d / 2 bytes), so their ns compare per dimension
+//! with the int8 rows directly.
 //!
 //!     cargo bench -p quantvec-core --bench kernels
 //!
@@ -45,6 +47,8 @@ struct Data {
     /// Stored payloads, as a distance function reads them from a row.
     stored: Vec<Vec<u8>>,
     signs: Vec<BitVector>,
+    /// Random 4-bit codes of the same d, packed two per byte.
+    nibbles: Vec<Vec<u8>>,
     /// FastScan blocks of 32 rows' binary codes, and lookup tables for them.
     blocks: Vec<Vec<u8>>,
     luts: Vec<Vec<u8>>,
@@ -57,16 +61,19 @@ fn data(dims: usize) -> Data {
     let codes: Vec<Int8Vector> = floats.iter().map(|v| Int8Vector::quantize_minmax(v).unwrap()).collect();
     let stored = codes.iter().map(Int8Vector::encode).collect();
     let signs = floats.iter().map(|v| BitVector::from_signs(v).unwrap()).collect();
+    let nibbles = (0..2 * PAIRS).map(|_| (0..dims.div_ceil(2)).map(|_| rng.random::<u8>()).collect()).collect();
     let block_bytes = 32 * dims.div_ceil(8);
     let blocks = (0..PAIRS).map(|_| (0..block_bytes).map(|_| rng.random::<u8>()).collect()).collect();
     let luts = (0..PAIRS).map(|_| (0..block_bytes).map(|_| rng.random_range(0..=127u8)).collect()).collect();
-    Data { floats, float_norms, codes, stored, signs, blocks, luts }
+    Data { floats, float_norms, codes, stored, signs, nibbles, blocks, luts }
 }
 
 /// (name, bytes read per call, timing) for one kernel set.
 fn measure(k: &'static Kernels, d: &Data, dims: usize) -> Vec<(&'static str, usize, f64)> {
-    let (x, q, b, s) = (&d.floats, &d.codes, &d.signs, &d.stored);
+    let (x, q, b, s, n4) = (&d.floats, &d.codes, &d.signs, &d.stored, &d.nibbles);
     let code_bytes = dims;
+    let nibble_bytes = dims.div_ceil(2);
+    let mut unpacked = vec![0i8; 2 * nibble_bytes];
     let bit_bytes = dims.div_ceil(8);
     // Views of the stored payloads, as a distance function sees a row once it has read the
     // header (a few ns, measured separately below).
@@ -83,9 +90,19 @@ fn measure(k: &'static Kernels, d: &Data, dims: usize) -> Vec<(&'static str, usi
             }),
         ),
         ("int8 dot kernel", 2 * code_bytes, ns_per_call(|i| (k.dot_i8)(&q[2 * i].codes, &q[2 * i + 1].codes) as f64)),
+        ("int4 dot kernel", 2 * nibble_bytes, ns_per_call(|i| (k.dot_u4)(&n4[2 * i], &n4[2 * i + 1]) as f64)),
         ("int8 cosine distance", 2 * code_bytes, ns_per_call(|i| int8::cosine_distance(k, &stored(2 * i), &stored(2 * i + 1)).unwrap())),
         ("int8 L2 distance", 2 * code_bytes, ns_per_call(|i| int8::l2_distance(k, &stored(2 * i), &stored(2 * i + 1)).unwrap())),
         ("int8 L1 (same scale)", 2 * code_bytes, ns_per_call(|i| (k.l1_i8)(&q[2 * i].codes, &q[2 * i + 1].codes) as f64)),
+        ("int4 sums (q, q^2)", nibble_bytes, ns_per_call(|i| (k.sums_u4)(&n4[2 * i]).1 as f64)),
+        (
+            "int4 unpack to int8",
+            nibble_bytes,
+            ns_per_call(|i| {
+                (k.unpack_u4)(&n4[2 * i], &mut unpacked);
+                f64::from(unpacked[i % unpacked.len()])
+            }),
+        ),
         ("f32 query x int8 dot", 5 * code_bytes, ns_per_call(|i| f64::from((k.dot_f32_i8)(&x[2 * i], &q[2 * i + 1].codes)))),
         ("f32 query x int8 L2", 5 * code_bytes, ns_per_call(|i| f64::from((k.l2_f32_i8)(&x[2 * i], &q[2 * i + 1].codes, q[2 * i + 1].params)))),
         ("hamming", 2 * bit_bytes, ns_per_call(|i| (k.hamming)(b[2 * i].view().bytes(), b[2 * i + 1].view().bytes()) as f64)),
@@ -129,7 +146,16 @@ fn main() {
         // Side-by-side ratios within each kernel set: kernel against kernel, and a whole
         // cosine distance against one over floats with cached norms.
         for (k, set) in sets.iter().zip(&results) {
-            println!("{:<8} speed-up of int8 over f32: dot kernel {:.2}x, cosine distance {:.2}x", k.isa.name(), set[0].2 / set[2].2, set[1].2 / set[3].2);
+            let ns = |name: &str| set.iter().find(|row| row.0 == name).expect("a measured row").2;
+            println!(
+                "{:<8} speed-up of int8 over f32: dot kernel {:.2}x, cosine distance {:.2}x; int4 dot {:.1} ns vs int8 dot {:.1} ns ({:.2}x)",
+                k.isa.name(),
+                ns("f32 dot (reference)") / ns("int8 dot kernel"),
+                ns("f32 cosine distance") / ns("int8 cosine distance"),
+                ns("int4 dot kernel"),
+                ns("int8 dot kernel"),
+                ns("int8 dot kernel") / ns("int4 dot kernel"),
+            );
         }
     }
 }

@@ -31,9 +31,14 @@ impl MinMax {
         Ok(())
     }
 
-    /// None when no vector was seen.
+    /// The smallest and largest component; None when no vector was seen.
+    pub fn range(&self) -> Option<(f32, f32)> {
+        (self.min <= self.max).then_some((self.min, self.max))
+    }
+
+    /// int8 parameters for [`MinMax::range`]; None when no vector was seen.
     pub fn params(&self) -> Option<Params> {
-        (self.min <= self.max).then(|| Params::from_range(self.min, self.max))
+        self.range().map(|(min, max)| Params::from_range(min, max))
     }
 }
 
@@ -71,16 +76,19 @@ impl Quantiles {
         Ok(())
     }
 
-    /// Min/max parameters of the range between the two quantiles; None when empty.
-    pub fn params(&self, lower: f64, upper: f64) -> Result<Option<Params>> {
+    /// The two quantiles of the sample; None when empty.
+    pub fn range(&self, lower: f64, upper: f64) -> Result<Option<(f32, f32)>> {
         floats::check_quantiles(lower, upper)?;
         if self.sample.is_empty() {
             return Ok(None);
         }
         let mut scratch = self.sample.clone();
-        let low = floats::quantile(&mut scratch, lower);
-        let high = floats::quantile(&mut scratch, upper);
-        Ok(Some(Params::from_range(low, high)))
+        Ok(Some((floats::quantile(&mut scratch, lower), floats::quantile(&mut scratch, upper))))
+    }
+
+    /// int8 min/max parameters of [`Quantiles::range`]; None when empty.
+    pub fn params(&self, lower: f64, upper: f64) -> Result<Option<Params>> {
+        Ok(self.range(lower, upper)?.map(|(low, high)| Params::from_range(low, high)))
     }
 }
 

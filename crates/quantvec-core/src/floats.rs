@@ -13,6 +13,26 @@ pub fn check(values: &[f32], type_name: &str, max_dims: usize) -> Result<()> {
     Ok(())
 }
 
+/// The smallest and largest of `values`, which must pass [`check`].
+pub fn checked_range(values: &[f32], type_name: &str, max_dims: usize) -> Result<(f32, f32)> {
+    check(values, type_name, max_dims)?;
+    Ok(values.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v))))
+}
+
+/// The largest magnitude in `values`, which must pass [`check`].
+pub fn checked_absmax(values: &[f32], type_name: &str, max_dims: usize) -> Result<f32> {
+    check(values, type_name, max_dims)?;
+    Ok(values.iter().fold(0.0f32, |m, v| m.max(v.abs())))
+}
+
+/// The `lower` and `upper` quantiles of `values`, which must pass [`check`].
+pub fn checked_quantile_range(values: &[f32], lower: f64, upper: f64, type_name: &str, max_dims: usize) -> Result<(f32, f32)> {
+    check(values, type_name, max_dims)?;
+    check_quantiles(lower, upper)?;
+    let mut scratch = values.to_vec();
+    Ok((quantile(&mut scratch, lower), quantile(&mut scratch, upper)))
+}
+
 pub fn check_dims(dims: usize, type_name: &str, max_dims: usize) -> Result<()> {
     if dims == 0 {
         bail!(DataException, "{type_name} must have at least 1 dimension");

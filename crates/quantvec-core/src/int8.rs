@@ -75,7 +75,7 @@ impl Params {
 }
 
 /// A scale that is a normal positive f32 even when the range underflows.
-fn positive_scale(scale: f64) -> f32 {
+pub(crate) fn positive_scale(scale: f64) -> f32 {
     (scale as f32).max(f32::MIN_POSITIVE)
 }
 
@@ -94,26 +94,20 @@ impl Int8Vector {
 
     /// Per-vector min/max quantization: the whole range of the vector uses all 256 codes.
     pub fn quantize_minmax(values: &[f32]) -> Result<Int8Vector> {
-        floats::check(values, TYPE_NAME, MAX_DIMS)?;
-        let (min, max) = min_max(values);
+        let (min, max) = floats::checked_range(values, TYPE_NAME, MAX_DIMS)?;
         Ok(Self::quantize_unchecked(values, Params::from_range(min, max)))
     }
 
     /// Symmetric quantization: z = 0 and the largest magnitude maps to ±127.
     pub fn quantize_absmax(values: &[f32]) -> Result<Int8Vector> {
-        floats::check(values, TYPE_NAME, MAX_DIMS)?;
-        let absmax = values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let absmax = floats::checked_absmax(values, TYPE_NAME, MAX_DIMS)?;
         Ok(Self::quantize_unchecked(values, Params::from_absmax(absmax)))
     }
 
     /// Min/max quantization of the range between two quantiles of the vector's own
     /// components; components outside it are clipped to −128 or 127.
     pub fn quantize_clipped(values: &[f32], lower: f64, upper: f64) -> Result<Int8Vector> {
-        floats::check(values, TYPE_NAME, MAX_DIMS)?;
-        floats::check_quantiles(lower, upper)?;
-        let mut scratch = values.to_vec();
-        let low = floats::quantile(&mut scratch, lower);
-        let high = floats::quantile(&mut scratch, upper);
+        let (low, high) = floats::checked_quantile_range(values, lower, upper, TYPE_NAME, MAX_DIMS)?;
         Ok(Self::quantize_unchecked(values, Params::from_range(low, high)))
     }
 
@@ -175,25 +169,8 @@ impl Int8Vector {
         if let Some(values) = floats::parse_list(text, TYPE_NAME)? {
             return Self::quantize_minmax(&values);
         }
-        let syntax = |detail: &str| Error::syntax(TYPE_NAME, text, format!("{detail}; the form is \"(scale,zero_point)[code,code,...]\""));
-        let rest = text.trim_start().strip_prefix('(').ok_or_else(|| syntax("expected \"(\""))?;
-        let (params_text, rest) = rest.split_once(')').ok_or_else(|| syntax("expected \")\""))?;
-        let (scale_text, zero_text) = params_text.split_once(',').ok_or_else(|| syntax("expected \"scale,zero_point\""))?;
-        let scale: f32 = scale_text.trim().parse().map_err(|_| syntax("scale is not a number"))?;
-        let zero: i64 = zero_text.trim().parse().map_err(|_| syntax("zero-point is not an integer"))?;
-        let params = Params::new(scale, zero)?;
-        let rest = rest.trim_start().strip_prefix('[').ok_or_else(|| syntax("expected \"[\""))?;
-        let (codes_text, tail) = rest.split_once(']').ok_or_else(|| syntax("expected \"]\""))?;
-        if !tail.trim().is_empty() {
-            return Err(syntax("unexpected characters after \"]\""));
-        }
-        if codes_text.trim().is_empty() {
-            floats::check_dims(0, TYPE_NAME, MAX_DIMS)?;
-        }
-        let codes = codes_text
-            .split(',')
-            .map(|c| c.trim().parse::<i64>().map_err(|_| syntax(&format!("code \"{}\" is not an integer", c.trim()))))
-            .collect::<Result<Vec<i64>>>()?;
+        let (scale, zero_point, codes) = parse_literal(text, TYPE_NAME, MAX_DIMS)?;
+        let params = Params::new(scale, zero_point)?;
         Int8Vector::from_codes(&codes, params)
     }
 
@@ -224,8 +201,41 @@ impl Int8Vector {
     }
 }
 
-fn min_max(values: &[f32]) -> (f32, f32) {
-    values.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)))
+/// The parts of a `(scale,zero_point)[code,code,...]` literal, unvalidated but for syntax
+/// (both quantized types write and read this form).
+pub(crate) fn parse_literal(text: &str, type_name: &str, max_dims: usize) -> Result<(f32, i64, Vec<i64>)> {
+    let syntax = |detail: &str| Error::syntax(type_name, text, format!("{detail}; the form is \"(scale,zero_point)[code,code,...]\""));
+    let rest = text.trim_start().strip_prefix('(').ok_or_else(|| syntax("expected \"(\""))?;
+    let (params_text, rest) = rest.split_once(')').ok_or_else(|| syntax("expected \")\""))?;
+    let (scale_text, zero_text) = params_text.split_once(',').ok_or_else(|| syntax("expected \"scale,zero_point\""))?;
+    let scale: f32 = scale_text.trim().parse().map_err(|_| syntax("scale is not a number"))?;
+    let zero: i64 = zero_text.trim().parse().map_err(|_| syntax("zero-point is not an integer"))?;
+    let rest = rest.trim_start().strip_prefix('[').ok_or_else(|| syntax("expected \"[\""))?;
+    let (codes_text, tail) = rest.split_once(']').ok_or_else(|| syntax("expected \"]\""))?;
+    if !tail.trim().is_empty() {
+        return Err(syntax("unexpected characters after \"]\""));
+    }
+    if codes_text.trim().is_empty() {
+        floats::check_dims(0, type_name, max_dims)?;
+    }
+    let codes = codes_text
+        .split(',')
+        .map(|c| c.trim().parse::<i64>().map_err(|_| syntax(&format!("code \"{}\" is not an integer", c.trim()))))
+        .collect::<Result<Vec<i64>>>()?;
+    Ok((scale, zero, codes))
+}
+
+/// `(scale,zero_point)[code,...]`, the scale in the shortest digits that parse back to it.
+pub(crate) fn format_literal(scale: f32, zero_point: i64, codes: impl Iterator<Item = i64>) -> String {
+    let mut out = format!("({scale:?},{zero_point})[");
+    for (i, code) in codes.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&code.to_string());
+    }
+    out.push(']');
+    out
 }
 
 /// A borrowed, stored vector: what distance functions read.
@@ -289,15 +299,7 @@ impl<'a> Int8Ref<'a> {
     }
 
     pub fn to_text(&self) -> String {
-        let mut out = format!("({:?},{})[", self.params.scale, self.params.zero_point);
-        for (i, code) in self.codes.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str(&code.to_string());
-        }
-        out.push(']');
-        out
+        format_literal(self.params.scale, i64::from(self.params.zero_point), self.codes.iter().map(|&c| i64::from(c)))
     }
 
     pub fn to_wire(&self) -> Vec<u8> {
@@ -364,7 +366,7 @@ pub fn cosine_distance(k: &Kernels, a: &Int8Ref, b: &Int8Ref) -> Result<f64> {
     Ok(cosine_from(centered_dot(k, a, b) as f64, denominator))
 }
 
-fn cosine_from(dot: f64, norms: f64) -> f64 {
+pub(crate) fn cosine_from(dot: f64, norms: f64) -> f64 {
     if norms == 0.0 {
         return f64::NAN;
     }

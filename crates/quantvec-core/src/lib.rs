@@ -8,6 +8,7 @@ pub mod datasets;
 pub mod error;
 pub mod eval;
 pub mod floats;
+pub mod int4;
 pub mod int8;
 pub mod ivf;
 pub mod kernels;

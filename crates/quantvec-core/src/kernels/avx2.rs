@@ -97,6 +97,99 @@ pub unsafe fn l1_i8(a: &[i8], b: &[i8]) -> u64 {
     hsum_epi64(acc) + scalar::l1_i8(&a[i..], &b[i..])
 }
 
+/// Products of the nibbles of 32 packed bytes, pairwise-summed into 8 i32 lanes.
+///
+/// `vpmaddubsw` multiplies unsigned by signed bytes; nibbles (0..=15) are both, and each
+/// i16 lane adds two products of at most 15 · 15 = 225, so 450 (no saturation: it is
+/// far below 2^15). The low- and high-nibble i16 lanes add to at most 900, and `vpmaddwd`
+/// with ones adds two of those per i32 lane: at most 1800 per call.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn dot_u4_step(va: __m256i, vb: __m256i) -> __m256i {
+    let nibble = _mm256_set1_epi8(0x0f);
+    let lo = _mm256_maddubs_epi16(_mm256_and_si256(va, nibble), _mm256_and_si256(vb, nibble));
+    let hi = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(va, 4), nibble), _mm256_and_si256(_mm256_srli_epi16(vb, 4), nibble));
+    _mm256_madd_epi16(_mm256_add_epi16(lo, hi), _mm256_set1_epi16(1))
+}
+
+#[target_feature(enable = "avx2")]
+pub unsafe fn dot_u4(a: &[u8], b: &[u8]) -> i64 {
+    assert_eq!(a.len(), b.len());
+    let (n, pa, pb) = (a.len(), a.as_ptr(), b.as_ptr());
+    let mut total = 0i64;
+    let mut i = 0;
+    while n - i >= 32 {
+        // Each 32-byte step adds at most 1800 per i32 lane (see `dot_u4_step`). A block of
+        // 2^16 bytes is 2^11 steps, so each lane stays below 1800 · 2^11 < 2^22.
+        let end = i + ((n - i).min(I32_SAFE_BLOCK) & !31);
+        let (mut acc0, mut acc1) = (_mm256_setzero_si256(), _mm256_setzero_si256());
+        while i + 64 <= end {
+            // SAFETY: i + 64 <= end <= n = a.len() = b.len() (asserted): the four 32-byte
+            // loads read [i, i + 64) inside both slices.
+            unsafe {
+                acc0 = _mm256_add_epi32(acc0, dot_u4_step(_mm256_loadu_si256(pa.add(i).cast()), _mm256_loadu_si256(pb.add(i).cast())));
+                acc1 = _mm256_add_epi32(acc1, dot_u4_step(_mm256_loadu_si256(pa.add(i + 32).cast()), _mm256_loadu_si256(pb.add(i + 32).cast())));
+            }
+            i += 64;
+        }
+        if i < end {
+            // SAFETY: end - i is a multiple of 32 below 64, so i + 32 = end <= n: both loads
+            // read [i, i + 32) inside the slices.
+            unsafe { acc0 = _mm256_add_epi32(acc0, dot_u4_step(_mm256_loadu_si256(pa.add(i).cast()), _mm256_loadu_si256(pb.add(i).cast()))) };
+            i += 32;
+        }
+        total += hsum_epi32(acc0) + hsum_epi32(acc1);
+    }
+    total + scalar::dot_u4(&a[i..], &b[i..])
+}
+
+#[target_feature(enable = "avx2")]
+pub unsafe fn sums_u4(a: &[u8]) -> (i64, i64) {
+    let (n, pa) = (a.len(), a.as_ptr());
+    let nibble = _mm256_set1_epi8(0x0f);
+    let zero = _mm256_setzero_si256();
+    // SAFETY: `NIBBLE_SQUARES` is 16 bytes, one unaligned 128-bit load.
+    let squares = _mm256_broadcastsi128_si256(unsafe { _mm_loadu_si128(super::NIBBLE_SQUARES.as_ptr().cast()) });
+    // `vpsadbw` against zero sums 8 bytes into each 64-bit lane: a step adds at most
+    // 8 · 30 to `sum` and 8 · 225 · 2 to `sum_sq`, so neither can overflow at any length.
+    let (mut sum, mut sum_sq) = (zero, zero);
+    let mut i = 0;
+    while i + 32 <= n {
+        // SAFETY: i + 32 <= n = a.len(): the load reads [i, i + 32) inside the slice.
+        let v = unsafe { _mm256_loadu_si256(pa.add(i).cast()) };
+        let lo = _mm256_and_si256(v, nibble);
+        let hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
+        // lo + hi <= 30 fits a byte; squares (at most 225) are looked up per nibble.
+        sum = _mm256_add_epi64(sum, _mm256_sad_epu8(_mm256_add_epi8(lo, hi), zero));
+        let sq = _mm256_add_epi64(_mm256_sad_epu8(_mm256_shuffle_epi8(squares, lo), zero), _mm256_sad_epu8(_mm256_shuffle_epi8(squares, hi), zero));
+        sum_sq = _mm256_add_epi64(sum_sq, sq);
+        i += 32;
+    }
+    let (tail_sum, tail_sum_sq) = scalar::sums_u4(&a[i..]);
+    (hsum_epi64(sum) as i64 + tail_sum, hsum_epi64(sum_sq) as i64 + tail_sum_sq)
+}
+
+#[target_feature(enable = "avx2")]
+pub unsafe fn unpack_u4(packed: &[u8], out: &mut [i8]) {
+    assert_eq!(out.len(), 2 * packed.len());
+    let (n, pp, po) = (packed.len(), packed.as_ptr(), out.as_mut_ptr());
+    // Each byte zero-extended to a 16-bit lane `v` = 16·hi + lo: `v | v << 4` holds lo in
+    // bits 0-3 and hi in bits 8-11, which the mask keeps, so the lane's two bytes are
+    // (lo, hi): codes 2i and 2i + 1, in order (no 128-bit lane split to undo).
+    let mask = _mm256_set1_epi16(0x0f0f);
+    let mut i = 0;
+    while i + 16 <= n {
+        // SAFETY: i + 16 <= n = packed.len(): the load reads [i, i + 16) inside `packed`;
+        // the store writes [2i, 2i + 32) of `out`, and 2i + 32 <= 2n = out.len() (asserted).
+        unsafe {
+            let v = _mm256_cvtepu8_epi16(_mm_loadu_si128(pp.add(i).cast()));
+            _mm256_storeu_si256(po.add(2 * i).cast(), _mm256_and_si256(_mm256_or_si256(v, _mm256_slli_epi16(v, 4)), mask));
+        }
+        i += 16;
+    }
+    scalar::unpack_u4(&packed[i..], &mut out[2 * i..]);
+}
+
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn l1_dequant(a: &[i8], pa: Params, b: &[i8], pb: Params) -> f32 {
     assert_eq!(a.len(), b.len());

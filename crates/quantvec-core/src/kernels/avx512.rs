@@ -73,6 +73,123 @@ pub unsafe fn dot_i8(a: &[i8], b: &[i8]) -> i64 {
     biased_dot - 128 * sum_b
 }
 
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
+pub unsafe fn dot_u4(a: &[u8], b: &[u8]) -> i64 {
+    assert_eq!(a.len(), b.len());
+    let (n, pa, pb) = (a.len(), a.as_ptr(), b.as_ptr());
+    // `vpdpbusd` multiplies unsigned by signed bytes; nibbles (0..=15) are both, so no bias
+    // is needed. Low and high nibbles go to separate accumulators, which keeps the
+    // dependency chains one `vpdpbusd` long.
+    let nibble = _mm512_set1_epi8(0x0f);
+    let mut total = 0i64;
+    let mut i = 0;
+    while i < n {
+        // Each `vpdpbusd` adds four products of at most 15 · 15 = 225 per lane: 900. A
+        // block of 2^16 bytes is 2^10 steps per accumulator, so each lane stays below
+        // 900 · 2^10 < 2^20, and the block's whole sum (2^17 codes · 225 < 2^25) fits the
+        // i32 that `_mm512_reduce_add_epi32` returns.
+        let end = i + (n - i).min(I32_SAFE_BLOCK);
+        let mut acc = [_mm512_setzero_si512(); 4];
+        while i + 128 <= end {
+            // SAFETY: i + 128 <= end <= n = a.len() = b.len() (asserted): the four 64-byte
+            // loads read [i, i + 128) inside both slices.
+            unsafe {
+                let (a0, b0) = (_mm512_loadu_si512(pa.add(i).cast()), _mm512_loadu_si512(pb.add(i).cast()));
+                let (a1, b1) = (_mm512_loadu_si512(pa.add(i + 64).cast()), _mm512_loadu_si512(pb.add(i + 64).cast()));
+                acc[0] = _mm512_dpbusd_epi32(acc[0], _mm512_and_si512(a0, nibble), _mm512_and_si512(b0, nibble));
+                acc[1] = _mm512_dpbusd_epi32(acc[1], high_nibbles(a0), high_nibbles(b0));
+                acc[2] = _mm512_dpbusd_epi32(acc[2], _mm512_and_si512(a1, nibble), _mm512_and_si512(b1, nibble));
+                acc[3] = _mm512_dpbusd_epi32(acc[3], high_nibbles(a1), high_nibbles(b1));
+            }
+            i += 128;
+        }
+        while i < end {
+            let k = first_lanes(end - i);
+            // SAFETY: the loads are masked to the end - i <= n - i bytes left in a and b
+            // (equal lengths, asserted); masked-off lanes touch no memory and read as 0 in
+            // both operands, so they add nothing.
+            unsafe {
+                let (va, vb) = (_mm512_maskz_loadu_epi8(k, pa.add(i).cast()), _mm512_maskz_loadu_epi8(k, pb.add(i).cast()));
+                acc[0] = _mm512_dpbusd_epi32(acc[0], _mm512_and_si512(va, nibble), _mm512_and_si512(vb, nibble));
+                acc[1] = _mm512_dpbusd_epi32(acc[1], high_nibbles(va), high_nibbles(vb));
+            }
+            i += 64;
+        }
+        let sum = _mm512_add_epi32(_mm512_add_epi32(acc[0], acc[1]), _mm512_add_epi32(acc[2], acc[3]));
+        total += i64::from(_mm512_reduce_add_epi32(sum));
+    }
+    total
+}
+
+/// The high nibble of every byte, as a byte.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw")]
+fn high_nibbles(v: __m512i) -> __m512i {
+    _mm512_and_si512(_mm512_srli_epi16(v, 4), _mm512_set1_epi8(0x0f))
+}
+
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+pub unsafe fn sums_u4(a: &[u8]) -> (i64, i64) {
+    let (n, pa) = (a.len(), a.as_ptr());
+    let zero = _mm512_setzero_si512();
+    // SAFETY: `NIBBLE_SQUARES` is 16 bytes, one unaligned 128-bit load.
+    let squares = _mm512_broadcast_i32x4(unsafe { _mm_loadu_si128(super::NIBBLE_SQUARES.as_ptr().cast()) });
+    // `vpsadbw` against zero sums 8 bytes into each 64-bit lane: a step adds at most
+    // 8 · 30 to `sum` and 8 · 225 · 2 to `sum_sq`, so neither can overflow at any length.
+    let (mut sum, mut sum_sq) = (zero, zero);
+    let mut step = |v: __m512i| {
+        let (lo, hi) = (_mm512_and_si512(v, _mm512_set1_epi8(0x0f)), high_nibbles(v));
+        // lo + hi <= 30 fits a byte; squares (at most 225) are looked up per nibble.
+        sum = _mm512_add_epi64(sum, _mm512_sad_epu8(_mm512_add_epi8(lo, hi), zero));
+        let sq = _mm512_add_epi64(_mm512_sad_epu8(_mm512_shuffle_epi8(squares, lo), zero), _mm512_sad_epu8(_mm512_shuffle_epi8(squares, hi), zero));
+        sum_sq = _mm512_add_epi64(sum_sq, sq);
+    };
+    let mut i = 0;
+    while i + 64 <= n {
+        // SAFETY: i + 64 <= n = a.len(): the load reads [i, i + 64) inside the slice.
+        step(unsafe { _mm512_loadu_si512(pa.add(i).cast()) });
+        i += 64;
+    }
+    if i < n {
+        // SAFETY: the load is masked to the n - i bytes left in `a`; masked-off lanes touch
+        // no memory and read as 0, whose nibbles and squares are 0.
+        step(unsafe { _mm512_maskz_loadu_epi8(first_lanes(n - i), pa.add(i).cast()) });
+    }
+    (_mm512_reduce_add_epi64(sum), _mm512_reduce_add_epi64(sum_sq))
+}
+
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+pub unsafe fn unpack_u4(packed: &[u8], out: &mut [i8]) {
+    assert_eq!(out.len(), 2 * packed.len());
+    let (n, pp, po) = (packed.len(), packed.as_ptr(), out.as_mut_ptr());
+    // Each byte zero-extended to a 16-bit lane `v` = 16·hi + lo: `v | v << 4` holds lo in
+    // bits 0-3 and hi in bits 8-11, which the mask keeps, so the lane's two bytes are
+    // (lo, hi): codes 2i and 2i + 1, in order.
+    let codes = |v: __m256i| {
+        let v = _mm512_cvtepu8_epi16(v);
+        _mm512_and_si512(_mm512_or_si512(v, _mm512_slli_epi16(v, 4)), _mm512_set1_epi16(0x0f0f))
+    };
+    // Full blocks use plain loads and stores: masked stores are much slower on some CPUs
+    // (Zen 4), so only the tail is masked.
+    let mut i = 0;
+    while i + 32 <= n {
+        // SAFETY: i + 32 <= n = packed.len(): the load reads [i, i + 32) inside `packed`;
+        // the store writes [2i, 2i + 64) of `out`, and 2i + 64 <= 2n = out.len() (asserted).
+        unsafe { _mm512_storeu_si512(po.add(2 * i).cast(), codes(_mm256_loadu_si256(pp.add(i).cast()))) };
+        i += 32;
+    }
+    if i < n {
+        let left = n - i;
+        // SAFETY: the load is masked to the `left` < 32 bytes left in `packed`, the store to
+        // their 2 · left codes, which are the rest of `out` (out.len() = 2n, asserted);
+        // masked-off lanes touch no memory.
+        unsafe {
+            let v = _mm256_maskz_loadu_epi8(first_lanes(left) as __mmask32, pp.add(i).cast());
+            _mm512_mask_storeu_epi8(po.add(2 * i), first_lanes(2 * left), codes(v));
+        }
+    }
+}
+
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
 pub unsafe fn l1_i8(a: &[i8], b: &[i8]) -> u64 {
     assert_eq!(a.len(), b.len());

@@ -41,6 +41,12 @@ pub struct Kernels {
     pub dot_f32_rows: fn(&[f32], &[f32], &mut [f32]),
     /// The same over float16 rows, given as bits (ranking an index's lists).
     pub dot_f16_rows: fn(&[f32], &[u16], &mut [f32]),
+    /// Σ a·b over 4-bit codes packed two per byte.
+    pub dot_u4: fn(&[u8], &[u8]) -> i64,
+    /// (Σ q, Σ q²) over 4-bit codes packed two per byte.
+    pub sums_u4: fn(&[u8]) -> (i64, i64),
+    /// Packed 4-bit codes spread to one byte each (see [`scalar::unpack_u4`]).
+    pub unpack_u4: fn(&[u8], &mut [i8]),
     /// popcount(a ⊕ b).
     pub hamming: fn(&[u8], &[u8]) -> u64,
     /// (popcount(a ∧ b), popcount(a ∨ b)) in one pass.
@@ -111,6 +117,18 @@ impl Isa {
     }
 }
 
+/// k² for every 4-bit code k (at most 225, so a byte), for table lookups in `sums_u4`.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+const NIBBLE_SQUARES: [u8; 16] = {
+    let mut squares = [0u8; 16];
+    let mut k = 0;
+    while k < 16 {
+        squares[k] = (k * k) as u8;
+        k += 1;
+    }
+    squares
+};
+
 static SCALAR: Kernels = Kernels {
     isa: Isa::Scalar,
     dot_i8: scalar::dot_i8,
@@ -121,6 +139,9 @@ static SCALAR: Kernels = Kernels {
     dot_f32: scalar::dot_f32,
     dot_f32_rows: scalar::dot_f32_rows,
     dot_f16_rows: scalar::dot_f16_rows,
+    dot_u4: scalar::dot_u4,
+    sums_u4: scalar::sums_u4,
+    unpack_u4: scalar::unpack_u4,
     hamming: scalar::hamming,
     and_or: scalar::and_or,
     masked_sum: scalar::masked_sum,
@@ -155,6 +176,9 @@ mod avx2_table {
         fn hamming(a: &[u8], b: &[u8]) -> u64;
         fn and_or(a: &[u8], b: &[u8]) -> (u64, u64);
         fn masked_sum(x: &[f32], bits: &[u8]) -> f32;
+        fn dot_u4(a: &[u8], b: &[u8]) -> i64;
+        fn sums_u4(a: &[u8]) -> (i64, i64);
+        fn unpack_u4(packed: &[u8], out: &mut [i8]) -> ();
         fn fastscan(lut: &[u8], block: &[u8], out: &mut [u32; scalar::BLOCK_ROWS]) -> ();
     }
     pub(super) static TABLE: Kernels = Kernels {
@@ -167,6 +191,9 @@ mod avx2_table {
         dot_f32,
         dot_f32_rows,
         dot_f16_rows,
+        dot_u4,
+        sums_u4,
+        unpack_u4,
         hamming,
         and_or,
         masked_sum,
@@ -189,6 +216,9 @@ mod avx512_table {
         fn hamming(a: &[u8], b: &[u8]) -> u64;
         fn and_or(a: &[u8], b: &[u8]) -> (u64, u64);
         fn masked_sum(x: &[f32], bits: &[u8]) -> f32;
+        fn dot_u4(a: &[u8], b: &[u8]) -> i64;
+        fn sums_u4(a: &[u8]) -> (i64, i64);
+        fn unpack_u4(packed: &[u8], out: &mut [i8]) -> ();
     }
     pub(super) static TABLE: Kernels = Kernels {
         isa: Isa::Avx512,
@@ -200,6 +230,9 @@ mod avx512_table {
         dot_f32,
         dot_f32_rows,
         dot_f16_rows,
+        dot_u4,
+        sums_u4,
+        unpack_u4,
         hamming,
         and_or,
         masked_sum,
@@ -218,6 +251,9 @@ static NEON: Kernels = Kernels {
     dot_f32: neon::dot_f32,
     dot_f32_rows: scalar::dot_f32_rows,
     dot_f16_rows: scalar::dot_f16_rows,
+    dot_u4: neon::dot_u4,
+    sums_u4: neon::sums_u4,
+    unpack_u4: neon::unpack_u4,
     hamming: neon::hamming,
     and_or: neon::and_or,
     masked_sum: scalar::masked_sum,

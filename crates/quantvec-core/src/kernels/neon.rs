@@ -129,3 +129,84 @@ pub fn and_or(a: &[u8], b: &[u8]) -> (u64, u64) {
     let (tail_and, tail_or) = scalar::and_or(&a[i..], &b[i..]);
     (and + tail_and, or + tail_or)
 }
+
+pub fn dot_u4(a: &[u8], b: &[u8]) -> i64 {
+    assert_eq!(a.len(), b.len());
+    let (n, pa, pb) = (a.len(), a.as_ptr(), b.as_ptr());
+    let mut total = 0i64;
+    let mut i = 0;
+    while n - i >= 16 {
+        // A nibble product is at most 15 · 15 = 225, so a 16-bit lane holding one low- and
+        // one high-nibble product is at most 450, and each step adds four such lanes to
+        // every 32-bit lane: 1800. A block of 2^16 bytes is 2^12 steps, so each lane stays
+        // below 1800 · 2^12 < 2^23.
+        let end = i + ((n - i).min(I32_SAFE_BLOCK) & !15);
+        // SAFETY: every load reads 16 bytes at i with i + 16 <= end <= n.
+        unsafe {
+            let nibble = vdupq_n_u8(0x0f);
+            let mut acc = vdupq_n_u32(0);
+            while i < end {
+                let (va, vb) = (vld1q_u8(pa.add(i)), vld1q_u8(pb.add(i)));
+                let (a_lo, a_hi) = (vandq_u8(va, nibble), vshrq_n_u8::<4>(va));
+                let (b_lo, b_hi) = (vandq_u8(vb, nibble), vshrq_n_u8::<4>(vb));
+                let first = vmlal_u8(vmull_u8(vget_low_u8(a_lo), vget_low_u8(b_lo)), vget_low_u8(a_hi), vget_low_u8(b_hi));
+                let second = vmlal_high_u8(vmull_high_u8(a_lo, b_lo), a_hi, b_hi);
+                acc = vpadalq_u16(vpadalq_u16(acc, first), second);
+                i += 16;
+            }
+            total += vaddlvq_u32(acc) as i64;
+        }
+    }
+    total + scalar::dot_u4(&a[i..], &b[i..])
+}
+
+pub fn sums_u4(a: &[u8]) -> (i64, i64) {
+    let (n, pa) = (a.len(), a.as_ptr());
+    let (mut sum, mut sum_sq) = (0i64, 0i64);
+    let mut i = 0;
+    while n - i >= 16 {
+        // Per step, each 32-bit lane of `sums` gains eight nibbles (at most 120) and each
+        // lane of `squares` eight squares (at most 1800); over a block of 2^12 steps they
+        // stay below 2^19 and 2^23.
+        let end = i + ((n - i).min(I32_SAFE_BLOCK) & !15);
+        // SAFETY: every load reads 16 bytes at i with i + 16 <= end <= n, and the table
+        // load reads the 16 bytes of `NIBBLE_SQUARES`.
+        unsafe {
+            let nibble = vdupq_n_u8(0x0f);
+            let table = vld1q_u8(super::NIBBLE_SQUARES.as_ptr());
+            let (mut sums, mut squares) = (vdupq_n_u32(0), vdupq_n_u32(0));
+            while i < end {
+                let v = vld1q_u8(pa.add(i));
+                let (lo, hi) = (vandq_u8(v, nibble), vshrq_n_u8::<4>(v));
+                // lo + hi <= 30 fits a byte; squares (at most 225) are looked up per nibble.
+                sums = vpadalq_u16(sums, vpaddlq_u8(vaddq_u8(lo, hi)));
+                let (sq_lo, sq_hi) = (vqtbl1q_u8(table, lo), vqtbl1q_u8(table, hi));
+                squares = vpadalq_u16(vpadalq_u16(squares, vaddl_u8(vget_low_u8(sq_lo), vget_low_u8(sq_hi))), vaddl_high_u8(sq_lo, sq_hi));
+                i += 16;
+            }
+            sum += vaddlvq_u32(sums) as i64;
+            sum_sq += vaddlvq_u32(squares) as i64;
+        }
+    }
+    let (tail_sum, tail_sum_sq) = scalar::sums_u4(&a[i..]);
+    (sum + tail_sum, sum_sq + tail_sum_sq)
+}
+
+pub fn unpack_u4(packed: &[u8], out: &mut [i8]) {
+    assert_eq!(out.len(), 2 * packed.len());
+    let (n, pp, po) = (packed.len(), packed.as_ptr(), out.as_mut_ptr().cast::<u8>());
+    let mut i = 0;
+    while i + 16 <= n {
+        // SAFETY: the load reads [i, i + 16) of `packed` (i + 16 <= n); the stores write
+        // [2i, 2i + 32) of `out`, inside it as 2i + 32 <= 2n = out.len() (asserted).
+        unsafe {
+            let v = vld1q_u8(pp.add(i));
+            let (lo, hi) = (vandq_u8(v, vdupq_n_u8(0x0f)), vshrq_n_u8::<4>(v));
+            // zip1/zip2 interleave the low and high halves: lo[0], hi[0], lo[1], hi[1], ...
+            vst1q_u8(po.add(2 * i), vzip1q_u8(lo, hi));
+            vst1q_u8(po.add(2 * i + 16), vzip2q_u8(lo, hi));
+        }
+        i += 16;
+    }
+    scalar::unpack_u4(&packed[i..], &mut out[2 * i..]);
+}

@@ -55,6 +55,31 @@ pub fn dot_f16_rows(x: &[f32], rows: &[u16], out: &mut [f32]) {
     }
 }
 
+/// Σ a·b over 4-bit codes packed two per byte (both nibbles of every byte; padding
+/// nibbles are 0 and add nothing).
+pub fn dot_u4(a: &[u8], b: &[u8]) -> i64 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(&x, &y)| i64::from(x & 15) * i64::from(y & 15) + i64::from(x >> 4) * i64::from(y >> 4)).sum()
+}
+
+/// (Σ q, Σ q²) over the 4-bit codes packed two per byte.
+pub fn sums_u4(a: &[u8]) -> (i64, i64) {
+    a.iter().fold((0, 0), |(sum, sum_sq), &x| {
+        let (lo, hi) = (i64::from(x & 15), i64::from(x >> 4));
+        (sum + lo + hi, sum_sq + lo * lo + hi * hi)
+    })
+}
+
+/// Packed 4-bit codes as one byte each: `out[2i]` is byte i's low nibble, `out[2i + 1]`
+/// its high one; `out` holds exactly two codes per byte.
+pub fn unpack_u4(packed: &[u8], out: &mut [i8]) {
+    assert_eq!(out.len(), 2 * packed.len());
+    for (pair, &byte) in out.chunks_exact_mut(2).zip(packed) {
+        pair[0] = (byte & 15) as i8;
+        pair[1] = (byte >> 4) as i8;
+    }
+}
+
 pub fn hamming(a: &[u8], b: &[u8]) -> u64 {
     assert_eq!(a.len(), b.len());
     a.iter().zip(b).map(|(&x, &y)| u64::from((x ^ y).count_ones())).sum()

@@ -59,6 +59,104 @@ fn integer_kernels_match_scalar_exactly() {
     }
 }
 
+/// Packed lengths for the 4-bit kernels: every tail length of every vector width.
+const MAX_PACKED_LEN: usize = 2048;
+
+/// The codes of packed 4-bit bytes, one per element, computed naively.
+fn naive_unpack_u4(packed: &[u8]) -> Vec<i64> {
+    packed.iter().flat_map(|&byte| [i64::from(byte % 16), i64::from(byte / 16)]).collect()
+}
+
+/// Every SIMD `unpack_u4` into a slice whose neighbours are a canary, so that a write
+/// past either end shows up (the kernels must also overwrite every code).
+fn assert_unpack_u4_matches(k: &Kernels, packed: &[u8], want: &[i8], what: &str) {
+    let canary = 0x5a;
+    let mut buf = vec![canary; want.len() + 128];
+    (k.unpack_u4)(packed, &mut buf[64..64 + want.len()]);
+    assert_eq!(&buf[64..64 + want.len()], want, "unpack_u4 on {} with {what} at packed length {}", k.isa.name(), packed.len());
+    assert!(buf[..64].iter().chain(&buf[64 + want.len()..]).all(|&c| c == canary), "unpack_u4 on {} wrote outside its output", k.isa.name());
+}
+
+#[test]
+fn int4_kernels_match_scalar_exactly() {
+    let tables = simd_tables();
+    let mut rng = SmallRng::seed_from_u64(7);
+    let mut checked = 0;
+    for n in 1..=MAX_PACKED_LEN {
+        let (a, b) = (bytes(&mut rng, n), bytes(&mut rng, n));
+        let alternating: Vec<u8> = (0..n).map(|i| if i % 2 == 0 { 0xf0 } else { 0x0f }).collect();
+        let inputs = [
+            ("random", a.clone(), b),
+            ("all 0xff", vec![0xff; n], vec![0xff; n]),
+            ("all 0x00", vec![0; n], a.clone()),
+            ("0xf0 · 0xf0", vec![0xf0; n], vec![0xf0; n]),
+            ("0x0f · 0x0f", vec![0x0f; n], vec![0x0f; n]),
+            ("0xf0 · 0x0f", vec![0xf0; n], vec![0x0f; n]),
+            ("alternating 0xf0/0x0f", alternating.clone(), alternating),
+            ("0xff · random", vec![0xff; n], a),
+        ];
+        for (what, x, y) in &inputs {
+            let (dot, sums_x, sums_y) = (scalar::dot_u4(x, y), scalar::sums_u4(x), scalar::sums_u4(y));
+            let mut unpacked = vec![0; 2 * n];
+            scalar::unpack_u4(x, &mut unpacked);
+            for k in &tables {
+                assert_eq!((k.dot_u4)(x, y), dot, "dot_u4 on {} with {what} at packed length {n}", k.isa.name());
+                assert_eq!((k.sums_u4)(x), sums_x, "sums_u4 on {} with {what} at packed length {n}", k.isa.name());
+                assert_eq!((k.sums_u4)(y), sums_y, "sums_u4 on {} with {what} at packed length {n}", k.isa.name());
+                assert_unpack_u4_matches(k, x, &unpacked, what);
+                checked += 1;
+            }
+        }
+    }
+    eprintln!("int4 kernels: {checked} (table, length, input) cases checked against scalar");
+}
+
+/// The scalar reference against the definition: unpack every code, then multiply and add.
+#[test]
+fn int4_reference_matches_naive_per_code() {
+    let mut rng = SmallRng::seed_from_u64(8);
+    for n in (0..=300).chain([1023, 1024, 1025, 8000]) {
+        let (a, b) = (bytes(&mut rng, n), bytes(&mut rng, n));
+        let (ca, cb) = (naive_unpack_u4(&a), naive_unpack_u4(&b));
+        assert_eq!(ca.len(), 2 * n);
+        assert_eq!(scalar::dot_u4(&a, &b), ca.iter().zip(&cb).map(|(x, y)| x * y).sum::<i64>(), "dot_u4 at packed length {n}");
+        assert_eq!(scalar::sums_u4(&a), (ca.iter().sum(), ca.iter().map(|x| x * x).sum()), "sums_u4 at packed length {n}");
+        let mut out = vec![-1i8; 2 * n];
+        scalar::unpack_u4(&a, &mut out);
+        assert!(out.iter().zip(&ca).all(|(&got, &want)| i64::from(got) == want), "unpack_u4 at packed length {n}");
+        // Code 2i is the low nibble of byte i, code 2i + 1 its high nibble.
+        if n > 0 {
+            let mut one = vec![0u8; n];
+            one[n - 1] = 0x3c;
+            scalar::unpack_u4(&one, &mut out);
+            assert_eq!((out[2 * n - 2], out[2 * n - 1]), (0xc, 0x3));
+        }
+    }
+}
+
+/// All codes 15 is where every sum is largest: 8,000 bytes are the maximum of 16,000
+/// dimensions; the longer inputs cross the blocks in which 32-bit lanes are summed, and the
+/// longest has a dot product past 2^32, so that any 32-bit total would wrap.
+#[test]
+fn int4_extreme_codes_are_exact() {
+    let tables: Vec<&Kernels> = [&SCALAR].into_iter().chain(simd_tables()).collect();
+    for n in [8000, 65_536 - 1, 65_536 + 63, 200_000, (1 << 24) + 17] {
+        let (max, zeros) = (vec![0xffu8; n], vec![0u8; n]);
+        let codes = 2 * n as i64;
+        for k in &tables {
+            let isa = k.isa.name();
+            assert_eq!((k.dot_u4)(&max, &max), codes * 225, "dot_u4 on {isa} at packed length {n}");
+            assert_eq!((k.dot_u4)(&max, &zeros), 0, "dot_u4 on {isa} at packed length {n}");
+            assert_eq!((k.sums_u4)(&max), (codes * 15, codes * 225), "sums_u4 on {isa} at packed length {n}");
+            if n <= 200_000 {
+                let mut out = vec![0i8; 2 * n];
+                (k.unpack_u4)(&max, &mut out);
+                assert!(out.iter().all(|&c| c == 15), "unpack_u4 on {isa} at packed length {n}");
+            }
+        }
+    }
+}
+
 #[test]
 fn float_kernels_match_scalar() {
     let tables = simd_tables();
@@ -173,6 +271,12 @@ fn mismatched_lengths_panic_instead_of_reading_past_the_end() {
         assert!(result.is_err(), "{} accepted different lengths", k.isa.name());
         let result = std::panic::catch_unwind(|| (k.masked_sum)(&[1.0; 17], &[0xff; 2]));
         assert!(result.is_err(), "{} accepted a short code", k.isa.name());
+        let result = std::panic::catch_unwind(|| (k.dot_u4)(&[0xff; 40], &[0xff; 39]));
+        assert!(result.is_err(), "{} accepted different int4 lengths", k.isa.name());
+        let result = std::panic::catch_unwind(|| (k.unpack_u4)(&[0xff; 40], &mut [0; 79]));
+        assert!(result.is_err(), "{} accepted a short int4 output", k.isa.name());
+        let result = std::panic::catch_unwind(|| (k.unpack_u4)(&[0xff; 40], &mut [0; 81]));
+        assert!(result.is_err(), "{} accepted a long int4 output", k.isa.name());
     }
 }
 
