@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The demo: installs what is missing, builds and installs quantvec into the system
 # PostgreSQL 15, starts a throwaway cluster, loads 5,000 real sentence embeddings (shipped in
-# data/), quantizes them to int8vec and bitvec, and prints sizes, a search, and recall@10 of
+# data/), quantizes them to int8vec, int4vec and bitvec, and prints sizes, a search, and recall@10 of
 # quantized search against exact float search. The cluster is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."

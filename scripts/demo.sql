@@ -6,11 +6,12 @@
 
 -- Quantize: one table per representation, so that sizes can be compared.
 CREATE TABLE items_int8 AS SELECT id, embedding::int8vec(384) AS embedding FROM items;
+CREATE TABLE items_int4 AS SELECT id, embedding::int4vec(384) AS embedding FROM items;
 CREATE TABLE items_bit AS SELECT id, bitvec_quantize(embedding)::bitvec(384) AS embedding FROM items;
 -- What a binary first pass with int8 rescoring keeps: both codes.
 CREATE TABLE items_both AS
   SELECT id, embedding::int8vec(384) AS q, bitvec_quantize(embedding)::bitvec(384) AS b FROM items;
-VACUUM ANALYZE items, items_int8, items_bit, items_both;
+VACUUM ANALYZE items, items_int8, items_int4, items_bit, items_both;
 
 \ir evaluate.sql
 
@@ -25,8 +26,9 @@ SELECT representation, bytes_per_vector, pg_size_pretty(table_bytes) AS table_si
 FROM (VALUES
   (1, 'real[] (float32)', (SELECT avg(pg_column_size(embedding))::int FROM items), pg_table_size('items')),
   (2, 'int8vec(384)', (SELECT avg(pg_column_size(embedding))::int FROM items_int8), pg_table_size('items_int8')),
-  (3, 'bitvec(384)', (SELECT avg(pg_column_size(embedding))::int FROM items_bit), pg_table_size('items_bit')),
-  (4, 'int8vec + bitvec', (SELECT avg(pg_column_size(q) + pg_column_size(b))::int FROM items_both), pg_table_size('items_both'))
+  (3, 'int4vec(384)', (SELECT avg(pg_column_size(embedding))::int FROM items_int4), pg_table_size('items_int4')),
+  (4, 'bitvec(384)', (SELECT avg(pg_column_size(embedding))::int FROM items_bit), pg_table_size('items_bit')),
+  (5, 'int8vec + bitvec', (SELECT avg(pg_column_size(q) + pg_column_size(b))::int FROM items_both), pg_table_size('items_both'))
 ) t(ord, representation, bytes_per_vector, table_bytes) ORDER BY ord;
 
 \echo 'Recall@10 against exact float search, and time per query (sequential scans)'
@@ -34,9 +36,10 @@ SELECT search, e.recall AS "recall@10", e.ms_per_query FROM (VALUES
   (1, 'exact float cosine (real[])', 'SELECT id FROM items ORDER BY cosine_distance(embedding, $1) LIMIT 10'),
   (2, 'int8vec <=> real[] query', 'SELECT id FROM items_int8 ORDER BY embedding <=> $1 LIMIT 10'),
   (3, 'int8vec <=> int8vec query', 'SELECT id FROM items_int8 ORDER BY embedding <=> $1::int8vec LIMIT 10'),
-  (4, 'bitvec Hamming, top 100 rescored with int8',
+  (4, 'int4vec <=> real[] query', 'SELECT id FROM items_int4 ORDER BY embedding <=> $1 LIMIT 10'),
+  (5, 'bitvec Hamming, top 100 rescored with int8',
       'SELECT id FROM (SELECT id, q FROM items_both ORDER BY b <~> bitvec_quantize($1) LIMIT 100) c ORDER BY q <=> $1 LIMIT 10'),
-  (5, 'bitvec <#> real[], top 40 rescored with int8',
+  (6, 'bitvec <#> real[], top 40 rescored with int8',
       'SELECT id FROM (SELECT id, q FROM items_both ORDER BY b <#> $1 LIMIT 40) c ORDER BY q <=> $1 LIMIT 10')
 ) t(ord, search, query), LATERAL evaluate(query) e ORDER BY ord;
 
