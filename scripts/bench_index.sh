@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Index benchmark (prints figures, asserts nothing) on the shared 100k x 384
 # wordnet-minilm-384 set: build time, table and index size, and recall@10 / QPS over a
-# range of probes and rescore factors beside an exact scan of the same int8vec column.
+# range of probes and rescore factors beside an exact scan of the same int8vec column, for
+# the default 1-bit first pass and for 4-bit codes (WITH (code_bits = 4), on a copy of the
+# table so that each index is the only one its queries can use).
 # QPS is measured the way a client sees it: one session, a prepared statement with the
 # query vector as a real[] parameter, wall time over all queries after a warm-up pass
 # (best of three passes). Where pgvector is installed in the same PostgreSQL, its HNSW
@@ -37,6 +39,7 @@ echo "== loading 100,000 vectors as int8vec(384)"
 sql -q -c "CREATE EXTENSION quantvec" -c "CREATE TABLE floats (id int PRIMARY KEY, f real[])"
 "$tool" copy "$data/base_f16.npy" | sql -q -c "COPY floats FROM STDIN"
 sql -q -c "CREATE TABLE items (id int PRIMARY KEY, e int8vec(384))" -c "INSERT INTO items SELECT id, f FROM floats" -c "VACUUM ANALYZE items"
+sql -q -c "CREATE TABLE items4 (id int PRIMARY KEY, e int8vec(384))" -c "INSERT INTO items4 SELECT id, e FROM items" -c "VACUUM ANALYZE items4"
 pgvector=$(sql -At -c "SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'")
 if [ "$pgvector" = 1 ]; then
     sql -q -c "CREATE EXTENSION vector" \
@@ -61,6 +64,8 @@ echo "== builds"
 printf 'real[] table, no index\t%s\t0\n' "$(mib "pg_table_size('floats')")" >>"$out/sizes.tsv"
 build "quantvec (int8vec_cosine_ops)" "CREATE INDEX items_e ON items USING quantvec (e int8vec_cosine_ops)" items items_e "int8vec + quantvec index"
 sql -At -c "SELECT 'quantvec lists: ' || lists FROM quantvec_index_check('items_e')"
+build "quantvec, 4-bit codes (code_bits = 4)" "CREATE INDEX items4_e ON items4 USING quantvec (e int8vec_cosine_ops) WITH (code_bits = 4)" items4 items4_e \
+    "int8vec + quantvec index, 4-bit codes"
 if [ "$pgvector" = 1 ]; then
     build "pgvector HNSW on vector (m 16, ef_c 64)" "CREATE INDEX pv_v ON pv USING hnsw (v vector_cosine_ops)" pv pv_v "pgvector: vector + HNSW"
     build "pgvector HNSW on halfvec (m 16, ef_c 64)" "CREATE INDEX ph_v ON ph USING hnsw ((v::halfvec(384)) halfvec_cosine_ops)" ph ph_v "pgvector: vector + HNSW on halfvec"
@@ -68,20 +73,31 @@ fi
 
 echo "== search ($queries queries)"
 query='SELECT id FROM items ORDER BY e <=> $1::real[] LIMIT 10'
-{
-    printf 'exact scan of int8vec\texact scan of int8vec (no index)\tSET enable_indexscan = off\t%s\n' "$query"
+query4='SELECT id FROM items4 ORDER BY e <=> $1::real[] LIMIT 10'
+# Runs over the probes x rescore factors grid: series, label prefix, factors, query.
+grid() {
     for probes in ${BENCH_PROBES:-20 40 60 80 120 160 240}; do
-        for factor in ${BENCH_FACTORS:-2 4 8 16}; do
-            printf 'quantvec rescore_factor=%s\tindex probes=%s rescore_factor=%s\tSET quantvec.probes = %s; SET quantvec.rescore_factor = %s\t%s\n' \
-                "$factor" "$probes" "$factor" "$probes" "$factor" "$query"
+        for factor in $3; do
+            printf '%s rescore_factor=%s\t%sprobes=%s rescore_factor=%s\tSET quantvec.probes = %s; SET quantvec.rescore_factor = %s\t%s\n' \
+                "$1" "$factor" "$2" "$probes" "$factor" "$probes" "$factor" "$4"
         done
     done
-    printf 'quantvec, default settings\tindex, default settings (target_recall 0.95)\t\t%s\n' "$query"
-    # What the index picks for a recall it is asked for, and the fixed defaults before
-    # quantvec 0.5.0 (3·√632 = 76 probes, factor 8).
+}
+# What the index picks for each recall asked for: series, label prefix, query.
+targets() {
     for target in ${BENCH_TARGETS:-0.9 0.95 0.97 0.99}; do
-        printf 'quantvec target_recall\tindex, target_recall=%s\tSET quantvec.target_recall = %s\t%s\n' "$target" "$target" "$query"
+        printf '%s\t%starget_recall=%s\tSET quantvec.target_recall = %s\t%s\n' "$1" "$2" "$target" "$target" "$3"
     done
+}
+{
+    printf 'exact scan of int8vec\texact scan of int8vec (no index)\tSET enable_indexscan = off\t%s\n' "$query"
+    grid 'quantvec' 'index ' "${BENCH_FACTORS:-2 4 8 16}" "$query"
+    grid 'quantvec 4-bit' 'index, 4-bit codes, ' "${BENCH_FACTORS4:-1 1.5 2 4}" "$query4"
+    targets 'quantvec 4-bit target_recall' 'index, 4-bit codes, ' "$query4"
+    printf 'quantvec, default settings\tindex, default settings (target_recall 0.95)\t\t%s\n' "$query"
+    # The 1-bit index at each target, and its fixed defaults before quantvec 0.5.0
+    # (3·√632 = 76 probes, factor 8).
+    targets 'quantvec target_recall' 'index, ' "$query"
     printf 'quantvec, 0.4.0 defaults\tindex, probes=76 rescore_factor=8 (0.4.0 defaults)\tSET quantvec.probes = 76; SET quantvec.rescore_factor = 8\t%s\n' "$query"
     if [ "$pgvector" = 1 ]; then
         # A query vector of pgvector's type reaches the index through pgvector's implicit

@@ -111,6 +111,7 @@ fn payload_dims(metric: Metric, payload: &[u8]) -> usize {
 
 struct SamplingState {
     metric: Metric,
+    code_bits: u8,
     /// Known from the column, or from the first row when the column declares none.
     shape: Option<Shape>,
     /// Bytes the sample may take.
@@ -148,8 +149,8 @@ unsafe extern "C-unwind" fn sample_row(
     let seen = row_memory.run(|| {
         // SAFETY: called by the build scan with this index's values.
         let payload = unsafe { datum_payload(values, isnull) }?;
-        let metric = state.metric;
-        let shape = &*state.shape.get_or_insert_with(|| Shape::new(metric, payload_dims(metric, payload)));
+        let (metric, code_bits) = (state.metric, state.code_bits);
+        let shape = &*state.shape.get_or_insert_with(|| Shape::new(metric, code_bits, payload_dims(metric, payload)));
         let capacity = sample_capacity(state.budget, shape.dims);
         let reservoir = state.reservoir.get_or_insert_with(|| Reservoir::new(shape.dims, capacity));
         reservoir.offer(tag_of(tid), || {
@@ -495,7 +496,9 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
                 .with_detail("quantvec indexes need the column's dimensions, e.g. int8vec(384)"),
         );
     }
-    let (lists_option, sample_option) = options::of(index);
+    let options = options::of(index);
+    // Refused before the table is read: codes neither 1 nor 4 bits, or 4 bits on bitvec.
+    let declared_shape = declared.map(|dims| Shape::new(metric, options.code_bits, dims));
     let k = kernels::active();
     let pool = thread_pool();
 
@@ -504,7 +507,8 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     let budget = half_of_maintenance_work_mem();
     let mut sampling = SamplingState {
         metric,
-        shape: declared.map(|dims| Shape::new(metric, dims)),
+        code_bits: options.code_bits,
+        shape: declared_shape,
         budget,
         reservoir: None,
         row_memory: RowContext::new(c"quantvec build row"),
@@ -516,7 +520,7 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     let shape = match sampling.shape.take() {
         Some(shape) => shape,
         // The init fork of an unlogged index, built after its main fork.
-        None if heap.is_none() => Shape::new(metric, directory::read_meta(index).dims as usize),
+        None if heap.is_none() => Shape::new(metric, options.code_bits, directory::read_meta(index).dims as usize),
         None => crate::error::raise(
             quantvec_core::Error::new(ErrorKind::InvalidParameter, "column does not have dimensions, and the table has no rows to take them from")
                 .with_detail("declare them: ALTER TABLE ... ALTER COLUMN ... TYPE int8vec(n)"),
@@ -525,7 +529,7 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     let capacity = sample_capacity(budget, shape.dims);
     let reservoir = sampling.reservoir.take().unwrap_or_else(|| Reservoir::new(shape.dims, capacity));
     let rows = reservoir.seen() as usize;
-    let Plan { lists, sample_rows } = plan(rows, lists_option, sample_option, capacity.min(rows)).or_raise();
+    let Plan { lists, sample_rows } = plan(rows, options.lists, options.sample, capacity.min(rows)).or_raise();
     let (sample, tags) = reservoir.take(sample_rows);
     drop(sampling);
 
@@ -533,9 +537,9 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_KMEANS);
     // The first rows of the (shuffled) sample are the calibration's queries.
     let calibration_rows = sample[..sample.len().min(recall::QUERIES * shape.dims)].to_vec();
-    let options = KMeans { clusters: lists, iterations: KMEANS_ITERATIONS, spherical: shape.metric == Metric::Cosine, seed: 42 };
+    let kmeans_options = KMeans { clusters: lists, iterations: KMEANS_ITERATIONS, spherical: shape.metric == Metric::Cosine, seed: 42 };
     // The callback runs on this thread, between slices of work: Postgres may only be called here.
-    let centroids = kmeans::train(k, &pool, &sample, shape.dims, &options, &mut || {
+    let centroids = kmeans::train(k, &pool, &sample, shape.dims, &kmeans_options, &mut || {
         pages::check_for_interrupts();
         Ok(())
     })
@@ -543,7 +547,7 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     drop(sample);
     let mut centroids = centroids;
     let centroid_exponent = quantvec_core::ivf::meta::round_centroids(&mut centroids);
-    let layout = Arc::new(Layout::new(k, shape.metric, shape.dims, true, centroids).or_raise());
+    let layout = Arc::new(Layout::new(k, shape.metric, shape.dims, true, centroids).and_then(|l| l.with_code_bits(shape.code_bits)).or_raise());
     let lists = layout.lists();
     let truths = calibration_queries(&layout, &calibration_rows, &tags);
 
@@ -589,9 +593,10 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
         }
     }
     let meta = Meta {
-        format: quantvec_core::ivf::meta::VERSION,
+        format: quantvec_core::ivf::meta::format_for(shape.code_bits),
         metric: shape.metric,
         residual: true,
+        code_bits: shape.code_bits,
         dims: shape.dims as u32,
         lists: lists as u32,
         centroid_start,

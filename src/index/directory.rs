@@ -21,7 +21,8 @@ pub fn read_meta_page(index: pg_sys::Relation) -> (Meta, Calibration) {
     let locked = Locked::read(index, META_BLOCK, Lock::Share);
     let page = locked.page_of(Kind::Meta);
     let meta = Meta::from_bytes(page.data()).or_raise();
-    (meta, Calibration::from_bytes(&page.data()[Meta::LEN..]).or_raise())
+    let calibration = Calibration::from_bytes(&page.data()[Meta::LEN..]).or_raise().for_code_bits(meta.code_bits);
+    (meta, calibration)
 }
 
 /// Checks a metapage's sizes and page ranges against the index before anything is

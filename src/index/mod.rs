@@ -41,6 +41,8 @@ pub fn init() {
 pub struct Shape {
     pub metric: Metric,
     pub dims: usize,
+    /// Bits per dimension of the first-pass codes.
+    pub code_bits: u8,
 }
 
 impl Shape {
@@ -54,13 +56,16 @@ impl Shape {
         (metric_of(index), usize::try_from(typmod).ok().filter(|&d| d > 0))
     }
 
-    /// The shape of an index of `dims` dimensions, refused when its blocks would not fit
-    /// the pages.
-    pub fn new(metric: Metric, dims: usize) -> Shape {
-        let fits = |dims: usize| {
-            let layout = quantvec_core::ivf::Layout::new(quantvec_core::kernels::active(), metric, dims, true, vec![0.0; dims]);
-            layout.is_ok_and(|l| pages::pages_per_block(&l) <= pages::MAX_BLOCK_PAGES && l.vector_len() <= pages::CAPACITY)
+    /// The shape of an index of `dims` dimensions with `code_bits`-bit codes, refused when
+    /// its blocks would not fit the pages (or the codes are neither 1 nor 4 bits).
+    pub fn new(metric: Metric, code_bits: u8, dims: usize) -> Shape {
+        let layout = |dims: usize| {
+            quantvec_core::ivf::Layout::new(quantvec_core::kernels::active(), metric, dims, true, vec![0.0; dims]).and_then(|l| l.with_code_bits(code_bits))
         };
+        if let Err(e) = layout(1) {
+            crate::error::raise(e);
+        }
+        let fits = |dims: usize| layout(dims).is_ok_and(|l| pages::pages_per_block(&l) <= pages::MAX_BLOCK_PAGES && l.vector_len() <= pages::CAPACITY);
         if !fits(dims) {
             // The widest that fits, by bisection (a narrower width always fits when a wider
             // one does): one layout per step, not one per width below `dims`.
@@ -74,9 +79,10 @@ impl Shape {
                 }
             }
             let limit = fitting;
-            raise_with(ErrorKind::TooLarge, format!("quantvec indexes support at most {limit} dimensions for this type (got {dims})"));
+            let codes = if code_bits == 1 { String::new() } else { format!(" with code_bits = {code_bits}") };
+            raise_with(ErrorKind::TooLarge, format!("quantvec indexes support at most {limit} dimensions for this type{codes} (got {dims})"));
         }
-        Shape { metric, dims }
+        Shape { metric, dims, code_bits }
     }
 }
 

@@ -1,4 +1,4 @@
-//! Index storage parameters (`WITH (lists = ..., sample = ...)`).
+//! Index storage parameters (`WITH (lists = ..., sample = ..., code_bits = ...)`).
 
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -16,6 +16,15 @@ struct Stored {
     varlena_header: i32,
     lists: i32,
     sample: i32,
+    code_bits: i32,
+}
+
+/// An index's parameters, 0 where not given (`code_bits`: 1).
+pub struct Options {
+    pub lists: usize,
+    pub sample: usize,
+    /// Bits per dimension of the first-pass codes: 1 (the default) or 4.
+    pub code_bits: u8,
 }
 
 /// Registers the parameters; called once from _PG_init.
@@ -36,6 +45,7 @@ pub fn init() {
             lock,
         );
         pg_sys::add_int_reloption(kind, c"sample".as_ptr(), c"Rows sampled to train the lists (0: 40 per list)".as_ptr(), 0, 0, i32::MAX, lock);
+        pg_sys::add_int_reloption(kind, c"code_bits".as_ptr(), c"Bits per dimension of the codes the first pass scores: 1 or 4".as_ptr(), 1, 1, 4, lock);
     }
 }
 
@@ -45,6 +55,7 @@ pub unsafe extern "C-unwind" fn amoptions(reloptions: pg_sys::Datum, validate: b
     let table = [
         compat::relopt_parse_elt(c"lists", pg_sys::relopt_type::RELOPT_TYPE_INT, std::mem::offset_of!(Stored, lists)),
         compat::relopt_parse_elt(c"sample", pg_sys::relopt_type::RELOPT_TYPE_INT, std::mem::offset_of!(Stored, sample)),
+        compat::relopt_parse_elt(c"code_bits", pg_sys::relopt_type::RELOPT_TYPE_INT, std::mem::offset_of!(Stored, code_bits)),
     ];
     // SAFETY: the table describes `Stored`, whose size is passed along.
     unsafe {
@@ -52,14 +63,15 @@ pub unsafe extern "C-unwind" fn amoptions(reloptions: pg_sys::Datum, validate: b
     }
 }
 
-/// The parameters of an index: `lists` and `sample`, 0 where not given.
-pub fn of(index: pg_sys::Relation) -> (usize, usize) {
+/// The parameters of an index. `code_bits` is checked when a build uses it (a layout
+/// refuses all but 1 and 4), so that the message can say why.
+pub fn of(index: pg_sys::Relation) -> Options {
     // SAFETY: rd_options of a quantvec index is null or what amoptions built.
     unsafe {
         let options = (*index).rd_options.cast::<c_void>().cast::<Stored>();
         if options.is_null() {
-            return (0, 0);
+            return Options { lists: 0, sample: 0, code_bits: 1 };
         }
-        ((*options).lists.max(0) as usize, (*options).sample.max(0) as usize)
+        Options { lists: (*options).lists.max(0) as usize, sample: (*options).sample.max(0) as usize, code_bits: (*options).code_bits.clamp(1, 4) as u8 }
     }
 }

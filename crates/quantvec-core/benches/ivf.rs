@@ -31,6 +31,9 @@ fn main() {
         .collect();
     println!("{} rows, {} queries, kernels {}", data.base.rows, data.queries.rows, k.isa.name());
     let mut options = BuildOptions::for_rows(data.base.rows);
+    if let Some(bits) = std::env::var("CODE_BITS").ok().and_then(|b| b.parse().ok()) {
+        options.code_bits = bits;
+    }
     if let Some(lists) = std::env::var("LISTS").ok().and_then(|l| l.parse().ok()) {
         options = BuildOptions { lists, sample_rows: lists * 40, ..options };
     }

@@ -1146,10 +1146,12 @@ fn bitvec_stored_payload() {
 
 fn random_meta(rng: &mut SmallRng) -> Meta {
     let word = |rng: &mut SmallRng| if rng.random_bool(0.3) { *pick(rng, &INTERESTING) as u32 } else { rng.random_range(0..100_000) };
+    let format = rng.random_range(meta::OLDEST_READABLE..=meta::VERSION);
     Meta {
-        format: rng.random_range(meta::OLDEST_READABLE..=meta::VERSION),
+        format,
         metric: Metric::from_u8(rng.random_range(1..=4)).expect("a metric"),
         residual: rng.random(),
+        code_bits: if format >= 3 && rng.random() { 4 } else { 1 },
         dims: word(rng),
         lists: word(rng),
         centroid_start: word(rng),
@@ -1202,16 +1204,15 @@ fn index_metapage() {
             let valid = bytes.len() >= Meta::LEN
                 && word(0) == meta::MAGIC
                 && (meta::OLDEST_READABLE..=meta::VERSION).contains(&word(4))
-                && Metric::from_u8(bytes[8]).is_some();
+                && Metric::from_u8(bytes[8]).is_some()
+                // Bit 0 residual, the high nibble code bits − 1: 0, or 3 from format 3 on.
+                && (bytes[9] & 0xfe == 0 || bytes[9] & 0xfe == 0x30 && word(4) >= 3);
             assert_eq!(result.is_ok(), valid, "{result:?}");
             match result {
                 Ok(m) => {
                     let again = m.to_bytes();
                     assert_eq!(Meta::from_bytes(&again).as_ref(), Ok(&m), "round trip");
-                    // Canonical bytes: the residual flag is written as 0/1.
-                    let mut canonical = bytes[..Meta::LEN].to_vec();
-                    canonical[9] = u8::from(canonical[9] != 0);
-                    assert_eq!(again.to_vec(), canonical, "re-encoding differs");
+                    assert_eq!(again.to_vec(), bytes[..Meta::LEN].to_vec(), "re-encoding differs");
                     true
                 }
                 Err(e) => {
@@ -1232,7 +1233,9 @@ fn random_calibration(rng: &mut SmallRng) -> Calibration {
         codes: (0..probes).map(|_| rng.random_range(0.0f32..1e7)).collect(),
         rescore_factors: (0..factors).map(|_| rng.random_range(1.0f32..300.0)).collect(),
         recall: (0..probes * factors).map(|_| f32::from(rng.random::<u16>()) / 65535.0).collect(),
+        code_cost: 1.0,
     }
+    .for_code_bits(if rng.random() { 4 } else { 1 })
 }
 
 /// The recall calibration after the metapage's fields: damage is refused as such, and
@@ -1410,7 +1413,9 @@ fn fixtures(name: &str) -> Vec<Fixture> {
             let mut centroids = random_floats(&mut rng, lists * dims);
             centroids.iter_mut().for_each(|c| *c = c.clamp(-1e4, 1e4));
             meta::round_centroids(&mut centroids);
-            let layout = Arc::new(Layout::new(k(), metric, dims, residual, centroids).expect("a layout"));
+            // Half the float layouts score 4-bit codes in the first pass.
+            let code_bits = if metric != Metric::Hamming && rng.random() { 4 } else { 1 };
+            let layout = Arc::new(Layout::new(k(), metric, dims, residual, centroids).and_then(|l| l.with_code_bits(code_bits)).expect("a layout"));
             let mut rows = Vec::new();
             for _ in 0..8 {
                 let tid = random_pointer(&mut rng);
@@ -1660,16 +1665,23 @@ struct SearchCase {
 fn index_search_over_corrupted_pages() {
     const ROWS: usize = 96;
     let mut rng = rng_for("search fixtures");
-    let options = |lists| BuildOptions { lists, sample_rows: ROWS, iterations: 3 };
+    let options = |lists, code_bits| BuildOptions { lists, sample_rows: ROWS, iterations: 3, code_bits };
     let mut built = Vec::new();
-    for (metric, dims, residual) in [(Metric::L2, 12, true), (Metric::Cosine, 20, false), (Metric::InnerProduct, 9, true)] {
+    let shapes = [
+        (Metric::L2, 12, true, 1),
+        (Metric::Cosine, 20, false, 1),
+        (Metric::InnerProduct, 9, true, 1),
+        (Metric::L2, 13, true, 4),
+        (Metric::Cosine, 20, true, 4),
+    ];
+    for (metric, dims, residual, code_bits) in shapes {
         // Rows whose floats k-means can train on (extreme ones overflow its sums).
         let rows: Vec<Int8Vector> =
             (0..ROWS).map(|_| Int8Vector::quantize_minmax(&(0..dims).map(|_| rng.random_range(-1.0f32..1.0)).collect::<Vec<_>>()).expect("finite")).collect();
-        built.push(Built { index: MemoryIndex::build_int8(k(), metric, &rows, &options(4), residual).expect("an index"), bits: Vec::new() });
+        built.push(Built { index: MemoryIndex::build_int8(k(), metric, &rows, &options(4, code_bits), residual).expect("an index"), bits: Vec::new() });
     }
     let bits: Vec<BitVector> = (0..ROWS).map(|_| random_bits(&mut rng, 70)).collect();
-    built.push(Built { index: MemoryIndex::build_bits(k(), &bits, &options(3)).expect("an index"), bits });
+    built.push(Built { index: MemoryIndex::build_bits(k(), &bits, &options(3, 1)).expect("an index"), bits });
     fuzz(
         "ivf search",
         30_000,

@@ -53,7 +53,7 @@ impl MemoryIndex {
         let kmeans = KMeans { clusters: options.lists, iterations: options.iterations, spherical: metric.spherical(), seed: 42 };
         let mut centroids = kmeans::train(k, &pool(), &sample, dims, &kmeans, &mut || Ok(()))?;
         super::meta::round_centroids(&mut centroids);
-        Layout::new(k, metric, dims, residual, centroids)
+        Layout::new(k, metric, dims, residual, centroids)?.with_code_bits(options.code_bits)
     }
 
     fn assemble(layout: Layout, encoded: Vec<EncodedRow>) -> Self {
@@ -193,7 +193,7 @@ mod tests {
         let k = kernels::active();
         let floats = random_rows(3000, 16);
         let rows: Vec<Int8Vector> = floats.iter().map(|f| Int8Vector::quantize_minmax(f).unwrap()).collect();
-        let index = MemoryIndex::build_int8(k, Metric::L2, &rows, &BuildOptions { lists: 40, sample_rows: 1000, iterations: 3 }, true).unwrap();
+        let index = MemoryIndex::build_int8(k, Metric::L2, &rows, &BuildOptions { lists: 40, sample_rows: 1000, iterations: 3, code_bits: 1 }, true).unwrap();
         let query = IndexQuery::Floats(Query::new(&floats[0]).unwrap());
         let mut search = Search::new(Scorer::new(index.layout.clone(), k, query).unwrap(), SearchOptions { probes: 5, rescore_factor: 4.0 });
         assert_eq!(search.counters(), SearchCounters::default());
@@ -228,7 +228,7 @@ mod tests {
         let k = kernels::active();
         let floats = random_rows(3000, 16);
         let rows: Vec<Int8Vector> = floats.iter().map(|f| Int8Vector::quantize_minmax(f).unwrap()).collect();
-        let index = MemoryIndex::build_int8(k, Metric::L2, &rows, &BuildOptions { lists: 40, sample_rows: 1000, iterations: 3 }, true).unwrap();
+        let index = MemoryIndex::build_int8(k, Metric::L2, &rows, &BuildOptions { lists: 40, sample_rows: 1000, iterations: 3, code_bits: 1 }, true).unwrap();
         for probes in [1000, 3] {
             let counting = Counting(&index, std::cell::Cell::new(0));
             let query = IndexQuery::Floats(Query::new(&floats[0]).unwrap());
@@ -276,7 +276,7 @@ mod tests {
         let k = kernels::active();
         let floats = random_rows(3000, 24);
         let rows: Vec<Int8Vector> = floats.iter().map(|f| Int8Vector::quantize_minmax(f).unwrap()).collect();
-        let options = BuildOptions { lists: 40, sample_rows: 1000, iterations: 5 };
+        let options = BuildOptions { lists: 40, sample_rows: 1000, iterations: 5, code_bits: 1 };
         for metric in [Metric::L2, Metric::InnerProduct, Metric::Cosine] {
             let index = MemoryIndex::build_int8(k, metric, &rows, &options, true).unwrap();
             let query = IndexQuery::Floats(Query::new(&floats[7]).unwrap());
@@ -303,7 +303,7 @@ mod tests {
     #[test]
     fn scans_order_rows_as_the_operators_at_extreme_magnitudes() {
         let k = kernels::active();
-        let options = BuildOptions { lists: 8, sample_rows: 300, iterations: 3 };
+        let options = BuildOptions { lists: 8, sample_rows: 300, iterations: 3, code_bits: 1 };
         let dims = 24;
         // Rows stay within float16's range, which the centroids are stored in; ordinary
         // magnitudes too, where cosine rescoring once rounded differently.

@@ -6,9 +6,19 @@ use crate::error::{bail, Result};
 
 /// "QVIV" in the first word of the metapage.
 pub const MAGIC: u32 = 0x5156_4956;
-/// The page format this build writes: 2 adds the recall calibration after the metapage's
-/// fields (see `recall::Calibration`).
-pub const VERSION: u32 = 2;
+/// The newest page format this build writes: 2 adds the recall calibration after the
+/// metapage's fields (see `recall::Calibration`); 3 marks an index whose first-pass codes
+/// have 4 bits per dimension (`code_bits`), which a build that reads only 1-bit blocks must
+/// refuse. An index with 1-bit codes is still written as format 2.
+pub const VERSION: u32 = 3;
+/// The format of a new index whose first-pass codes have `code_bits` bits per dimension.
+pub fn format_for(code_bits: u8) -> u32 {
+    if code_bits == 1 {
+        2
+    } else {
+        3
+    }
+}
 /// The oldest page format this build reads (1: the same pages without a calibration).
 pub const OLDEST_READABLE: u32 = 1;
 
@@ -18,6 +28,8 @@ pub struct Meta {
     pub format: u32,
     pub metric: Metric,
     pub residual: bool,
+    /// Bits per dimension of the first-pass codes (1 or 4).
+    pub code_bits: u8,
     pub dims: u32,
     pub lists: u32,
     pub centroid_start: u32,
@@ -45,7 +57,9 @@ impl Meta {
         out[0..4].copy_from_slice(&MAGIC.to_ne_bytes());
         out[4..8].copy_from_slice(&self.format.to_ne_bytes());
         out[8] = self.metric as u8;
-        out[9] = u8::from(self.residual);
+        // Bit 0: residual codes; the high nibble: code bits − 1 (0, as in every index before
+        // 4-bit codes, for 1 bit).
+        out[9] = u8::from(self.residual) | (self.code_bits - 1) << 4;
         // Zero in indexes built before it existed: their centroids are stored as they are.
         out[10..12].copy_from_slice(&self.centroid_exponent.to_ne_bytes());
         let words = [
@@ -84,10 +98,15 @@ impl Meta {
         let Some(metric) = Metric::from_u8(bytes[8]) else {
             bail!(DataException, "quantvec index metapage names unknown metric {}", bytes[8]);
         };
+        let code_bits = 1 + (bytes[9] >> 4);
+        if bytes[9] & 0x0e != 0 || !(code_bits == 1 || code_bits == 4 && word(4) >= 3) {
+            bail!(DataException, "quantvec index metapage is corrupt: its code flags are {:#04x}", bytes[9]);
+        }
         Ok(Meta {
             format: word(4),
             metric,
-            residual: bytes[9] != 0,
+            residual: bytes[9] & 1 != 0,
+            code_bits,
             centroid_exponent: i16::from_ne_bytes([bytes[10], bytes[11]]),
             dims: word(12),
             lists: word(16),
@@ -190,9 +209,10 @@ mod tests {
     #[test]
     fn round_trips_and_refuses_other_versions() {
         let meta = Meta {
-            format: VERSION,
+            format: 2,
             metric: Metric::Cosine,
             residual: true,
+            code_bits: 1,
             dims: 384,
             lists: 632,
             centroid_start: 1,
@@ -208,9 +228,21 @@ mod tests {
         };
         assert_eq!(Meta::from_bytes(&meta.to_bytes()).unwrap(), meta);
         let mut other = meta.to_bytes();
-        other[4..8].copy_from_slice(&3u32.to_ne_bytes());
+        other[4..8].copy_from_slice(&4u32.to_ne_bytes());
         let err = Meta::from_bytes(&other).unwrap_err();
-        assert!(err.message.contains("version 3") && err.message.contains("REINDEX"), "{}", err.message);
+        assert!(err.message.contains("version 4") && err.message.contains("REINDEX"), "{}", err.message);
+        // 4-bit codes are format 3, and only format 3 may say so; other flags are corrupt.
+        let nibbles = Meta { format: format_for(4), code_bits: 4, ..meta.clone() };
+        assert_eq!((nibbles.format, Meta::from_bytes(&nibbles.to_bytes()).unwrap()), (3, nibbles.clone()));
+        let mut lying = nibbles.to_bytes();
+        lying[4..8].copy_from_slice(&2u32.to_ne_bytes());
+        assert!(Meta::from_bytes(&lying).unwrap_err().message.contains("code flags"));
+        for flags in [0x03, 0x11, 0x21, 0xf1] {
+            let mut bad = nibbles.to_bytes();
+            bad[9] = flags;
+            assert!(Meta::from_bytes(&bad).is_err(), "{flags:#x}");
+        }
+        assert_eq!(format_for(1), 2);
         // Format 1 (before calibrations) is read, and stays format 1 when written back.
         let old = Meta { format: 1, ..meta.clone() };
         assert_eq!(Meta::from_bytes(&old.to_bytes()).unwrap().format, 1);

@@ -102,6 +102,8 @@ pub struct Layout {
     pub dims: usize,
     /// Binary codes of residuals to the list centroid (true) or of the raw vectors.
     pub residual: bool,
+    /// Bits per dimension of the first-pass codes: 1 (signs, RaBitQ) or 4 (16 levels).
+    pub code_bits: u8,
     /// Rows of `dims` floats, one per list (values that float16 represents exactly).
     pub centroids: Vec<f32>,
     /// The same as float16 bits, for assigning rows and for the exact list terms.
@@ -130,7 +132,17 @@ impl Layout {
             centroid_codes.extend(quantized.codes);
             centroid_code_scales.push(quantized.params.scale);
         }
-        Ok(Layout { metric, dims, residual, centroids, centroid_halves, centroid_norms, centroid_codes, centroid_code_scales })
+        Ok(Layout { metric, dims, residual, code_bits: 1, centroids, centroid_halves, centroid_norms, centroid_codes, centroid_code_scales })
+    }
+
+    /// The same layout with first-pass codes of `bits` bits per dimension (1 or 4; Hamming
+    /// indexes compare bits, so they keep 1).
+    pub fn with_code_bits(mut self, bits: u8) -> Result<Layout> {
+        if !(bits == 1 || bits == 4 && self.has_vectors()) {
+            bail!(InvalidParameter, "first-pass codes have 1 or 4 bits per dimension (1 for bitvec), not {bits}");
+        }
+        self.code_bits = bits;
+        Ok(self)
     }
 
     pub fn lists(&self) -> usize {
@@ -142,7 +154,11 @@ impl Layout {
     }
 
     pub fn code_len(&self) -> usize {
-        self.dims.div_ceil(8)
+        if self.code_bits == 4 {
+            self.dims.div_ceil(2)
+        } else {
+            self.dims.div_ceil(8)
+        }
     }
 
     /// Whether rows carry int8 vectors for rescoring (all metrics but Hamming).
@@ -193,11 +209,8 @@ impl Layout {
         let zero = vec![0.0; self.dims];
         let c = if self.residual { self.centroid(list) } else { &zero[..] };
         let residual: Vec<f32> = x.iter().zip(c).map(|(a, b)| a - b).collect();
-        let r_sq: f64 = residual.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
-        let r_l1: f64 = residual.iter().map(|&v| f64::from(v.abs())).sum();
-        let alpha = if r_l1 > 0.0 { r_sq / r_l1 } else { 0.0 };
         let delta: f64 = residual.iter().zip(c).map(|(&r, &c)| f64::from(r) * f64::from(c)).sum();
-        let gamma: f64 = residual.iter().zip(c).map(|(&r, &c)| if r > 0.0 { f64::from(c) } else { -f64::from(c) }).sum();
+        let (alpha, gamma, code) = if self.code_bits == 4 { nibble_code(&residual, c) } else { sign_code(&residual, c) };
         let (alpha, beta) = match self.metric {
             Metric::L2 => {
                 let x_sq: f64 = x.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
@@ -205,10 +218,6 @@ impl Layout {
             }
             _ => (-alpha, alpha * gamma - delta),
         };
-        let mut code = vec![0u8; self.code_len()];
-        for (i, &r) in residual.iter().enumerate() {
-            code[i / 8] |= u8::from(r > 0.0) << (i % 8);
-        }
         // Cosine rows hold s/‖x‖ (NaN for a zero row), which rescoring no longer reads (it
         // works from the codes, as the operator does); the bytes stay the same so that
         // existing indexes still match what the index check re-encodes.
@@ -245,6 +254,39 @@ impl Layout {
         let list = self.list_of(k, &signs(row));
         Ok(EncodedRow { list, code: row.bytes().to_vec(), alpha: 0.0, beta: 0.0, vector: Vec::new() })
     }
+}
+
+/// The 1-bit code of a residual r (bit i: r_i > 0) with its estimator factors: α =
+/// ‖r‖²/‖r‖₁, so that α·s (s = ±1) is r's projection onto s, and γ = ⟨s, c⟩.
+fn sign_code(residual: &[f32], c: &[f32]) -> (f64, f64, Vec<u8>) {
+    let r_sq: f64 = residual.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+    let r_l1: f64 = residual.iter().map(|&v| f64::from(v.abs())).sum();
+    let alpha = if r_l1 > 0.0 { r_sq / r_l1 } else { 0.0 };
+    let gamma: f64 = residual.iter().zip(c).map(|(&r, &c)| if r > 0.0 { f64::from(c) } else { -f64::from(c) }).sum();
+    let mut code = vec![0u8; residual.len().div_ceil(8)];
+    for (i, &r) in residual.iter().enumerate() {
+        code[i / 8] |= u8::from(r > 0.0) << (i % 8);
+    }
+    (alpha, gamma, code)
+}
+
+/// The 4-bit code of a residual r: levels u_i in 0..=15 standing for s = u − 7.5 (a
+/// symmetric grid of step `step` = max|r|/7.5, no level at 0), two per byte (dimension 2p in
+/// byte p's low nibble, as FastScan groups them). The factors play the 1-bit ones' parts:
+/// α·s is r's projection onto s (α = ⟨r, s⟩/‖s‖²) and γ = ⟨s, c⟩.
+fn nibble_code(residual: &[f32], c: &[f32]) -> (f64, f64, Vec<u8>) {
+    let absmax = residual.iter().fold(0.0f64, |m, &r| m.max(f64::from(r.abs())));
+    let step = if absmax > 0.0 { absmax / 7.5 } else { 1.0 };
+    let levels: Vec<u8> = residual.iter().map(|&r| (f64::from(r) / step + 8.0).floor().clamp(0.0, 15.0) as u8).collect();
+    let grid = |u: u8| f64::from(u) - 7.5;
+    let (r_dot_s, s_sq) = residual.iter().zip(&levels).fold((0.0, 0.0), |(rs, ss), (&r, &u)| (rs + f64::from(r) * grid(u), ss + grid(u) * grid(u)));
+    let alpha = r_dot_s / s_sq;
+    let gamma: f64 = levels.iter().zip(c).map(|(&u, &c)| grid(u) * f64::from(c)).sum();
+    let mut code = vec![0u8; residual.len().div_ceil(2)];
+    for (i, &u) in levels.iter().enumerate() {
+        code[i / 2] |= u << (4 * (i % 2));
+    }
+    (alpha, gamma, code)
 }
 
 /// A stored vector item: the row's heap tid, its rescoring scale (f32), its zero point
@@ -290,6 +332,7 @@ pub struct Scorer {
 impl Scorer {
     pub fn new(layout: Arc<Layout>, k: &'static Kernels, query: IndexQuery) -> Result<Scorer> {
         let groups = layout.code_len() * 2;
+        let code_bits = layout.code_bits;
         let (ranking, lut, lut_scale, lut_offset) = match &query {
             IndexQuery::Floats(q) => {
                 if layout.metric == Metric::Hamming {
@@ -298,7 +341,7 @@ impl Scorer {
                 if q.values().len() != layout.dims {
                     bail!(DataException, "the query has {} dimensions, but the indexed column has {}", q.values().len(), layout.dims);
                 }
-                let (lut, scale, offset) = float_lut(q.values(), groups);
+                let (lut, scale, offset) = if code_bits == 4 { level_lut(q.values(), groups) } else { float_lut(q.values(), groups) };
                 (q.values().to_vec(), lut, scale, offset)
             }
             IndexQuery::Bits(bytes) => {
@@ -371,13 +414,16 @@ impl Scorer {
             return;
         };
         let q_sum = q.sum() as f32;
+        // What the codes contribute, from the LUT sum σ: ⟨s, q⟩ = 2σ − Σq for signs (σ sums q
+        // over the set bits), σ − 7.5·Σq for levels (σ = Σ u_i q_i).
+        let (sum_weight, q_weight) = if self.layout.code_bits == 4 { (1.0, 7.5 * q_sum) } else { (2.0, q_sum) };
         let (alphas, betas) = block::factors(&self.layout, block);
         // Fixed-size arrays let the compiler drop bounds checks and vectorise the loop.
         let (alphas, betas): (&[u8; 4 * block::ROWS], &[u8; 4 * block::ROWS]) = (alphas.try_into().expect("32 factors"), betas.try_into().expect("32 factors"));
         let factor = |bytes: &[u8; 4 * block::ROWS], r: usize| f32::from_ne_bytes([bytes[4 * r], bytes[4 * r + 1], bytes[4 * r + 2], bytes[4 * r + 3]]);
         for (r, o) in out.iter_mut().enumerate() {
             let set_sum = self.lut_scale * sums[r] as f32 + self.lut_offset;
-            *o = list_term + factor(betas, r) + factor(alphas, r) * (2.0 * set_sum - q_sum);
+            *o = list_term + factor(betas, r) + factor(alphas, r) * (sum_weight * set_sum - q_weight);
         }
     }
 
@@ -482,6 +528,25 @@ fn float_lut(q: &[f32], groups: usize) -> (Vec<u8>, f32, f32) {
     (lut, scale, offset as f32)
 }
 
+/// FastScan table of a float query for 4-bit codes: one group per dimension, entry u of
+/// group d is u·q_d, shifted to start at 0 and quantized to 7 bits with one scale.
+fn level_lut(q: &[f32], groups: usize) -> (Vec<u8>, f32, f32) {
+    let mut entries = vec![0.0f32; groups * 16];
+    let mut offset = 0.0f64;
+    for (d, group) in entries.chunks_exact_mut(16).enumerate() {
+        let x = q.get(d).copied().unwrap_or(0.0);
+        let low = if x < 0.0 { 15.0 * x } else { 0.0 };
+        for (u, e) in group.iter_mut().enumerate() {
+            *e = u as f32 * x - low;
+        }
+        offset += f64::from(low);
+    }
+    let high = entries.iter().copied().fold(0.0f32, f32::max);
+    let scale = if high > 0.0 { high / 127.0 } else { 1.0 };
+    let lut = entries.iter().map(|&e| (e / scale + 0.5).min(127.0) as u8).collect();
+    (lut, scale, offset as f32)
+}
+
 /// FastScan table of a bit query: entry v of group g is popcount(v ⊕ the query's nibble g),
 /// so the sums are exact Hamming distances.
 fn hamming_lut(bytes: &[u8]) -> Vec<u8> {
@@ -524,13 +589,15 @@ pub struct BuildOptions {
     pub lists: usize,
     pub sample_rows: usize,
     pub iterations: usize,
+    /// Bits per dimension of the first-pass codes (see [`Layout::with_code_bits`]).
+    pub code_bits: u8,
 }
 
 impl BuildOptions {
     /// The defaults of [`build::plan`] with an unbounded sample.
     pub fn for_rows(rows: usize) -> BuildOptions {
         let plan = build::plan(rows, 0, 0, rows).expect("an unbounded sample fits");
-        BuildOptions { lists: plan.lists, sample_rows: plan.sample_rows, iterations: KMEANS_ITERATIONS }
+        BuildOptions { lists: plan.lists, sample_rows: plan.sample_rows, iterations: KMEANS_ITERATIONS, code_bits: 1 }
     }
 }
 

@@ -41,6 +41,9 @@ pub const RESCORE_FACTORS: [f32; 20] = [1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 
 /// 384 dimensions), and probing a list (its centroid term and first page).
 const VECTOR_COST: f64 = 150.0;
 const LIST_COST: f64 = 40.0;
+/// A 4-bit code has four times a 1-bit code's bytes for FastScan to look up, but shares its
+/// fixed costs (the block's factors, the candidate heap).
+const NIBBLE_CODE_COST: f64 = 2.5;
 
 /// Probe counts measured: every count to 8, then steps of an eighth, up to 24·√lists
 /// (eight times the default; all lists of an index of up to 576).
@@ -184,7 +187,7 @@ impl Truths {
 }
 
 /// Recall@10 at each setting measured, and what each costs (none measured: no calibration).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Calibration {
     pub queries: u32,
     pub probes: Vec<u32>,
@@ -193,6 +196,9 @@ pub struct Calibration {
     pub rescore_factors: Vec<f32>,
     /// Probes-major: `recall[p * rescore_factors.len() + r]`.
     pub recall: Vec<f32>,
+    /// What scoring one code costs, in units of a 1-bit code: not stored, but set from the
+    /// index's layout by [`Calibration::for_code_bits`] (the calibration measures counts).
+    pub code_cost: f64,
 }
 
 /// A setting chosen for a target.
@@ -281,6 +287,7 @@ impl Tally {
             codes: self.codes.iter().map(|&c| (c as f64 / queries as f64) as f32).collect(),
             rescore_factors: RESCORE_FACTORS.to_vec(),
             recall: self.found.iter().map(|&f| stored_recall(if neighbours == 0 { 1.0 } else { f as f64 / neighbours as f64 })).collect(),
+            code_cost: 1.0,
         }
     }
 }
@@ -402,7 +409,19 @@ fn each_estimate(source: &dyn Lists, layout: &Layout, scorer: &Scorer, list: u32
     });
 }
 
+impl Default for Calibration {
+    /// No calibration: nothing measured.
+    fn default() -> Calibration {
+        Calibration { queries: 0, probes: Vec::new(), codes: Vec::new(), rescore_factors: Vec::new(), recall: Vec::new(), code_cost: 1.0 }
+    }
+}
+
 impl Calibration {
+    /// The same measurements, costed for first-pass codes of `code_bits` bits.
+    pub fn for_code_bits(self, code_bits: u8) -> Calibration {
+        Calibration { code_cost: if code_bits == 4 { NIBBLE_CODE_COST } else { 1.0 }, ..self }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.probes.is_empty()
     }
@@ -426,7 +445,7 @@ impl Calibration {
 
     /// The modelled cost of the setting at grid row `p` and column `r`.
     pub fn cost(&self, p: usize, r: usize) -> f64 {
-        f64::from(self.codes[p]) + VECTOR_COST * rescored(f64::from(self.rescore_factors[r])) as f64 + LIST_COST * f64::from(self.probes[p])
+        self.code_cost * f64::from(self.codes[p]) + VECTOR_COST * rescored(f64::from(self.rescore_factors[r])) as f64 + LIST_COST * f64::from(self.probes[p])
     }
 
     /// The cheapest setting measured that reaches `target` ([`Calibration::assured`]; the
@@ -535,6 +554,7 @@ impl Calibration {
             codes: words(codes_at, probes).map(f32::from_bits).collect(),
             rescore_factors: words(factors_at, factors).map(f32::from_bits).collect(),
             recall: (0..probes * factors).map(|i| u16_at(recall_at + 2 * i) as f32 / 65535.0).collect(),
+            code_cost: 1.0,
         };
         let finite = calibration.codes.iter().chain(&calibration.rescore_factors).all(|v| v.is_finite() && *v >= 0.0);
         if !finite || calibration.probes.contains(&0) || calibration.rescore_factors.iter().any(|&r| r < 1.0) {

@@ -18,21 +18,24 @@ fn clustered(n: usize, dims: usize, clusters: usize, seed: u64) -> Vec<Vec<f32>>
 /// Rows of `clustered` data as int8 codes, and an index over them.
 fn clustered_index(n: usize, dims: usize, clusters: usize, seed: u64, metric: Metric, lists: usize) -> (Vec<Int8Vector>, MemoryIndex) {
     let rows: Vec<Int8Vector> = clustered(n, dims, clusters, seed).iter().map(|f| Int8Vector::quantize_minmax(f).unwrap()).collect();
-    let options = BuildOptions { lists, sample_rows: n / 2, iterations: 4 };
+    let options = BuildOptions { lists, sample_rows: n / 2, iterations: 4, code_bits: 1 };
     let index = MemoryIndex::build_int8(kernels::active(), metric, &rows, &options, true).unwrap();
     (rows, index)
 }
 
 /// The recall measured for each setting is what searches at that setting find, to the
-/// last neighbour: queries held out of the index, truth by brute force.
+/// last neighbour: queries held out of the index, truth by brute force; with 1-bit and with
+/// 4-bit first-pass codes.
 #[test]
 fn calibration_predicts_every_search_exactly() {
     let k = kernels::active();
     let (indexed, queries) = (3000, 40);
     let floats = clustered(indexed + queries, 24, 30, 5);
     let rows: Vec<Int8Vector> = floats.iter().map(|f| Int8Vector::quantize_minmax(f).unwrap()).collect();
-    for metric in [Metric::L2, Metric::Cosine, Metric::InnerProduct] {
-        let index = MemoryIndex::build_int8(k, metric, &rows[..indexed], &BuildOptions { lists: 50, sample_rows: 1500, iterations: 4 }, true).unwrap();
+    let cases = [Metric::L2, Metric::Cosine, Metric::InnerProduct].into_iter().flat_map(|metric| [(metric, 1), (metric, 4)]);
+    for (metric, code_bits) in cases {
+        let options = BuildOptions { lists: 50, sample_rows: 1500, iterations: 4, code_bits };
+        let index = MemoryIndex::build_int8(k, metric, &rows[..indexed], &options, true).unwrap();
         let query_rows: Vec<usize> = (indexed..indexed + queries).collect();
         let calibration = index.calibrate(k, &rows, &query_rows).unwrap();
         assert_eq!(calibration.probes, probe_grid(50));
@@ -56,7 +59,7 @@ fn calibration_predicts_every_search_exactly() {
                 let predicted = calibration.recall_at(p, r);
                 assert!(
                     (searched - predicted).abs() < 1e-4,
-                    "{metric:?} probes {probes} factor {factor}: searches found {searched}, calibration says {predicted}"
+                    "{metric:?}, {code_bits}-bit codes, probes {probes} factor {factor}: searches found {searched}, calibration says {predicted}"
                 );
                 checked += 1;
             }
@@ -66,6 +69,39 @@ fn calibration_predicts_every_search_exactly() {
         let (p_last, r_last) = (calibration.probes.len() - 1, calibration.rescore_factors.len() - 1);
         assert!(calibration.recall_at(p_last, r_last) > 0.97, "{metric:?} {}", calibration.recall_at(p_last, r_last));
         assert!(calibration.recall_at(0, 0) < calibration.recall_at(p_last, r_last));
+    }
+}
+
+/// 4-bit first-pass codes estimate distances more closely than signs do, so that fewer
+/// candidates reach the same recall: what signs need several times the candidates for.
+#[test]
+fn four_bit_codes_need_fewer_candidates() {
+    let k = kernels::active();
+    let (indexed, queries) = (4000, 100);
+    let floats = clustered(indexed + queries, 32, 40, 12);
+    let rows: Vec<Int8Vector> = floats.iter().map(|f| Int8Vector::quantize_minmax(f).unwrap()).collect();
+    let query_rows: Vec<usize> = (indexed..indexed + queries).collect();
+    for metric in [Metric::L2, Metric::Cosine, Metric::InnerProduct] {
+        let curve = |code_bits| {
+            let options = BuildOptions { lists: 40, sample_rows: 2000, iterations: 4, code_bits };
+            MemoryIndex::build_int8(k, metric, &rows[..indexed], &options, true).unwrap().calibrate(k, &rows, &query_rows).unwrap()
+        };
+        let (signs, nibbles) = (curve(1), curve(4));
+        assert_eq!(signs.probes, nibbles.probes);
+        let all = signs.probes.len() - 1;
+        let factor = |c: f32| signs.rescore_factors.iter().position(|&f| f == c).unwrap();
+        let (nibble_at, sign_at) = (|f: f32| nibbles.recall_at(all, factor(f)), |f: f32| signs.recall_at(all, factor(f)));
+        // On this set (every list probed): 1.5 candidates a neighbour rescored find 0.99 or
+        // more with 4-bit codes, what signs need 4 to 8 for.
+        assert!(
+            nibble_at(1.5) >= sign_at(4.0) && nibble_at(2.0) >= sign_at(8.0),
+            "{metric:?}: 4-bit {} {}, signs {} {}",
+            nibble_at(1.5),
+            nibble_at(2.0),
+            sign_at(4.0),
+            sign_at(8.0)
+        );
+        assert!(nibbles.recall_at(all, factor(1.0)) > signs.recall_at(all, factor(1.0)), "{metric:?}");
     }
 }
 
@@ -112,6 +148,7 @@ fn sample_calibration() -> Calibration {
         codes: vec![3000.0, 4000.0],
         rescore_factors: vec![1.0, 2.0, 4.0],
         recall: vec![0.80, 0.90, 0.93, 0.85, 0.96, 0.99].into_iter().map(stored_recall).collect(),
+        code_cost: 1.0,
     }
 }
 
