@@ -3,7 +3,8 @@
 # wordnet-minilm-384 set: build time, table and index size, and recall@10 / QPS over a
 # range of probes and rescore factors beside an exact scan of the same int8vec column, for
 # the default 1-bit first pass and for 4-bit codes (WITH (code_bits = 4), on a copy of the
-# table so that each index is the only one its queries can use).
+# table so that each index is the only one its queries can use), and an index over an
+# int4vec(384) copy of the column (rescored from its 4-bit codes).
 # QPS is measured the way a client sees it: one session, a prepared statement with the
 # query vector as a real[] parameter, wall time over all queries after a warm-up pass
 # (best of three passes). Where pgvector is installed in the same PostgreSQL, its HNSW
@@ -40,6 +41,7 @@ sql -q -c "CREATE EXTENSION quantvec" -c "CREATE TABLE floats (id int PRIMARY KE
 "$tool" copy "$data/base_f16.npy" | sql -q -c "COPY floats FROM STDIN"
 sql -q -c "CREATE TABLE items (id int PRIMARY KEY, e int8vec(384))" -c "INSERT INTO items SELECT id, f FROM floats" -c "VACUUM ANALYZE items"
 sql -q -c "CREATE TABLE items4 (id int PRIMARY KEY, e int8vec(384))" -c "INSERT INTO items4 SELECT id, e FROM items" -c "VACUUM ANALYZE items4"
+sql -q -c "CREATE TABLE items_int4 (id int PRIMARY KEY, e int4vec(384))" -c "INSERT INTO items_int4 SELECT id, f FROM floats" -c "VACUUM ANALYZE items_int4"
 pgvector=$(sql -At -c "SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'")
 if [ "$pgvector" = 1 ]; then
     sql -q -c "CREATE EXTENSION vector" \
@@ -66,6 +68,8 @@ build "quantvec (int8vec_cosine_ops)" "CREATE INDEX items_e ON items USING quant
 sql -At -c "SELECT 'quantvec lists: ' || lists FROM quantvec_index_check('items_e')"
 build "quantvec, 4-bit codes (code_bits = 4)" "CREATE INDEX items4_e ON items4 USING quantvec (e int8vec_cosine_ops) WITH (code_bits = 4)" items4 items4_e \
     "int8vec + quantvec index, 4-bit codes"
+build "quantvec on int4vec (int4vec_cosine_ops)" "CREATE INDEX items_int4_e ON items_int4 USING quantvec (e int4vec_cosine_ops)" items_int4 items_int4_e \
+    "int4vec + quantvec index"
 if [ "$pgvector" = 1 ]; then
     build "pgvector HNSW on vector (m 16, ef_c 64)" "CREATE INDEX pv_v ON pv USING hnsw (v vector_cosine_ops)" pv pv_v "pgvector: vector + HNSW"
     build "pgvector HNSW on halfvec (m 16, ef_c 64)" "CREATE INDEX ph_v ON ph USING hnsw ((v::halfvec(384)) halfvec_cosine_ops)" ph ph_v "pgvector: vector + HNSW on halfvec"
@@ -94,6 +98,8 @@ targets() {
     grid 'quantvec' 'index ' "${BENCH_FACTORS:-2 4 8 16}" "$query"
     grid 'quantvec 4-bit' 'index, 4-bit codes, ' "${BENCH_FACTORS4:-1 1.5 2 4}" "$query4"
     targets 'quantvec 4-bit target_recall' 'index, 4-bit codes, ' "$query4"
+    grid 'quantvec int4vec' 'index on int4vec, ' "${BENCH_FACTORS:-2 4 8 16}" 'SELECT id FROM items_int4 ORDER BY e <=> $1::real[] LIMIT 10'
+    targets 'quantvec int4vec target_recall' 'index on int4vec, ' 'SELECT id FROM items_int4 ORDER BY e <=> $1::real[] LIMIT 10'
     printf 'quantvec, default settings\tindex, default settings (target_recall 0.95)\t\t%s\n' "$query"
     # The 1-bit index at each target, and its fixed defaults before quantvec 0.5.0
     # (3·√632 = 76 probes, factor 8).

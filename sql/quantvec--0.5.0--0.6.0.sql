@@ -1,7 +1,10 @@
 -- quantvec 0.5.0 -> 0.6.0: int4vec, 4-bit codes two per byte with a scale and zero-point:
 -- its I/O, casts (to and from real[], double precision[], numeric[], int8vec and bitvec),
 -- quantizers, column calibration (int4vec_calibrate), distance operators (exact between
--- two int4vec, asymmetric against a real[] query), equality and hashing.
+-- two int4vec, asymmetric against a real[] query), equality and hashing; the index's
+-- operator classes for int4vec columns (int4vec_l2_ops, the default, int4vec_ip_ops and
+-- int4vec_cosine_ops), which rescore from the 4-bit codes. Indexes with 4-bit codes
+-- (first pass WITH (code_bits = 4), or on int4vec columns) are page format 3.
 \echo Use "ALTER EXTENSION quantvec UPDATE TO '0.6.0'" to load this file. \quit
 
 CREATE TYPE int4vec;
@@ -406,3 +409,37 @@ CREATE AGGREGATE int4vec_calibrate(real[], double precision, double precision) (
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE int4vec_calibrate(real[], double precision, double precision) IS 'shared int4vec parameters from two quantiles of the components (outliers clipped)';
+
+-- The index on int4vec columns.
+-- quantvec::index::quantvec_metric_int4vec_cosine
+CREATE  FUNCTION "quantvec_metric_int4vec_cosine"() RETURNS INT /* i32 */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'quantvec_metric_int4vec_cosine_wrapper';
+
+-- quantvec::index::quantvec_metric_int4vec_inner_product
+CREATE  FUNCTION "quantvec_metric_int4vec_inner_product"() RETURNS INT /* i32 */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'quantvec_metric_int4vec_inner_product_wrapper';
+
+-- quantvec::index::quantvec_metric_int4vec_l2
+CREATE  FUNCTION "quantvec_metric_int4vec_l2"() RETURNS INT /* i32 */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'quantvec_metric_int4vec_l2_wrapper';
+
+CREATE OPERATOR CLASS int4vec_l2_ops DEFAULT FOR TYPE int4vec USING quantvec AS
+    OPERATOR 1 <-> (int4vec, int4vec) FOR ORDER BY float_ops,
+    OPERATOR 2 <-> (int4vec, real[]) FOR ORDER BY float_ops,
+    FUNCTION 1 (int4vec, int4vec) quantvec_metric_int4vec_l2();
+
+CREATE OPERATOR CLASS int4vec_ip_ops FOR TYPE int4vec USING quantvec AS
+    OPERATOR 1 <#> (int4vec, int4vec) FOR ORDER BY float_ops,
+    OPERATOR 2 <#> (int4vec, real[]) FOR ORDER BY float_ops,
+    FUNCTION 1 (int4vec, int4vec) quantvec_metric_int4vec_inner_product();
+
+CREATE OPERATOR CLASS int4vec_cosine_ops FOR TYPE int4vec USING quantvec AS
+    OPERATOR 1 <=> (int4vec, int4vec) FOR ORDER BY float_ops,
+    OPERATOR 2 <=> (int4vec, real[]) FOR ORDER BY float_ops,
+    FUNCTION 1 (int4vec, int4vec) quantvec_metric_int4vec_cosine();

@@ -100,6 +100,9 @@ SQL
     [ "$(sql -d "$db" -c "SELECT (e::int4vec(32) <=> e::real[]) < 0.1 AND e::int4vec::int8vec::real[] = e::int4vec::real[]
                            AND int4vec_calibrate(e::real[]) IS NOT NULL FROM items WHERE id = 7 GROUP BY e")" = t ] ||
         { echo "FAILED: int4vec"; exit 1; }
+    sql -d "$db" -c "CREATE TABLE items4 AS SELECT id, e::int4vec(32) AS e FROM items" \
+        -c "CREATE INDEX items4_e ON items4 USING quantvec (e int4vec_cosine_ops) WITH (code_bits = 4)" \
+        -c "SELECT * FROM quantvec_index_check('items4_e')" >/dev/null
     if ! diff <(members "$db") <(members fresh); then
         echo "FAILED: the extension updated from $from differs from a fresh install (< upgraded, > fresh)"; exit 1
     fi

@@ -11,8 +11,6 @@ use std::sync::Arc;
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;
-use quantvec_core::bits::BitRef;
-use quantvec_core::int8::Int8Ref;
 use quantvec_core::ivf::build::{plan, Plan, Reservoir};
 use quantvec_core::ivf::kmeans::{self, KMeans};
 use quantvec_core::ivf::memory::MemoryIndex;
@@ -28,7 +26,7 @@ use super::context::IndexErrors;
 use super::directory::{self, ENTRIES_PER_PAGE};
 use super::lists::PgLists;
 use super::pages::{self, Kind, Lock, Locked, CAPACITY, META_BLOCK};
-use super::{options, progress, Shape};
+use super::{options, progress, OperatorClass, Shape};
 use crate::compat;
 use crate::error::{raise_with, OrRaise};
 use crate::memory::RowContext;
@@ -87,12 +85,9 @@ unsafe fn datum_payload<'a>(values: *mut pg_sys::Datum, isnull: *mut bool) -> Op
     }
 }
 
-/// Floats of an indexed value: dequantized int8, or ±1 per bit.
+/// Floats of an indexed value: dequantized codes, or ±1 per bit.
 fn floats(shape: &Shape, payload: &[u8]) -> Vec<f32> {
-    match shape.metric {
-        Metric::Hamming => quantvec_core::ivf::signs(&BitRef::decode(payload).or_raise()),
-        _ => Int8Ref::decode(payload).or_raise().dequantize_finite(),
-    }
+    quantvec_core::ivf::stored_floats(shape.metric, shape.vector_bits, payload).or_raise()
 }
 
 fn check_dims(shape: &Shape, dims: usize) {
@@ -101,16 +96,8 @@ fn check_dims(shape: &Shape, dims: usize) {
     }
 }
 
-/// The dimensions of a stored value.
-fn payload_dims(metric: Metric, payload: &[u8]) -> usize {
-    match metric {
-        Metric::Hamming => BitRef::decode(payload).or_raise().dims(),
-        _ => Int8Ref::decode(payload).or_raise().dims(),
-    }
-}
-
 struct SamplingState {
-    metric: Metric,
+    class: OperatorClass,
     code_bits: u8,
     /// Known from the column, or from the first row when the column declares none.
     shape: Option<Shape>,
@@ -149,8 +136,9 @@ unsafe extern "C-unwind" fn sample_row(
     let seen = row_memory.run(|| {
         // SAFETY: called by the build scan with this index's values.
         let payload = unsafe { datum_payload(values, isnull) }?;
-        let (metric, code_bits) = (state.metric, state.code_bits);
-        let shape = &*state.shape.get_or_insert_with(|| Shape::new(metric, code_bits, payload_dims(metric, payload)));
+        let (class, code_bits) = (state.class, state.code_bits);
+        let dims = || quantvec_core::ivf::stored_dims(class.metric, class.vector_bits, payload).or_raise();
+        let shape = &*state.shape.get_or_insert_with(|| Shape::new(class, code_bits, dims()));
         let capacity = sample_capacity(state.budget, shape.dims);
         let reservoir = state.reservoir.get_or_insert_with(|| Reservoir::new(shape.dims, capacity));
         reservoir.offer(tag_of(tid), || {
@@ -484,7 +472,7 @@ fn write_stream(index: pg_sys::Relation, fork: pg_sys::ForkNumber::Type, kind: K
 /// Builds the index into `fork`: from the heap's rows, or empty (the init fork of an
 /// unlogged index) when `heap` is None.
 pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info: *mut pg_sys::IndexInfo, fork: pg_sys::ForkNumber::Type) -> (f64, u64) {
-    let (metric, declared) = Shape::declared(index);
+    let (class, declared) = Shape::declared(index);
     // SAFETY: index is open.
     // (InvalidSubTransactionId is 0.)
     let created_now = unsafe { (*index).rd_createSubid } != 0;
@@ -498,7 +486,7 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     }
     let options = options::of(index);
     // Refused before the table is read: codes neither 1 nor 4 bits, or 4 bits on bitvec.
-    let declared_shape = declared.map(|dims| Shape::new(metric, options.code_bits, dims));
+    let declared_shape = declared.map(|dims| Shape::new(class, options.code_bits, dims));
     let k = kernels::active();
     let pool = thread_pool();
 
@@ -506,7 +494,7 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_SAMPLING);
     let budget = half_of_maintenance_work_mem();
     let mut sampling = SamplingState {
-        metric,
+        class,
         code_bits: options.code_bits,
         shape: declared_shape,
         budget,
@@ -520,7 +508,7 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     let shape = match sampling.shape.take() {
         Some(shape) => shape,
         // The init fork of an unlogged index, built after its main fork.
-        None if heap.is_none() => Shape::new(metric, options.code_bits, directory::read_meta(index).dims as usize),
+        None if heap.is_none() => Shape::new(class, options.code_bits, directory::read_meta(index).dims as usize),
         None => crate::error::raise(
             quantvec_core::Error::new(ErrorKind::InvalidParameter, "column does not have dimensions, and the table has no rows to take them from")
                 .with_detail("declare them: ALTER TABLE ... ALTER COLUMN ... TYPE int8vec(n)"),
@@ -547,7 +535,10 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     drop(sample);
     let mut centroids = centroids;
     let centroid_exponent = quantvec_core::ivf::meta::round_centroids(&mut centroids);
-    let layout = Arc::new(Layout::new(k, shape.metric, shape.dims, true, centroids).and_then(|l| l.with_code_bits(shape.code_bits)).or_raise());
+    let layout = Layout::new(k, shape.metric, shape.dims, true, centroids)
+        .and_then(|l| l.with_code_bits(shape.code_bits))
+        .and_then(|l| l.with_vector_bits(shape.vector_bits));
+    let layout = Arc::new(layout.or_raise());
     let lists = layout.lists();
     let truths = calibration_queries(&layout, &calibration_rows, &tags);
 
@@ -593,10 +584,11 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
         }
     }
     let meta = Meta {
-        format: quantvec_core::ivf::meta::format_for(shape.code_bits),
+        format: quantvec_core::ivf::meta::format_for(shape.code_bits, shape.vector_bits),
         metric: shape.metric,
         residual: true,
         code_bits: shape.code_bits,
+        vector_bits: shape.vector_bits,
         dims: shape.dims as u32,
         lists: lists as u32,
         centroid_start,

@@ -43,6 +43,8 @@ pub struct Shape {
     pub dims: usize,
     /// Bits per dimension of the first-pass codes.
     pub code_bits: u8,
+    /// Bits per code of the column's values: 8 (`int8vec`), 4 (`int4vec`).
+    pub vector_bits: u8,
 }
 
 impl Shape {
@@ -50,17 +52,20 @@ impl Shape {
     /// without them (`ALTER COLUMN ... TYPE int8vec` kept the index under 0.2.0; the event
     /// trigger quantvec_check_dimensions now refuses it), whose rebuilds take them from the
     /// rows, so that such a table can still be reindexed.
-    pub fn declared(index: pg_sys::Relation) -> (Metric, Option<usize>) {
+    pub fn declared(index: pg_sys::Relation) -> (OperatorClass, Option<usize>) {
         // SAFETY: an index relation has a tuple descriptor with its one key column.
         let typmod = unsafe { crate::compat::first_attribute_typmod((*index).rd_att) };
-        (metric_of(index), usize::try_from(typmod).ok().filter(|&d| d > 0))
+        (operator_class(index), usize::try_from(typmod).ok().filter(|&d| d > 0))
     }
 
     /// The shape of an index of `dims` dimensions with `code_bits`-bit codes, refused when
     /// its blocks would not fit the pages (or the codes are neither 1 nor 4 bits).
-    pub fn new(metric: Metric, code_bits: u8, dims: usize) -> Shape {
+    pub fn new(class: OperatorClass, code_bits: u8, dims: usize) -> Shape {
+        let OperatorClass { metric, vector_bits } = class;
         let layout = |dims: usize| {
-            quantvec_core::ivf::Layout::new(quantvec_core::kernels::active(), metric, dims, true, vec![0.0; dims]).and_then(|l| l.with_code_bits(code_bits))
+            quantvec_core::ivf::Layout::new(quantvec_core::kernels::active(), metric, dims, true, vec![0.0; dims])
+                .and_then(|l| l.with_code_bits(code_bits))
+                .and_then(|l| l.with_vector_bits(vector_bits))
         };
         if let Err(e) = layout(1) {
             crate::error::raise(e);
@@ -82,7 +87,7 @@ impl Shape {
             let codes = if code_bits == 1 { String::new() } else { format!(" with code_bits = {code_bits}") };
             raise_with(ErrorKind::TooLarge, format!("quantvec indexes support at most {limit} dimensions for this type{codes} (got {dims})"));
         }
-        Shape { metric, dims, code_bits }
+        Shape { metric, dims, code_bits, vector_bits }
     }
 }
 
@@ -117,17 +122,32 @@ fn open_quantvec_index(oid: pg_sys::Oid) -> pg_sys::Relation {
     relation
 }
 
-fn metric_of(index: pg_sys::Relation) -> Metric {
+fn operator_class(index: pg_sys::Relation) -> OperatorClass {
     // SAFETY: index is an open index relation; support function 1 of every quantvec
     // operator class takes no arguments and returns an integer.
     let value = unsafe {
         let procedure = pg_sys::index_getprocid(index, 1, 1);
         pg_sys::OidFunctionCall0Coll(procedure, pg_sys::InvalidOid).value() as i32
     };
-    u8::try_from(value)
+    let vector_bits = match value >> 8 {
+        0 => Some(8),
+        4 => Some(4),
+        _ => None,
+    };
+    u8::try_from(value & 0xff)
         .ok()
         .and_then(Metric::from_u8)
+        .zip(vector_bits)
+        .map(|(metric, vector_bits)| OperatorClass { metric, vector_bits })
         .unwrap_or_else(|| raise_with(ErrorKind::InvalidParameter, format!("operator class names unknown metric {value}")))
+}
+
+/// What an index's operator class says: the metric, and the codes of its column (support
+/// function 1 returns the metric, plus 4 << 8 for an `int4vec` column).
+#[derive(Clone, Copy, Debug)]
+pub struct OperatorClass {
+    pub metric: Metric,
+    pub vector_bits: u8,
 }
 
 /// Reports build progress to pg_stat_progress_create_index.
@@ -163,6 +183,24 @@ fn quantvec_metric_cosine() -> i32 {
 #[pg_extern(immutable, parallel_safe)]
 fn quantvec_metric_hamming() -> i32 {
     Metric::Hamming as i32
+}
+
+/// The `int4vec` operator classes' support function 1: the metric, and 4-bit vectors.
+const INT4VEC: i32 = 4 << 8;
+
+#[pg_extern(immutable, parallel_safe)]
+fn quantvec_metric_int4vec_l2() -> i32 {
+    Metric::L2 as i32 | INT4VEC
+}
+
+#[pg_extern(immutable, parallel_safe)]
+fn quantvec_metric_int4vec_inner_product() -> i32 {
+    Metric::InnerProduct as i32 | INT4VEC
+}
+
+#[pg_extern(immutable, parallel_safe)]
+fn quantvec_metric_int4vec_cosine() -> i32 {
+    Metric::Cosine as i32 | INT4VEC
 }
 
 /// The access method's routine table.
@@ -233,7 +271,17 @@ unsafe extern "C-unwind" fn amvalidate(_opclass: pg_sys::Oid) -> bool {
 pgrx::extension_sql_file!(
     "../../sql/index.sql",
     name = "index_access_method",
-    requires = ["operators", quantvec_amhandler, quantvec_metric_l2, quantvec_metric_inner_product, quantvec_metric_cosine, quantvec_metric_hamming]
+    requires = [
+        "operators",
+        quantvec_amhandler,
+        quantvec_metric_l2,
+        quantvec_metric_inner_product,
+        quantvec_metric_cosine,
+        quantvec_metric_hamming,
+        quantvec_metric_int4vec_l2,
+        quantvec_metric_int4vec_inner_product,
+        quantvec_metric_int4vec_cosine
+    ]
 );
 
 #[cfg(any(test, feature = "pg_test"))]

@@ -570,6 +570,7 @@ pub fn cached(index: pg_sys::Relation) -> Rc<Cached> {
     let entries = super::directory::read_directory(index, &meta);
     let layout = quantvec_core::ivf::Layout::new(kernels::active(), meta.metric, meta.dims as usize, meta.residual, centroids)
         .and_then(|layout| layout.with_code_bits(meta.code_bits))
+        .and_then(|layout| layout.with_vector_bits(meta.vector_bits))
         .or_raise();
     let cached =
         Rc::new(Cached { heads: entries.iter().map(|e| e.head).collect(), layout: Arc::new(layout), meta, calibration, hints: BufferHints::default() });

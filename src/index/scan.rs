@@ -7,7 +7,6 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 use quantvec_core::bits::BitRef;
 use quantvec_core::floats::Query;
-use quantvec_core::int8::Int8Ref;
 use quantvec_core::ivf::search::{Search, SearchOptions};
 use quantvec_core::ivf::{vector_tid, IndexQuery, ItemPointer, Metric, Scorer};
 use quantvec_core::kernels;
@@ -86,7 +85,7 @@ fn search_options(cached: &Cached) -> SearchOptions {
 }
 
 /// The query of the ORDER BY key, as the index uses it.
-fn index_query(metric: Metric, key: &pg_sys::ScanKeyData) -> IndexQuery {
+fn index_query(metric: Metric, vector_bits: u8, key: &pg_sys::ScanKeyData) -> IndexQuery {
     // SAFETY: the key's argument is a non-null datum of the operator's right-hand type:
     // strategy 1 takes the column's own type, strategy 2 a real[], strategy 3 a vector
     // (a varlena, whose bytes decode_vector checks).
@@ -96,9 +95,10 @@ fn index_query(metric: Metric, key: &pg_sys::ScanKeyData) -> IndexQuery {
             (_, 2) => IndexQuery::Floats(Query::new(crate::varlena::array_elements::<f32>(key.sk_argument)).or_raise()),
             // pgvector's vector, with operators from quantvec_pgvector.
             (_, 3) => IndexQuery::Floats(Query::new(&quantvec_core::pgvector::decode_vector(crate::varlena::payload(key.sk_argument)).or_raise()).or_raise()),
+            // The column's own type, int8vec or int4vec.
             _ => {
-                let vector = Int8Ref::decode(crate::varlena::payload(key.sk_argument)).or_raise();
-                IndexQuery::Floats(Query::new(&vector.dequantize_finite()).or_raise())
+                let floats = quantvec_core::ivf::stored_floats(metric, vector_bits, crate::varlena::payload(key.sk_argument)).or_raise();
+                IndexQuery::Floats(Query::new(&floats).or_raise())
             }
         }
     }
@@ -127,7 +127,7 @@ pub unsafe extern "C-unwind" fn amrescan(scan: pg_sys::IndexScanDesc, _keys: pg_
     state.done.loops += 1;
     state.mode = match key {
         Some(key) if key.sk_flags & pg_sys::SK_ISNULL as i32 == 0 => {
-            let query = index_query(cached.meta.metric, &key);
+            let query = index_query(cached.meta.metric, cached.meta.vector_bits, &key);
             let scorer = Scorer::new(cached.layout.clone(), kernels::active(), query).or_raise();
             let options = search_options(&cached);
             (state.done.probes, state.done.rescore_factor) = (options.probes, options.rescore_factor);

@@ -328,27 +328,37 @@ impl<'a> Int4Ref<'a> {
 
     /// Runs `f` on the codes spread to one per byte, as the int8 kernels read them.
     fn with_codes<R>(&self, k: &Kernels, f: impl FnOnce(&[i8]) -> R) -> R {
-        thread_local! {
-            static SCRATCH: RefCell<Vec<i8>> = const { RefCell::new(Vec::new()) };
-        }
-        let spread = |buffer: &mut Vec<i8>| {
-            buffer.resize(2 * self.packed.len(), 0);
-            (k.unpack_u4)(self.packed, buffer);
-        };
-        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-            Ok(mut buffer) => {
-                spread(&mut buffer);
-                f(&buffer[..self.dims])
-            }
-            // Nested (the other operand of a pair holds the shared buffer): a buffer of
-            // its own.
-            Err(_) => {
-                let mut buffer = Vec::new();
-                spread(&mut buffer);
-                f(&buffer[..self.dims])
-            }
-        })
+        with_unpacked(k, self.packed, self.dims, f)
     }
+
+    /// `dequantize`, with values past f32's range held at ±f32::MAX (as the index needs).
+    pub fn dequantize_finite(&self) -> Vec<f32> {
+        self.codes().into_iter().map(|c| self.params.dequantize(c).clamp(-f32::MAX, f32::MAX)).collect()
+    }
+}
+
+/// Runs `f` on the first `dims` of the codes `packed` holds, spread to one per byte (the
+/// int8 kernels' input), in a buffer of this thread's that is reused between calls.
+pub(crate) fn with_unpacked<R>(k: &Kernels, packed: &[u8], dims: usize, f: impl FnOnce(&[i8]) -> R) -> R {
+    thread_local! {
+        static SCRATCH: RefCell<Vec<i8>> = const { RefCell::new(Vec::new()) };
+    }
+    let spread = |buffer: &mut Vec<i8>| {
+        buffer.resize(2 * packed.len(), 0);
+        (k.unpack_u4)(packed, buffer);
+    };
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut buffer) => {
+            spread(&mut buffer);
+            f(&buffer[..dims])
+        }
+        // Nested (the other operand of a pair holds the shared buffer): a buffer of its own.
+        Err(_) => {
+            let mut buffer = Vec::new();
+            spread(&mut buffer);
+            f(&buffer[..dims])
+        }
+    })
 }
 
 /// Σ(q − z)² from Σq and Σq², exact.

@@ -26,6 +26,7 @@ use rand::{Rng, RngCore, SeedableRng};
 
 use quantvec_core::bits::{self, BitRef, BitVector};
 use quantvec_core::floats::{self, Query};
+use quantvec_core::int4::{self, Int4Ref, Int4Vector};
 use quantvec_core::int8::{self, Int8Ref, Int8Vector, Params};
 use quantvec_core::ivf::memory::MemoryIndex;
 use quantvec_core::ivf::meta::{self, ListEntry, Meta};
@@ -372,6 +373,16 @@ fn random_int8(rng: &mut SmallRng, n: usize) -> Int8Vector {
     }
 }
 
+fn any_int4(rng: &mut SmallRng) -> Int4Vector {
+    let n = dims(rng, int4::MAX_DIMS).clamp(1, int4::MAX_DIMS);
+    if rng.random_bool(0.5) {
+        Int4Vector::quantize_minmax(&random_floats(rng, n)).expect("finite floats quantize")
+    } else {
+        let params = int4::Params::new(random_scale(rng), rng.random_range(0..=15)).expect("valid parameters");
+        Int4Vector::from_codes(&(0..n).map(|_| rng.random_range(0..=15)).collect::<Vec<i64>>(), params).expect("valid codes")
+    }
+}
+
 fn any_int8(rng: &mut SmallRng) -> Int8Vector {
     let n = dims(rng, int8::MAX_DIMS).clamp(1, int8::MAX_DIMS);
     random_int8(rng, n)
@@ -661,6 +672,22 @@ fn literal(rng: &mut SmallRng, valid: &mut dyn FnMut(&mut SmallRng) -> String) -
 
 /// What every int8vec value must satisfy: valid fields, and exact round trips through
 /// text, binary and stored forms, each re-encoding to identical bytes.
+/// Every form of a valid `int4vec` reads back as the same value.
+fn check_int4(v: &Int4Vector) {
+    assert!((1..=int4::MAX_DIMS).contains(&v.codes.len()) && v.codes.iter().all(|&c| c <= 15), "{} codes", v.codes.len());
+    assert!(v.params.scale.is_finite() && v.params.scale > 0.0 && v.params.zero_point <= 15, "{:?}", v.params);
+    let payload = v.encode();
+    let stored = Int4Ref::decode(&payload).unwrap_or_else(|e| panic!("its stored form does not decode: {e:?}"));
+    assert_eq!(&stored.to_owned(), v, "stored round trip");
+    let literal = stored.to_text();
+    assert_eq!(Int4Vector::parse(&literal).as_ref(), Ok(v), "text round trip through {literal:?}");
+    let wire = stored.to_wire();
+    assert_eq!(Int4Vector::from_wire(&wire).as_ref(), Ok(v), "binary round trip");
+    assert_eq!(stored.to_int8().dequantize(), v.dequantize(), "int8vec holds it exactly");
+    let norm = stored.norm(quantvec_core::kernels::active());
+    assert!(norm.is_finite() && norm >= 0.0, "norm {norm}");
+}
+
 fn check_int8(v: &Int8Vector) {
     assert!((1..=int8::MAX_DIMS).contains(&v.codes.len()), "{} dimensions", v.codes.len());
     assert!(v.params.scale.is_finite() && v.params.scale > 0.0, "scale {}", v.params.scale);
@@ -729,6 +756,88 @@ fn int8vec_text_input() {
             }
         },
         |input| text(input),
+    );
+}
+
+#[test]
+fn int4vec_text_input() {
+    fuzz(
+        "int4vec parse",
+        12_000,
+        DECODED,
+        |rng| literal(rng, &mut |rng| any_int4(rng).packed().view().to_text()),
+        |input| match Int4Vector::parse(input) {
+            Ok(v) => {
+                check_int4(&v);
+                true
+            }
+            Err(e) => {
+                expect_kind(&e, &[ErrorKind::InvalidText, ErrorKind::DataException, ErrorKind::OutOfRange, ErrorKind::TooLarge]);
+                false
+            }
+        },
+        |input| text(input),
+    );
+}
+
+/// Binary receive and the stored form: accepted exactly when the header agrees with the
+/// length, the parameters are valid and an odd count's pad nibble is 0.
+#[test]
+fn int4vec_binary_receive_and_stored_payload() {
+    let pad_is_zero = |dims: usize, codes: &[u8]| dims.is_multiple_of(2) || codes.last().is_some_and(|&b| b >> 4 == 0);
+    fuzz(
+        "int4vec from_wire and decode",
+        45_000,
+        DECODED,
+        |rng| {
+            if rng.random_ratio(1, 6) {
+                // Garbage with a consistent header, to get past the length checks.
+                let n = dims(rng, int4::MAX_DIMS).max(1);
+                let mut bytes = random_len_bytes(rng, 8 + n.div_ceil(2));
+                bytes[..2].copy_from_slice(&(n as u16).to_be_bytes());
+                bytes[2] &= 0x1f;
+                bytes[3] = 0;
+                return bytes;
+            }
+            binary(rng, &mut |rng| any_int4(rng).packed().view().to_wire())
+        },
+        |bytes| {
+            let result = Int4Vector::from_wire(bytes);
+            let valid = bytes.len() >= 8 && {
+                let dims = usize::from(u16::from_be_bytes([bytes[0], bytes[1]]));
+                let scale = f32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+                (1..=int4::MAX_DIMS).contains(&dims)
+                    && bytes.len() == 8 + dims.div_ceil(2)
+                    && bytes[2] <= 15
+                    && bytes[3] == 0
+                    && scale.is_finite()
+                    && scale > 0.0
+                    && pad_is_zero(dims, &bytes[8..])
+            };
+            assert_eq!(result.is_ok(), valid, "{result:?}");
+            // The stored form is the same layout in native byte order.
+            let mut stored = bytes.to_vec();
+            if stored.len() >= 8 {
+                let (dims, scale) = (u16::from_be_bytes([stored[0], stored[1]]), f32::from_be_bytes([stored[4], stored[5], stored[6], stored[7]]));
+                stored[..2].copy_from_slice(&dims.to_ne_bytes());
+                stored[4..8].copy_from_slice(&scale.to_ne_bytes());
+            }
+            let decoded = Int4Ref::decode(&stored);
+            assert_eq!(decoded.is_ok(), valid, "stored: {:?}", decoded.map(|r| r.to_owned()));
+            match result {
+                Ok(v) => {
+                    assert_eq!(&v.packed().view().to_wire(), bytes, "re-sent bytes differ");
+                    assert_eq!(v.encode(), stored, "re-stored bytes differ");
+                    check_int4(&v);
+                    true
+                }
+                Err(e) => {
+                    expect_kind(&e, &[ErrorKind::InvalidBinary]);
+                    false
+                }
+            }
+        },
+        |bytes| hex(bytes),
     );
 }
 
@@ -1152,6 +1261,7 @@ fn random_meta(rng: &mut SmallRng) -> Meta {
         metric: Metric::from_u8(rng.random_range(1..=4)).expect("a metric"),
         residual: rng.random(),
         code_bits: if format >= 3 && rng.random() { 4 } else { 1 },
+        vector_bits: if format >= 3 && rng.random() { 4 } else { 8 },
         dims: word(rng),
         lists: word(rng),
         centroid_start: word(rng),
@@ -1205,8 +1315,11 @@ fn index_metapage() {
                 && word(0) == meta::MAGIC
                 && (meta::OLDEST_READABLE..=meta::VERSION).contains(&word(4))
                 && Metric::from_u8(bytes[8]).is_some()
-                // Bit 0 residual, the high nibble code bits − 1: 0, or 3 from format 3 on.
-                && (bytes[9] & 0xfe == 0 || bytes[9] & 0xfe == 0x30 && word(4) >= 3);
+                // Bit 0 residual, bit 1 4-bit vectors, the high nibble code bits − 1 (0 or 3):
+                // any but bit 0 only from format 3 on.
+                && bytes[9] & 0x0c == 0
+                && matches!(bytes[9] >> 4, 0 | 3)
+                && (bytes[9] & 0xf2 == 0 || word(4) >= 3);
             assert_eq!(result.is_ok(), valid, "{result:?}");
             match result {
                 Ok(m) => {
@@ -1680,6 +1793,10 @@ fn index_search_over_corrupted_pages() {
             (0..ROWS).map(|_| Int8Vector::quantize_minmax(&(0..dims).map(|_| rng.random_range(-1.0f32..1.0)).collect::<Vec<_>>()).expect("finite")).collect();
         built.push(Built { index: MemoryIndex::build_int8(k(), metric, &rows, &options(4, code_bits), residual).expect("an index"), bits: Vec::new() });
     }
+    // An index of int4vec rows: its vector items hold packed 4-bit codes.
+    let rows4: Vec<Int4Vector> =
+        (0..ROWS).map(|_| Int4Vector::quantize_minmax(&(0..11).map(|_| rng.random_range(-1.0f32..1.0)).collect::<Vec<_>>()).expect("finite")).collect();
+    built.push(Built { index: MemoryIndex::build_int4(k(), Metric::Cosine, &rows4, &options(4, 4)).expect("an index"), bits: Vec::new() });
     let bits: Vec<BitVector> = (0..ROWS).map(|_| random_bits(&mut rng, 70)).collect();
     built.push(Built { index: MemoryIndex::build_bits(k(), &bits, &options(3, 1)).expect("an index"), bits });
     fuzz(

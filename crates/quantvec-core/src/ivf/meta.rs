@@ -8,12 +8,13 @@ use crate::error::{bail, Result};
 pub const MAGIC: u32 = 0x5156_4956;
 /// The newest page format this build writes: 2 adds the recall calibration after the
 /// metapage's fields (see `recall::Calibration`); 3 marks an index whose first-pass codes
-/// have 4 bits per dimension (`code_bits`), which a build that reads only 1-bit blocks must
-/// refuse. An index with 1-bit codes is still written as format 2.
+/// have 4 bits per dimension (`code_bits`) or whose vectors are `int4vec` codes
+/// (`vector_bits`), which a build that reads only 1-bit blocks and int8 vectors must
+/// refuse. Other indexes are still written as format 2.
 pub const VERSION: u32 = 3;
-/// The format of a new index whose first-pass codes have `code_bits` bits per dimension.
-pub fn format_for(code_bits: u8) -> u32 {
-    if code_bits == 1 {
+/// The format of a new index with these first-pass codes and vectors.
+pub fn format_for(code_bits: u8, vector_bits: u8) -> u32 {
+    if code_bits == 1 && vector_bits == 8 {
         2
     } else {
         3
@@ -30,6 +31,8 @@ pub struct Meta {
     pub residual: bool,
     /// Bits per dimension of the first-pass codes (1 or 4).
     pub code_bits: u8,
+    /// Bits per code of the vectors (8, or 4 for an `int4vec` column).
+    pub vector_bits: u8,
     pub dims: u32,
     pub lists: u32,
     pub centroid_start: u32,
@@ -57,9 +60,9 @@ impl Meta {
         out[0..4].copy_from_slice(&MAGIC.to_ne_bytes());
         out[4..8].copy_from_slice(&self.format.to_ne_bytes());
         out[8] = self.metric as u8;
-        // Bit 0: residual codes; the high nibble: code bits − 1 (0, as in every index before
-        // 4-bit codes, for 1 bit).
-        out[9] = u8::from(self.residual) | (self.code_bits - 1) << 4;
+        // Bit 0: residual codes; bit 1: 4-bit vectors; the high nibble: code bits − 1 (all 0,
+        // as in every index before format 3, for 1-bit codes and int8 vectors).
+        out[9] = u8::from(self.residual) | u8::from(self.vector_bits == 4) << 1 | (self.code_bits - 1) << 4;
         // Zero in indexes built before it existed: their centroids are stored as they are.
         out[10..12].copy_from_slice(&self.centroid_exponent.to_ne_bytes());
         let words = [
@@ -98,8 +101,9 @@ impl Meta {
         let Some(metric) = Metric::from_u8(bytes[8]) else {
             bail!(DataException, "quantvec index metapage names unknown metric {}", bytes[8]);
         };
-        let code_bits = 1 + (bytes[9] >> 4);
-        if bytes[9] & 0x0e != 0 || !(code_bits == 1 || code_bits == 4 && word(4) >= 3) {
+        let (code_bits, vector_bits) = (1 + (bytes[9] >> 4), if bytes[9] & 2 != 0 { 4 } else { 8 });
+        let format_3 = code_bits == 4 || vector_bits == 4;
+        if bytes[9] & 0x0c != 0 || !(code_bits == 1 || code_bits == 4) || format_3 && word(4) < 3 {
             bail!(DataException, "quantvec index metapage is corrupt: its code flags are {:#04x}", bytes[9]);
         }
         Ok(Meta {
@@ -107,6 +111,7 @@ impl Meta {
             metric,
             residual: bytes[9] & 1 != 0,
             code_bits,
+            vector_bits,
             centroid_exponent: i16::from_ne_bytes([bytes[10], bytes[11]]),
             dims: word(12),
             lists: word(16),
@@ -213,6 +218,7 @@ mod tests {
             metric: Metric::Cosine,
             residual: true,
             code_bits: 1,
+            vector_bits: 8,
             dims: 384,
             lists: 632,
             centroid_start: 1,
@@ -232,17 +238,22 @@ mod tests {
         let err = Meta::from_bytes(&other).unwrap_err();
         assert!(err.message.contains("version 4") && err.message.contains("REINDEX"), "{}", err.message);
         // 4-bit codes are format 3, and only format 3 may say so; other flags are corrupt.
-        let nibbles = Meta { format: format_for(4), code_bits: 4, ..meta.clone() };
+        let nibbles = Meta { format: format_for(4, 8), code_bits: 4, ..meta.clone() };
         assert_eq!((nibbles.format, Meta::from_bytes(&nibbles.to_bytes()).unwrap()), (3, nibbles.clone()));
+        let int4 = Meta { format: format_for(1, 4), vector_bits: 4, ..meta.clone() };
+        assert_eq!((int4.format, Meta::from_bytes(&int4.to_bytes()).unwrap()), (3, int4.clone()));
+        let mut lying = int4.to_bytes();
+        lying[4..8].copy_from_slice(&2u32.to_ne_bytes());
+        assert!(Meta::from_bytes(&lying).unwrap_err().message.contains("code flags"));
         let mut lying = nibbles.to_bytes();
         lying[4..8].copy_from_slice(&2u32.to_ne_bytes());
         assert!(Meta::from_bytes(&lying).unwrap_err().message.contains("code flags"));
-        for flags in [0x03, 0x11, 0x21, 0xf1] {
+        for flags in [0x05, 0x09, 0x11, 0x21, 0xf1] {
             let mut bad = nibbles.to_bytes();
             bad[9] = flags;
             assert!(Meta::from_bytes(&bad).is_err(), "{flags:#x}");
         }
-        assert_eq!(format_for(1), 2);
+        assert_eq!(format_for(1, 8), 2);
         // Format 1 (before calibrations) is read, and stays format 1 when written back.
         let old = Meta { format: 1, ..meta.clone() };
         assert_eq!(Meta::from_bytes(&old.to_bytes()).unwrap().format, 1);

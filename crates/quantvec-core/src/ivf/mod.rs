@@ -27,6 +27,7 @@ use std::sync::Arc;
 use crate::bits::BitRef;
 use crate::error::{bail, Result};
 use crate::floats::Query;
+use crate::int4::{self, Int4Ref};
 use crate::int8::{self, Int8Ref, Int8Vector, Params};
 use crate::kernels::Kernels;
 
@@ -104,6 +105,9 @@ pub struct Layout {
     pub residual: bool,
     /// Bits per dimension of the first-pass codes: 1 (signs, RaBitQ) or 4 (16 levels).
     pub code_bits: u8,
+    /// Bits per code of the vectors rescoring reads: 8 (`int8vec` columns) or 4 (`int4vec`
+    /// columns, two codes a byte as the column stores them).
+    pub vector_bits: u8,
     /// Rows of `dims` floats, one per list (values that float16 represents exactly).
     pub centroids: Vec<f32>,
     /// The same as float16 bits, for assigning rows and for the exact list terms.
@@ -132,7 +136,7 @@ impl Layout {
             centroid_codes.extend(quantized.codes);
             centroid_code_scales.push(quantized.params.scale);
         }
-        Ok(Layout { metric, dims, residual, code_bits: 1, centroids, centroid_halves, centroid_norms, centroid_codes, centroid_code_scales })
+        Ok(Layout { metric, dims, residual, code_bits: 1, vector_bits: 8, centroids, centroid_halves, centroid_norms, centroid_codes, centroid_code_scales })
     }
 
     /// The same layout with first-pass codes of `bits` bits per dimension (1 or 4; Hamming
@@ -142,6 +146,15 @@ impl Layout {
             bail!(InvalidParameter, "first-pass codes have 1 or 4 bits per dimension (1 for bitvec), not {bits}");
         }
         self.code_bits = bits;
+        Ok(self)
+    }
+
+    /// The same layout for a column of `bits`-bit codes (8: `int8vec`, 4: `int4vec`).
+    pub fn with_vector_bits(mut self, bits: u8) -> Result<Layout> {
+        if !(bits == 8 || bits == 4 && self.has_vectors()) {
+            bail!(InvalidParameter, "rescoring reads vectors of 8 or 4 bits per code, not {bits}");
+        }
+        self.vector_bits = bits;
         Ok(self)
     }
 
@@ -169,9 +182,18 @@ impl Layout {
     /// Bytes of a row's vector item.
     pub fn vector_len(&self) -> usize {
         if self.has_vectors() {
-            VECTOR_CODES_AT + self.dims
+            VECTOR_CODES_AT + self.vector_code_len()
         } else {
             0
+        }
+    }
+
+    /// Bytes of a vector item's codes.
+    fn vector_code_len(&self) -> usize {
+        if self.vector_bits == 4 {
+            self.dims.div_ceil(2)
+        } else {
+            self.dims
         }
     }
 
@@ -197,10 +219,36 @@ impl Layout {
 
     /// Assigns an int8 row to its list and encodes it.
     pub fn encode_int8(&self, k: &Kernels, tid: ItemPointer, row: &Int8Ref) -> Result<EncodedRow> {
-        if !self.has_vectors() || row.dims() != self.dims {
-            bail!(DataException, "expected {} dimensions, not {}", self.dims, row.dims());
+        if self.vector_bits != 8 {
+            bail!(DataException, "an index of int4vec rows takes no int8vec row");
         }
-        let mut x = row.dequantize_finite();
+        let codes = |out: &mut [u8]| out.iter_mut().zip(row.codes).for_each(|(byte, &c)| *byte = c as u8);
+        self.encode_vector(k, tid, row.dequantize_finite(), row.params.scale, row.params.zero_point as u8, codes)
+    }
+
+    /// Assigns a 4-bit row to its list and encodes it (its vector keeps the packed codes).
+    pub fn encode_int4(&self, k: &Kernels, tid: ItemPointer, row: &Int4Ref) -> Result<EncodedRow> {
+        if self.vector_bits != 4 {
+            bail!(DataException, "an index of int8vec rows takes no int4vec row");
+        }
+        let codes = |out: &mut [u8]| out.copy_from_slice(row.packed());
+        self.encode_vector(k, tid, row.dequantize_finite(), row.params.scale, row.params.zero_point, codes)
+    }
+
+    /// Encodes the row `x` (dequantized) whose vector item gets the scale and zero-point
+    /// of its codes, which `write_codes` writes.
+    fn encode_vector(
+        &self,
+        k: &Kernels,
+        tid: ItemPointer,
+        mut x: Vec<f32>,
+        scale: f32,
+        zero_point: u8,
+        write_codes: impl FnOnce(&mut [u8]),
+    ) -> Result<EncodedRow> {
+        if !self.has_vectors() || x.len() != self.dims {
+            bail!(DataException, "expected {} dimensions, not {}", self.dims, x.len());
+        }
         let norm = crate::floats::norm(&x);
         let list = self.list_of(k, &x);
         if self.metric.spherical() {
@@ -222,27 +270,25 @@ impl Layout {
         // works from the codes, as the operator does); the bytes stay the same so that
         // existing indexes still match what the index check re-encodes.
         let rescore_scale = match self.metric {
-            Metric::Cosine if norm > 0.0 => (f64::from(row.params.scale) / norm) as f32,
+            Metric::Cosine if norm > 0.0 => (f64::from(scale) / norm) as f32,
             Metric::Cosine => f32::NAN,
-            _ => row.params.scale,
+            _ => scale,
         };
         let mut vector = vec![0u8; self.vector_len()];
         tid.write(&mut vector);
         vector[VECTOR_SCALE_AT..VECTOR_ZERO_POINT_AT].copy_from_slice(&rescore_scale.to_ne_bytes());
-        vector[VECTOR_ZERO_POINT_AT] = row.params.zero_point as u8;
-        for (byte, &c) in vector[VECTOR_CODES_AT..].iter_mut().zip(row.codes) {
-            *byte = c as u8;
-        }
+        vector[VECTOR_ZERO_POINT_AT] = zero_point;
+        write_codes(&mut vector[VECTOR_CODES_AT..]);
         Ok(EncodedRow { list, code, alpha: alpha as f32, beta: beta as f32, vector })
     }
 
-    /// Decodes a stored column value (an `int8vec` payload, or a `bitvec` one for a
-    /// Hamming index) and encodes it as row `tid`.
+    /// Decodes a stored column value (an `int8vec` or `int4vec` payload, or a `bitvec`
+    /// one for a Hamming index) and encodes it as row `tid`.
     pub fn encode_stored(&self, k: &Kernels, tid: ItemPointer, payload: &[u8]) -> Result<EncodedRow> {
-        if self.has_vectors() {
-            self.encode_int8(k, tid, &Int8Ref::decode(payload)?)
-        } else {
-            self.encode_bits(k, &BitRef::decode(payload)?)
+        match (self.has_vectors(), self.vector_bits) {
+            (false, _) => self.encode_bits(k, &BitRef::decode(payload)?),
+            (true, 4) => self.encode_int4(k, tid, &Int4Ref::decode(payload)?),
+            (true, _) => self.encode_int8(k, tid, &Int8Ref::decode(payload)?),
         }
     }
 
@@ -300,6 +346,25 @@ const _: () = assert!(VECTOR_CODES_AT == 11);
 /// The heap tid in a vector item.
 pub fn vector_tid(vector: &[u8]) -> ItemPointer {
     ItemPointer::read(vector)
+}
+
+/// The floats of a stored column value as an index of `metric` over `vector_bits`-bit
+/// codes clusters them: dequantized codes, or ±1 per bit for a Hamming index.
+pub fn stored_floats(metric: Metric, vector_bits: u8, payload: &[u8]) -> Result<Vec<f32>> {
+    Ok(match (metric, vector_bits) {
+        (Metric::Hamming, _) => signs(&BitRef::decode(payload)?),
+        (_, 4) => Int4Ref::decode(payload)?.dequantize_finite(),
+        _ => Int8Ref::decode(payload)?.dequantize_finite(),
+    })
+}
+
+/// The dimensions of a stored column value (see [`stored_floats`]).
+pub fn stored_dims(metric: Metric, vector_bits: u8, payload: &[u8]) -> Result<usize> {
+    Ok(match (metric, vector_bits) {
+        (Metric::Hamming, _) => BitRef::decode(payload)?.dims(),
+        (_, 4) => Int4Ref::decode(payload)?.dims(),
+        _ => Int8Ref::decode(payload)?.dims(),
+    })
 }
 
 /// A bit vector as ±1 floats, the space its lists are clustered in.
@@ -433,11 +498,11 @@ impl Scorer {
             unreachable!("Hamming indexes have no vectors to rescore");
         };
         let scale = read_f32(vector, VECTOR_SCALE_AT);
-        let (codes, zero_point) = vector_codes(&self.layout, vector);
-        // The operators' own functions: a scan must order rows exactly as a sort by the
-        // operator does, and they stay finite where f32 sums overflow or underflow.
         let k = self.k;
-        match self.layout.metric {
+        // The operators' own functions (`int4vec`'s unpack to these too): a scan must order
+        // rows exactly as a sort by the operator does, and they stay finite where f32 sums
+        // overflow or underflow.
+        with_vector_codes(k, &self.layout, vector, |codes, zero_point| match self.layout.metric {
             Metric::L2 => int8::asymmetric_l2_sq(k, codes, Params { scale, zero_point }, q).sqrt(),
             // As `<#>` negates: 0 − x, not −x, so that 0 stays +0.
             Metric::InnerProduct => 0.0 - int8::asymmetric_dot(k, codes, Params { scale, zero_point }, q),
@@ -445,7 +510,7 @@ impl Scorer {
             // stored scale, s/‖x‖, is not needed.
             Metric::Cosine => int8::asymmetric_cosine(k, codes, zero_point, int8::codes_centered_norm_sq(k, codes, zero_point), q),
             Metric::Hamming => unreachable!("Hamming indexes have no vectors to rescore"),
-        }
+        })
     }
 }
 
@@ -463,17 +528,20 @@ pub struct CoarseQuery {
 /// What [`CoarseQuery::distance`] needs of a vector item besides the query: Σ (c − z)²
 /// of its codes, computed once per row for all queries.
 pub fn vector_centered_norm_sq(k: &Kernels, layout: &Layout, vector: &[u8]) -> i64 {
-    let (codes, zero_point) = vector_codes(layout, vector);
-    int8::codes_centered_norm_sq(k, codes, zero_point)
+    with_vector_codes(k, layout, vector, |codes, zero_point| int8::codes_centered_norm_sq(k, codes, zero_point))
 }
 
-/// A vector item's codes and zero-point.
-fn vector_codes<'v>(layout: &Layout, vector: &'v [u8]) -> (&'v [i8], i8) {
+/// Runs `f` on a vector item's codes, one byte each (4-bit ones unpacked: 0..=15 are int8
+/// codes too), and its zero-point.
+fn with_vector_codes<R>(k: &Kernels, layout: &Layout, vector: &[u8], f: impl FnOnce(&[i8], i8) -> R) -> R {
     // Sliced first: a short item must fail the bounds check, not be read past its end.
-    let codes = &vector[VECTOR_CODES_AT..VECTOR_CODES_AT + layout.dims];
+    let codes = &vector[VECTOR_CODES_AT..VECTOR_CODES_AT + layout.vector_code_len()];
+    let zero_point = vector[VECTOR_ZERO_POINT_AT] as i8;
+    if layout.vector_bits == 4 {
+        return int4::with_unpacked(k, codes, layout.dims, |codes| f(codes, zero_point));
+    }
     // SAFETY: i8 and u8 have the same layout and every bit pattern is valid for both.
-    let codes = unsafe { std::slice::from_raw_parts(codes.as_ptr().cast::<i8>(), codes.len()) };
-    (codes, vector[VECTOR_ZERO_POINT_AT] as i8)
+    f(unsafe { std::slice::from_raw_parts(codes.as_ptr().cast::<i8>(), codes.len()) }, zero_point)
 }
 
 impl CoarseQuery {
@@ -487,9 +555,9 @@ impl CoarseQuery {
     /// same for every row are left out). `centered_norm_sq` is the row's
     /// [`vector_centered_norm_sq`].
     pub fn distance(&self, k: &Kernels, layout: &Layout, vector: &[u8], centered_norm_sq: i64) -> f64 {
-        let (codes, zero_point) = vector_codes(layout, vector);
         // Σ q_i (c_i − z), in the query's codes.
-        let dot = ((k.dot_i8)(&self.codes, codes) - i64::from(zero_point) * self.code_sum) as f64 * self.scale;
+        let dot = with_vector_codes(k, layout, vector, |codes, zero_point| (k.dot_i8)(&self.codes, codes) - i64::from(zero_point) * self.code_sum) as f64
+            * self.scale;
         let scale = f64::from(read_f32(vector, VECTOR_SCALE_AT));
         let norm_sq = centered_norm_sq as f64;
         match self.metric {
