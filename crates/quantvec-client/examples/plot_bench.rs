@@ -1,6 +1,7 @@
 //! Draws the index benchmark's pictures from the tables scripts/bench_index.sh writes:
 //! `search.tsv` (`series<TAB>label<TAB>recall<TAB>QPS`) becomes `recall_qps.svg`, one line
-//! per series through its runs; `sizes.tsv` (`setup<TAB>table MiB<TAB>index MiB`) becomes
+//! per configuration through the best of its runs (the series of one index at each rescore
+//! factor, and at each recall target, are one configuration); `sizes.tsv` (`setup<TAB>table MiB<TAB>index MiB`) becomes
 //! `sizes.svg`, a stacked bar per setup. It also prints the ratios the figures give:
 //! queries per second at equal recall, and sizes, of quantvec against pgvector.
 //!
@@ -106,7 +107,7 @@ fn size_ratios(rows: &[Vec<String>]) -> Result<()> {
     Ok(())
 }
 
-const COLORS: [RGBColor; 8] = [
+const COLORS: [RGBColor; 10] = [
     RGBColor(214, 39, 40),
     RGBColor(255, 127, 14),
     RGBColor(148, 103, 189),
@@ -115,10 +116,36 @@ const COLORS: [RGBColor; 8] = [
     RGBColor(44, 160, 44),
     RGBColor(23, 190, 207),
     RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(227, 119, 194),
 ];
 
+/// A configuration's series merged, and each point kept only where no run of that
+/// configuration is both faster and at least as accurate: its best speed at each recall.
+fn frontiers(rows: &[Vec<String>]) -> Result<Vec<Series>> {
+    let mut merged: Vec<Series> = Vec::new();
+    for (name, points) in series(rows)? {
+        let configuration = name.split(" rescore_factor=").next().unwrap_or(&name).trim_end_matches(" target_recall").to_owned();
+        match merged.iter_mut().find(|(n, _)| *n == configuration) {
+            Some((_, all)) => all.extend(points),
+            None => merged.push((configuration, points)),
+        }
+    }
+    for (_, points) in &mut merged {
+        points.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.total_cmp(&a.1)));
+        let mut fastest = 0.0;
+        points.retain(|p| {
+            let kept = p.1 > fastest;
+            fastest = fastest.max(p.1);
+            kept
+        });
+        points.reverse();
+    }
+    Ok(merged)
+}
+
 fn recall_qps(rows: &[Vec<String>], out: &Path) -> Result<()> {
-    let all = series(rows)?;
+    let all = frontiers(rows)?;
     let points = || all.iter().flat_map(|(_, p)| p.iter().copied());
     // Recall below 0.85 is not a setting anyone would choose; leave it off the chart.
     let low_recall = points().map(|p| p.0).fold(1.0, f64::min).max(0.85);
