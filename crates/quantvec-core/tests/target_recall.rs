@@ -5,7 +5,8 @@
 //! setting reaches), and the setting's cost at most 15% over the cheapest setting that
 //! reaches the same measured recall (cost as the calibration models it: codes scored,
 //! vectors rescored, lists probed). Both measurements are exact over the whole grid (see
-//! `ivf::recall`). Run with `--nocapture` to see the figures.
+//! `ivf::recall`). Each set is checked with 1-bit and with 4-bit first-pass codes. Run with
+//! `--nocapture` to see the figures.
 
 use quantvec_core::datasets::Embeddings;
 use quantvec_core::eval::nearest;
@@ -37,16 +38,24 @@ fn cosine_truth(base: &[Vec<f32>], queries: &[Vec<f32>]) -> Vec<Vec<usize>> {
         .collect()
 }
 
-/// Builds, calibrates on its own rows, measures the outside queries, and checks each target.
+/// Builds, calibrates on its own rows, measures the outside queries, and checks each
+/// target, for each width of first-pass codes.
 fn check(name: &str, base: Vec<Vec<f32>>, queries: Vec<Vec<f32>>) {
     let truth = cosine_truth(&base, &queries);
     let rows: Vec<Int8Vector> = base.iter().map(|f| Int8Vector::quantize_minmax(f).unwrap()).collect();
-    let index = MemoryIndex::build_int8(k(), Metric::Cosine, &rows, &BuildOptions::for_rows(rows.len()), true).unwrap();
+    for code_bits in [1, 4] {
+        check_codes(&format!("{name}, {code_bits}-bit codes"), &rows, &queries, &truth, code_bits);
+    }
+}
+
+fn check_codes(name: &str, rows: &[Int8Vector], queries: &[Vec<f32>], truth: &[Vec<usize>], code_bits: u8) {
+    let options = BuildOptions { code_bits, ..BuildOptions::for_rows(rows.len()) };
+    let index = MemoryIndex::build_int8(k(), Metric::Cosine, rows, &options, true).unwrap();
     let mut sample: Vec<usize> = (0..rows.len()).collect();
     sample.shuffle(&mut SmallRng::seed_from_u64(3));
     sample.truncate(recall::QUERIES);
-    let calibration = index.calibrate(k(), &rows, &sample).unwrap();
-    let measured = index.measure(k(), &queries, &truth).unwrap();
+    let calibration = index.calibrate(k(), rows, &sample).unwrap();
+    let measured = index.measure(k(), queries, truth).unwrap();
     let best_anywhere = measured.recall.iter().copied().fold(0.0f32, f32::max) as f64;
     for target in [0.9, 0.95, 0.99] {
         let choice = calibration.choose(target, None, None).unwrap();
