@@ -3,16 +3,21 @@
 //! Rows are clustered by k-means into lists. A list holds FastScan blocks of 32 rows: the
 //! binary codes of the rows' residuals to the list centroid, transposed so that one SIMD
 //! table lookup scores 32 rows, with two correction factors per row (the RaBitQ
-//! estimator) and a pointer to each row's vector: its heap TID and int8 codes, stored
+//! estimator) and a pointer to each row's vector: its heap TID and codes, stored
 //! apart because only the best candidates are read. A search ranks lists by centroid,
 //! scores every row of the probed lists from the binary codes (a float query against
-//! bits), and rescores the best candidates with the int8 codes; see [`search`].
+//! bits), and rescores the best candidates with their vectors; see [`search`].
 //!
 //! The estimator: with r = x − c the residual and s = sign(r), ⟨r, q − c⟩ is estimated by
 //! α·⟨s, q − c⟩ with α = ‖r‖²/‖r‖₁ (exact when q − c is parallel to s), so
 //! ⟨x, q⟩ ≈ ⟨c, q⟩ + (δ − αγ) + α·⟨s, q⟩ with δ = ⟨r, c⟩ and γ = ⟨s, c⟩ fixed per row.
 //! ⟨s, q⟩ = 2·Σ_{set bits} q − Σq needs only the query, so one masked sum per row scores it
 //! in any list; the per-row constants fold into the item's two factors.
+//!
+//! With `code_bits = 4` the codes are 16 levels per dimension, s = u − 7.5 on a grid of step
+//! max|r|/7.5, and α = ⟨r, s⟩/‖s‖² (r's projection onto s, as for signs); the same formula
+//! holds with ⟨s, q⟩ = Σ u_i q_i − 7.5·Σq, which FastScan sums with one table per dimension.
+//! An index on an `int4vec` column keeps the column's 4-bit codes as its vectors.
 
 pub mod block;
 pub mod build;
@@ -174,7 +179,7 @@ impl Layout {
         }
     }
 
-    /// Whether rows carry int8 vectors for rescoring (all metrics but Hamming).
+    /// Whether rows carry vectors for rescoring (all metrics but Hamming).
     pub fn has_vectors(&self) -> bool {
         self.metric != Metric::Hamming
     }
@@ -336,7 +341,8 @@ fn nibble_code(residual: &[f32], c: &[f32]) -> (f64, f64, Vec<u8>) {
 }
 
 /// A stored vector item: the row's heap tid, its rescoring scale (f32), its zero point
-/// (i8), then its int8 codes.
+/// (i8), then its codes: one int8 code a dimension, or for an `int4vec` column its 4-bit
+/// codes packed as the column stores them.
 const VECTOR_SCALE_AT: usize = ItemPointer::LEN;
 const VECTOR_ZERO_POINT_AT: usize = VECTOR_SCALE_AT + 4;
 const VECTOR_CODES_AT: usize = VECTOR_ZERO_POINT_AT + 1;
