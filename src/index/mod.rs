@@ -306,7 +306,7 @@ mod tests {
         }
     }
 
-    #[pg_test(error = "quantvec index has page format version 99, but this build of quantvec reads versions 1 to 2; run REINDEX")]
+    #[pg_test(error = "quantvec index has page format version 99, but this build of quantvec reads versions 1 to 3; run REINDEX")]
     fn unknown_format_versions_are_refused() {
         Spi::run("CREATE TABLE t (id int, e int8vec(4))").unwrap();
         Spi::run("INSERT INTO t SELECT i, ARRAY[i, 1, 2, 3]::real[] FROM generate_series(1, 100) i").unwrap();
