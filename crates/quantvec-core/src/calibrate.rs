@@ -8,6 +8,10 @@ use crate::error::{bail, Result};
 use crate::floats;
 use crate::int8::{self, Params};
 
+/// What errors call the vectors calibration reads: the same state serves the `int8vec`
+/// and the `int4vec` aggregates.
+const SAMPLE: &str = "a calibration sample";
+
 /// Running min/max over every component seen.
 #[derive(Clone, Debug)]
 pub struct MinMax {
@@ -23,7 +27,7 @@ impl Default for MinMax {
 
 impl MinMax {
     pub fn add(&mut self, values: &[f32]) -> Result<()> {
-        floats::check(values, int8::TYPE_NAME, int8::MAX_DIMS)?;
+        floats::check(values, SAMPLE, int8::MAX_DIMS)?;
         for &v in values {
             self.min = self.min.min(v);
             self.max = self.max.max(v);
@@ -61,7 +65,7 @@ impl Quantiles {
     }
 
     pub fn add(&mut self, values: &[f32]) -> Result<()> {
-        floats::check(values, int8::TYPE_NAME, int8::MAX_DIMS)?;
+        floats::check(values, SAMPLE, int8::MAX_DIMS)?;
         for &v in values {
             self.seen += 1;
             if self.sample.len() < self.capacity {

@@ -65,6 +65,7 @@ SELECT int4vec_quantize('{1,2}', 0.5, 16);
 SELECT int4vec_calibrate(ARRAY[x, -2 * x]::real[]) AS minmax, int4vec_calibrate(ARRAY[x, -2 * x]::real[], 0.1, 0.9) AS clipped
   FROM generate_series(1, 10) x;
 SELECT int4vec_quantize('{1,-3,20}', (SELECT int4vec_calibrate(ARRAY[x, -2 * x]::real[]) FROM generate_series(1, 10) x));
+SELECT int4vec_calibrate(v) FROM (VALUES ('{1,2}'::real[]), ('{1,NaN}')) t(v);
 
 -- Casts between the quantized types: int4vec -> int8vec is exact, int8vec -> int4vec requantizes.
 SELECT v::int8vec, v::int8vec::real[] = v::real[] AS exact, v::bitvec FROM (SELECT '(0.5,3)[1,15,0,3]'::int4vec v) s;
