@@ -86,8 +86,7 @@ impl Quantiles {
         if self.sample.is_empty() {
             return Ok(None);
         }
-        let mut scratch = self.sample.clone();
-        Ok(Some((floats::quantile(&mut scratch, lower), floats::quantile(&mut scratch, upper))))
+        Ok(Some(floats::quantile_range(&self.sample, lower, upper)))
     }
 
     /// int8 min/max parameters of [`Quantiles::range`]; None when empty.

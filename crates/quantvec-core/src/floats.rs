@@ -29,8 +29,13 @@ pub fn checked_absmax(values: &[f32], type_name: &str, max_dims: usize) -> Resul
 pub fn checked_quantile_range(values: &[f32], lower: f64, upper: f64, type_name: &str, max_dims: usize) -> Result<(f32, f32)> {
     check(values, type_name, max_dims)?;
     check_quantiles(lower, upper)?;
+    Ok(quantile_range(values, lower, upper))
+}
+
+/// The `lower` and `upper` quantiles of non-empty `values` (quantiles already checked).
+pub fn quantile_range(values: &[f32], lower: f64, upper: f64) -> (f32, f32) {
     let mut scratch = values.to_vec();
-    Ok((quantile(&mut scratch, lower), quantile(&mut scratch, upper)))
+    (quantile(&mut scratch, lower), quantile(&mut scratch, upper))
 }
 
 pub fn check_dims(dims: usize, type_name: &str, max_dims: usize) -> Result<()> {

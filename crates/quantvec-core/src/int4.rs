@@ -421,12 +421,7 @@ pub fn cosine_distance(k: &Kernels, a: &Int4Ref, b: &Int4Ref) -> Result<f64> {
 /// same f32 sum and f64 fallback as `int8vec`'s L1.
 pub fn l1_distance(k: &Kernels, a: &Int4Ref, b: &Int4Ref) -> Result<f64> {
     floats::check_same_dims(a.dims, b.dims, TYPE_NAME)?;
-    a.with_codes(k, |codes_a| {
-        b.with_codes(k, |codes_b| {
-            let view = |params: Params, codes| Int8Ref { params: params.as_int8(), sum: 0, sum_sq: 0, codes };
-            int8::l1_distance(k, &view(a.params, codes_a), &view(b.params, codes_b))
-        })
-    })
+    Ok(a.with_codes(k, |codes_a| b.with_codes(k, |codes_b| int8::codes_l1(k, codes_a, a.params.as_int8(), codes_b, b.params.as_int8()))))
 }
 
 /// A float query against stored codes (asymmetric distance), through the same functions

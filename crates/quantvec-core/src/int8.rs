@@ -375,17 +375,22 @@ pub(crate) fn cosine_from(dot: f64, norms: f64) -> f64 {
 
 pub fn l1_distance(k: &Kernels, a: &Int8Ref, b: &Int8Ref) -> Result<f64> {
     same_dims(a, b)?;
-    if a.params == b.params {
-        return Ok(f64::from(a.params.scale) * (k.l1_i8)(a.codes, b.codes) as f64);
+    Ok(codes_l1(k, a.codes, a.params, b.codes, b.params))
+}
+
+/// Σ|sa(qa − za) − sb(qb − zb)| over codes of equal length (`int4vec`'s unpacked too).
+pub(crate) fn codes_l1(k: &Kernels, a: &[i8], pa: Params, b: &[i8], pb: Params) -> f64 {
+    if pa == pb {
+        return f64::from(pa.scale) * (k.l1_i8)(a, b) as f64;
     }
-    let fast = (k.l1_dequant)(a.codes, a.params, b.codes, b.params);
+    let fast = (k.l1_dequant)(a, pa, b, pb);
     if fast.is_finite() {
-        return Ok(f64::from(fast));
+        return f64::from(fast);
     }
     // The f32 sum overflowed (scales near f32::MAX / 255 / dims): f64 holds any of these
     // sums. A sum of magnitudes cannot lose itself to underflow, so that needs no check.
-    let (sa, za, sb, zb) = (f64::from(a.params.scale), f64::from(a.params.zero_point), f64::from(b.params.scale), f64::from(b.params.zero_point));
-    Ok(a.codes.iter().zip(b.codes).map(|(&p, &q)| (sa * (f64::from(p) - za) - sb * (f64::from(q) - zb)).abs()).sum())
+    let (sa, za, sb, zb) = (f64::from(pa.scale), f64::from(pa.zero_point), f64::from(pb.scale), f64::from(pb.zero_point));
+    a.iter().zip(b).map(|(&p, &q)| (sa * (f64::from(p) - za) - sb * (f64::from(q) - zb)).abs()).sum()
 }
 
 /// A float query against stored codes (asymmetric distance): the query keeps its full

@@ -109,7 +109,7 @@ impl MemoryIndex {
     /// Measures recall at every setting (see [`calibrate`]), with `rows[i]` for each i of
     /// `query_rows` as a query (the rows the index was built from, in order).
     pub fn calibrate(&self, k: &'static Kernels, rows: &[Int8Vector], query_rows: &[usize]) -> Result<Calibration> {
-        Ok(calibrate_parallel(&pool(), self, &self.truths(k, rows, query_rows)?, &mut || Ok(()))?.for_code_bits(self.layout.code_bits))
+        calibrate_parallel(&pool(), self, &self.truths(k, rows, query_rows)?, &mut || Ok(()))
     }
 
     /// The calibration queries of [`MemoryIndex::calibrate`] with their true neighbours.
@@ -137,7 +137,7 @@ impl MemoryIndex {
             .zip(neighbours)
             .map(|(query, rows)| (query.clone(), rows.iter().map(|&i| (ItemPointer { block: i as u32, offset: 0 }, self.vector_lists[i])).collect()))
             .collect();
-        Ok(calibrate_parallel(&pool(), self, &Truths::given(&self.layout, k, given)?, &mut || Ok(()))?.for_code_bits(self.layout.code_bits))
+        calibrate_parallel(&pool(), self, &Truths::given(&self.layout, k, given)?, &mut || Ok(()))
     }
 }
 

@@ -197,7 +197,8 @@ pub struct Calibration {
     /// Probes-major: `recall[p * rescore_factors.len() + r]`.
     pub recall: Vec<f32>,
     /// What scoring one code costs, in units of a 1-bit code: not stored, but set from the
-    /// index's layout by [`Calibration::for_code_bits`] (the calibration measures counts).
+    /// index's layout by [`Calibration::for_code_bits`] (by a measurement itself, and by a
+    /// reader of the stored bytes).
     pub code_cost: f64,
 }
 
@@ -232,7 +233,7 @@ fn rescored(rescore_factor: f64) -> usize {
 pub fn calibrate(source: &dyn Lists, truths: &Truths) -> Calibration {
     let grid = probe_grid(truths.layout.lists());
     let tally = truths.truths.iter().map(|truth| tally(source, &truths.layout, truth, &grid)).fold(Tally::new(&grid), Tally::add);
-    tally.into_calibration(grid, truths.truths.len())
+    tally.into_calibration(grid, truths)
 }
 
 /// [`calibrate`], the queries spread over `pool` (pages held in memory), calling
@@ -250,7 +251,7 @@ pub fn calibrate_parallel(
         let measure = || slice.par_iter().map(|truth| tally(source, &truths.layout, truth, &grid)).reduce(|| Tally::new(&grid), Tally::add);
         sum = sum.add(pool.install(measure));
     }
-    Ok(sum.into_calibration(grid, truths.truths.len()))
+    Ok(sum.into_calibration(grid, truths))
 }
 
 /// Queries measured in parallel between two calls of `between`.
@@ -276,19 +277,22 @@ impl Tally {
         self
     }
 
-    fn into_calibration(self, grid: Vec<u32>, queries: usize) -> Calibration {
+    /// The calibration these tallies of `truths`' queries make, costed for its codes.
+    fn into_calibration(self, grid: Vec<u32>, truths: &Truths) -> Calibration {
+        let queries = truths.truths.len();
         if queries == 0 {
             return Calibration::default();
         }
         let neighbours = self.neighbours;
-        Calibration {
+        let measured = Calibration {
             queries: queries as u32,
             probes: grid,
             codes: self.codes.iter().map(|&c| (c as f64 / queries as f64) as f32).collect(),
             rescore_factors: RESCORE_FACTORS.to_vec(),
             recall: self.found.iter().map(|&f| stored_recall(if neighbours == 0 { 1.0 } else { f as f64 / neighbours as f64 })).collect(),
             code_cost: 1.0,
-        }
+        };
+        measured.for_code_bits(truths.layout.code_bits)
     }
 }
 
