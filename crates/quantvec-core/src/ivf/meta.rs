@@ -52,78 +52,114 @@ pub struct Meta {
     pub rows_at_build: u64,
 }
 
+/// The metapage's fields as stored, in native byte order (the calibration follows them).
+#[repr(C)]
+struct MetaRecord {
+    magic: u32,
+    format: u32,
+    metric: u8,
+    /// Bit 0: residual codes; bit 1: 4-bit vectors; the high nibble: code bits − 1 (all 0,
+    /// as in every index before format 3, for 1-bit codes and int8 vectors).
+    flags: u8,
+    /// Zero in indexes built before it existed: their centroids are stored as they are.
+    centroid_exponent: i16,
+    dims: u32,
+    lists: u32,
+    centroid_start: u32,
+    centroid_pages: u32,
+    directory_start: u32,
+    directory_pages: u32,
+    vector_head: u32,
+    vector_insert: u32,
+    code_tail: u32,
+    build_id: u64,
+    rows_at_build: u64,
+}
+
+const _: () = assert!(std::mem::size_of::<MetaRecord>() == Meta::LEN, "no padding: the record is its fields");
+
+/// The bytes of a record's field at `at`.
+fn field<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+    bytes[at..at + N].try_into().expect("a whole field")
+}
+
+fn put<const N: usize>(out: &mut [u8], at: usize, value: [u8; N]) {
+    out[at..at + N].copy_from_slice(&value);
+}
+
 impl Meta {
     pub const LEN: usize = 64;
 
     pub fn to_bytes(&self) -> [u8; Self::LEN] {
+        use std::mem::offset_of;
         let mut out = [0u8; Self::LEN];
-        out[0..4].copy_from_slice(&MAGIC.to_ne_bytes());
-        out[4..8].copy_from_slice(&self.format.to_ne_bytes());
-        out[8] = self.metric as u8;
-        // Bit 0: residual codes; bit 1: 4-bit vectors; the high nibble: code bits − 1 (all 0,
-        // as in every index before format 3, for 1-bit codes and int8 vectors).
-        out[9] = u8::from(self.residual) | u8::from(self.vector_bits == 4) << 1 | (self.code_bits - 1) << 4;
-        // Zero in indexes built before it existed: their centroids are stored as they are.
-        out[10..12].copy_from_slice(&self.centroid_exponent.to_ne_bytes());
+        put(&mut out, offset_of!(MetaRecord, magic), MAGIC.to_ne_bytes());
+        put(&mut out, offset_of!(MetaRecord, format), self.format.to_ne_bytes());
+        out[offset_of!(MetaRecord, metric)] = self.metric as u8;
+        out[offset_of!(MetaRecord, flags)] = u8::from(self.residual) | u8::from(self.vector_bits == 4) << 1 | (self.code_bits - 1) << 4;
+        put(&mut out, offset_of!(MetaRecord, centroid_exponent), self.centroid_exponent.to_ne_bytes());
         let words = [
-            self.dims,
-            self.lists,
-            self.centroid_start,
-            self.centroid_pages,
-            self.directory_start,
-            self.directory_pages,
-            self.vector_head,
-            self.vector_insert,
-            self.code_tail,
+            (offset_of!(MetaRecord, dims), self.dims),
+            (offset_of!(MetaRecord, lists), self.lists),
+            (offset_of!(MetaRecord, centroid_start), self.centroid_start),
+            (offset_of!(MetaRecord, centroid_pages), self.centroid_pages),
+            (offset_of!(MetaRecord, directory_start), self.directory_start),
+            (offset_of!(MetaRecord, directory_pages), self.directory_pages),
+            (offset_of!(MetaRecord, vector_head), self.vector_head),
+            (offset_of!(MetaRecord, vector_insert), self.vector_insert),
+            (offset_of!(MetaRecord, code_tail), self.code_tail),
         ];
-        for (i, w) in words.iter().enumerate() {
-            out[12 + 4 * i..16 + 4 * i].copy_from_slice(&w.to_ne_bytes());
+        for (at, word) in words {
+            put(&mut out, at, word.to_ne_bytes());
         }
-        out[48..56].copy_from_slice(&self.build_id.to_ne_bytes());
-        out[56..64].copy_from_slice(&self.rows_at_build.to_ne_bytes());
+        put(&mut out, offset_of!(MetaRecord, build_id), self.build_id.to_ne_bytes());
+        put(&mut out, offset_of!(MetaRecord, rows_at_build), self.rows_at_build.to_ne_bytes());
         out
     }
 
     /// Reads a metapage, refusing anything this build cannot read with a message that
     /// says what to do.
     pub fn from_bytes(bytes: &[u8]) -> Result<Meta> {
-        let word = |i: usize| u32::from_ne_bytes(bytes[i..i + 4].try_into().expect("4 bytes"));
-        if bytes.len() < Self::LEN || word(0) != MAGIC {
+        use std::mem::offset_of;
+        if bytes.len() < Self::LEN || u32::from_ne_bytes(field(bytes, offset_of!(MetaRecord, magic))) != MAGIC {
             bail!(DataException, "not a quantvec index: its metapage has no quantvec signature");
         }
-        if !(OLDEST_READABLE..=VERSION).contains(&word(4)) {
+        let word = |at: usize| u32::from_ne_bytes(field(bytes, at));
+        let format = word(offset_of!(MetaRecord, format));
+        if !(OLDEST_READABLE..=VERSION).contains(&format) {
             bail!(
                 DataException,
-                "quantvec index has page format version {}, but this build of quantvec reads versions {OLDEST_READABLE} to {VERSION}; run REINDEX",
-                word(4)
+                "quantvec index has page format version {format}, but this build of quantvec reads versions {OLDEST_READABLE} to {VERSION}; run REINDEX"
             );
         }
-        let Some(metric) = Metric::from_u8(bytes[8]) else {
-            bail!(DataException, "quantvec index metapage names unknown metric {}", bytes[8]);
+        let metric_byte = bytes[offset_of!(MetaRecord, metric)];
+        let Some(metric) = Metric::from_u8(metric_byte) else {
+            bail!(DataException, "quantvec index metapage names unknown metric {metric_byte}");
         };
-        let (code_bits, vector_bits) = (1 + (bytes[9] >> 4), if bytes[9] & 2 != 0 { 4 } else { 8 });
+        let flags = bytes[offset_of!(MetaRecord, flags)];
+        let (code_bits, vector_bits) = (1 + (flags >> 4), if flags & 2 != 0 { 4 } else { 8 });
         let format_3 = code_bits == 4 || vector_bits == 4;
-        if bytes[9] & 0x0c != 0 || !(code_bits == 1 || code_bits == 4) || format_3 && word(4) < 3 {
-            bail!(DataException, "quantvec index metapage is corrupt: its code flags are {:#04x}", bytes[9]);
+        if flags & 0x0c != 0 || !(code_bits == 1 || code_bits == 4) || format_3 && format < 3 {
+            bail!(DataException, "quantvec index metapage is corrupt: its code flags are {flags:#04x}");
         }
         Ok(Meta {
-            format: word(4),
+            format,
             metric,
-            residual: bytes[9] & 1 != 0,
+            residual: flags & 1 != 0,
             code_bits,
             vector_bits,
-            centroid_exponent: i16::from_ne_bytes([bytes[10], bytes[11]]),
-            dims: word(12),
-            lists: word(16),
-            centroid_start: word(20),
-            centroid_pages: word(24),
-            directory_start: word(28),
-            directory_pages: word(32),
-            vector_head: word(36),
-            vector_insert: word(40),
-            code_tail: word(44),
-            build_id: u64::from_ne_bytes(bytes[48..56].try_into().expect("8 bytes")),
-            rows_at_build: u64::from_ne_bytes(bytes[56..64].try_into().expect("8 bytes")),
+            centroid_exponent: i16::from_ne_bytes(field(bytes, offset_of!(MetaRecord, centroid_exponent))),
+            dims: word(offset_of!(MetaRecord, dims)),
+            lists: word(offset_of!(MetaRecord, lists)),
+            centroid_start: word(offset_of!(MetaRecord, centroid_start)),
+            centroid_pages: word(offset_of!(MetaRecord, centroid_pages)),
+            directory_start: word(offset_of!(MetaRecord, directory_start)),
+            directory_pages: word(offset_of!(MetaRecord, directory_pages)),
+            vector_head: word(offset_of!(MetaRecord, vector_head)),
+            vector_insert: word(offset_of!(MetaRecord, vector_insert)),
+            code_tail: word(offset_of!(MetaRecord, code_tail)),
+            build_id: u64::from_ne_bytes(field(bytes, offset_of!(MetaRecord, build_id))),
+            rows_at_build: u64::from_ne_bytes(field(bytes, offset_of!(MetaRecord, rows_at_build))),
         })
     }
 }
@@ -210,6 +246,39 @@ pub fn centroids_from_bytes(bytes: &[u8], exponent: i16) -> impl Iterator<Item =
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The stored bytes are those of every release since format 1: each field where it
+    /// always was.
+    #[test]
+    fn the_metapage_layout_does_not_move() {
+        let meta = Meta {
+            format: 3,
+            metric: Metric::InnerProduct,
+            residual: true,
+            code_bits: 4,
+            vector_bits: 4,
+            dims: 101,
+            lists: 102,
+            centroid_start: 103,
+            centroid_pages: 104,
+            directory_start: 105,
+            directory_pages: 106,
+            vector_head: 107,
+            vector_insert: 108,
+            code_tail: 109,
+            centroid_exponent: -3,
+            build_id: 0x0102_0304_0506_0708,
+            rows_at_build: 110,
+        };
+        let bytes = meta.to_bytes();
+        let word = |at: usize| u32::from_ne_bytes(bytes[at..at + 4].try_into().unwrap());
+        assert_eq!((word(0), word(4), bytes[8], bytes[9]), (MAGIC, 3, 2, 0b0011_0011));
+        assert_eq!(i16::from_ne_bytes([bytes[10], bytes[11]]), -3);
+        assert_eq!((0..9).map(|i| word(12 + 4 * i)).collect::<Vec<_>>(), (101..110).collect::<Vec<_>>());
+        assert_eq!(u64::from_ne_bytes(bytes[48..56].try_into().unwrap()), 0x0102_0304_0506_0708);
+        assert_eq!(u64::from_ne_bytes(bytes[56..64].try_into().unwrap()), 110);
+        assert_eq!(Meta::from_bytes(&bytes).unwrap(), meta);
+    }
 
     #[test]
     fn round_trips_and_refuses_other_versions() {
