@@ -12,13 +12,15 @@ use std::ffi::c_void;
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;
+use quantvec_core::ivf::paged::chain::read_pages;
+use quantvec_core::ivf::paged::lists::PagedLists;
+use quantvec_core::ivf::paged::Kind;
 use quantvec_core::ivf::search::Lists;
 use quantvec_core::ivf::{block, vector_tid, EncodedRow, ItemPointer, Layout};
 use quantvec_core::{kernels, ErrorKind};
 
 use super::context::IndexErrors;
-use super::lists::PgLists;
-use super::pages::{self, Cached, Kind};
+use super::pages::{self, PgStore};
 use crate::error::{raise_with, OrRaise};
 use crate::memory::RowContext;
 
@@ -34,18 +36,19 @@ fn corrupt(message: String) -> ! {
 
 /// Every entry of the index by heap tid, and the number of vectors no code points at
 /// (left by an insert interrupted by a crash; vacuum frees them).
-fn entries(lists: &PgLists, cached: &Cached) -> (HashMap<ItemPointer, Entry>, usize) {
-    let layout = &cached.layout;
+fn entries(lists: &PagedLists<PgStore>) -> (HashMap<ItemPointer, Entry>, usize) {
+    let layout = &lists.opened.layout;
     let mut vectors: HashMap<ItemPointer, Vec<u8>> = HashMap::new();
     if layout.has_vectors() {
         let len = layout.vector_len();
-        lists.walk_pages(cached.meta.vector_head, Kind::Vectors, &mut |block, data| {
+        read_pages(lists.store, lists.opened.meta.vector_head, Kind::Vectors, &mut |block, data| {
             for (slot, vector) in data.chunks_exact(len).enumerate() {
                 if vector_tid(vector) != ItemPointer::NONE {
                     vectors.insert(ItemPointer { block, offset: slot as u16 }, vector.to_vec());
                 }
             }
-        });
+        })
+        .or_raise();
     }
     let mut entries = HashMap::new();
     for list in 0..layout.lists() {
@@ -166,10 +169,10 @@ fn check_one(index: pg_sys::Oid) -> (i32, i64, i64, i64) {
         pg_sys::LockRelationOid(heap_oid, mode as pg_sys::LOCKMODE);
     }
     let cached = pages::cached(relation);
-    let lists = PgLists::new(relation, &cached);
-    let (entries, orphans) = entries(&lists, &cached);
+    let store = cached.store(relation);
+    let (entries, orphans) = entries(&PagedLists::new(&store, &cached.opened, pages::fail));
     let indexed = entries.len();
-    let mut state = HeapCheck { layout: &cached.layout, entries, heap_rows: 0, row_memory: RowContext::new(c"quantvec check row") };
+    let mut state = HeapCheck { layout: &cached.opened.layout, entries, heap_rows: 0, row_memory: RowContext::new(c"quantvec check row") };
     // SAFETY: the heap is opened under AccessShareLock for the scan; the scan uses a
     // registered MVCC snapshot (as amcheck does), which the build-scan routine ends; the
     // callback and state live for the call. table_beginscan_strat is inline in C.
@@ -198,5 +201,5 @@ fn check_one(index: pg_sys::Oid) -> (i32, i64, i64, i64) {
         pg_sys::table_close(heap, pg_sys::NoLock as pg_sys::LOCKMODE);
         pg_sys::index_close(relation, pg_sys::NoLock as pg_sys::LOCKMODE);
     }
-    (cached.layout.lists() as i32, indexed as i64, state.heap_rows as i64, orphans as i64)
+    (cached.opened.layout.lists() as i32, indexed as i64, state.heap_rows as i64, orphans as i64)
 }

@@ -21,7 +21,8 @@ use pgrx::prelude::*;
 use quantvec_core::ivf::Metric;
 
 use super::context::IndexErrors;
-use super::directory;
+use super::pages::PgStore;
+use crate::error::OrRaise;
 
 /// A rescored vector's cost, as a fraction of `random_page_cost`: measured on 100k × 384
 /// (rescore factor 8), each row past the first ten took 7 µs, and a sequential scan's cost
@@ -57,7 +58,7 @@ pub unsafe extern "C-unwind" fn amcostestimate(
         let index = pg_sys::index_open((*info).indexoid, pg_sys::NoLock as pg_sys::LOCKMODE);
         // A damaged metapage is an ERROR here already, as a btree's is to the planner.
         let errors = IndexErrors::name(index);
-        let (meta, calibration) = directory::read_meta_page(index);
+        let (meta, calibration) = quantvec_core::ivf::paged::directory::read_meta_page(&PgStore::new(index)).or_raise();
         drop(errors);
         pg_sys::index_close(index, pg_sys::NoLock as pg_sys::LOCKMODE);
         let lists = meta.lists.max(1) as usize;

@@ -1,19 +1,18 @@
 //! The `quantvec` index access method: inverted lists over binary codes, rescored with
-//! int8 codes (the algorithm is `quantvec_core::ivf`; this is its Postgres storage).
+//! int8 codes. The algorithm and its pages are `quantvec_core::ivf` and
+//! `quantvec_core::ivf::paged`; this is the glue to PostgreSQL.
 //!
-//! One module per phase: `build`, `insert`, `scan`, `vacuum`, `cost`, none of which imports
-//! another; what they share is below them: `pages` holds the page formats and every buffer
-//! and WAL access, `directory` the metapage and list directory, `lists` the walks along the
-//! lists' chains, `context` names the index in errors. `check` verifies an index against
-//! its table.
+//! One module per AM phase: `build`, `insert`, `scan`, `vacuum`, `cost`, none of which
+//! imports another; what they share is below them: `pages` implements the core's page
+//! store over shared buffers and generic WAL (all the index's buffer access) and caches what
+//! a backend read of an index; `context` names the index in errors. `check` verifies an
+//! index against its table, `stats` reports on it.
 
 mod build;
 mod check;
 mod context;
 mod cost;
-mod directory;
 mod insert;
-mod lists;
 mod options;
 mod pages;
 mod scan;
@@ -29,7 +28,7 @@ use quantvec_core::ErrorKind;
 use crate::error::raise_with;
 
 /// Bytes of data an index page holds (for size estimates elsewhere).
-pub const PAGE_DATA: usize = pages::CAPACITY;
+pub const PAGE_DATA: usize = quantvec_core::ivf::paged::CAPACITY;
 
 pub fn init() {
     options::init();
@@ -70,7 +69,8 @@ impl Shape {
         if let Err(e) = layout(1) {
             crate::error::raise(e);
         }
-        let fits = |dims: usize| layout(dims).is_ok_and(|l| pages::pages_per_block(&l) <= pages::MAX_BLOCK_PAGES && l.vector_len() <= pages::CAPACITY);
+        use quantvec_core::ivf::paged::{chain, CAPACITY};
+        let fits = |dims: usize| layout(dims).is_ok_and(|l| chain::pages_per_block(&l) <= chain::MAX_BLOCK_PAGES && l.vector_len() <= CAPACITY);
         if !fits(dims) {
             // The widest that fits, by bisection (a narrower width always fits when a wider
             // one does): one layout per step, not one per width below `dims`.
@@ -289,7 +289,21 @@ pgrx::extension_sql_file!(
 mod tests {
     use pgrx::prelude::*;
 
-    use super::pages::{Lock, Locked, META_BLOCK};
+    use quantvec_core::ivf::paged::store::write_one;
+    use quantvec_core::ivf::paged::{Lock, PageMut, Store, META_BLOCK};
+
+    use super::pages::PgStore;
+
+    /// Changes the metapage of the open index `index`, WAL-logged.
+    fn change_metapage(index: pg_sys::Relation, change: impl FnOnce(&mut PageMut<'_>)) {
+        let store = PgStore::new(index);
+        let mut locked = store.lock(META_BLOCK, Lock::Exclusive).unwrap();
+        write_one(&store, &mut locked, |page| {
+            change(page);
+            Ok(())
+        })
+        .unwrap();
+    }
 
     /// Writes `version` into the metapage of index `name`, as a newer or older quantvec
     /// would have left it.
@@ -298,10 +312,7 @@ mod tests {
         // SAFETY: the index exists; its metapage is locked exclusively while it is changed.
         unsafe {
             let index = pg_sys::index_open(oid, pg_sys::AccessExclusiveLock as pg_sys::LOCKMODE);
-            {
-                let mut locked = Locked::read(index, META_BLOCK, Lock::Exclusive);
-                locked.page_mut_unlogged().data_mut()[4..8].copy_from_slice(&version.to_ne_bytes());
-            }
+            change_metapage(index, |page| page.data_mut()[4..8].copy_from_slice(&version.to_ne_bytes()));
             pg_sys::index_close(index, pg_sys::NoLock as pg_sys::LOCKMODE);
         }
     }
@@ -330,7 +341,7 @@ mod tests {
         // SAFETY: the index exists; its metapage is locked exclusively while it is changed.
         unsafe {
             let index = pg_sys::index_open(oid, pg_sys::AccessExclusiveLock as pg_sys::LOCKMODE);
-            Locked::read(index, META_BLOCK, Lock::Exclusive).page_mut_unlogged().truncate(quantvec_core::ivf::meta::Meta::LEN);
+            change_metapage(index, |page| page.truncate(quantvec_core::ivf::meta::Meta::LEN));
             // This backend's copy (same build id) goes too.
             super::pages::forget_cached(index);
             pg_sys::index_close(index, pg_sys::NoLock as pg_sys::LOCKMODE);

@@ -7,13 +7,14 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 use quantvec_core::bits::BitRef;
 use quantvec_core::floats::Query;
+use quantvec_core::ivf::paged::lists::PagedLists;
+use quantvec_core::ivf::paged::{self, Kind, Lock, Store};
 use quantvec_core::ivf::search::{Search, SearchOptions};
 use quantvec_core::ivf::{vector_tid, IndexQuery, ItemPointer, Metric, Scorer};
 use quantvec_core::kernels;
 
 use super::context::IndexErrors;
-use super::lists::{list_targets, PgLists};
-use super::pages::{self, Cached, Kind, Lock, Locked};
+use super::pages::{self, Cached, PgStore};
 use super::stats::{self, ScanRecord};
 use crate::error::OrRaise;
 
@@ -80,7 +81,7 @@ fn state<'s>(scan: pg_sys::IndexScanDesc) -> &'s mut ScanState {
 
 /// The GUCs that tune a scan, resolved for an index.
 fn search_options(cached: &Cached) -> SearchOptions {
-    let settings = crate::guc::effective_search_settings(cached.layout.lists(), &cached.calibration);
+    let settings = crate::guc::effective_search_settings(cached.opened.layout.lists(), &cached.opened.calibration);
     SearchOptions { probes: settings.probes, rescore_factor: settings.rescore_factor }
 }
 
@@ -127,13 +128,13 @@ pub unsafe extern "C-unwind" fn amrescan(scan: pg_sys::IndexScanDesc, _keys: pg_
     state.done.loops += 1;
     state.mode = match key {
         Some(key) if key.sk_flags & pg_sys::SK_ISNULL as i32 == 0 => {
-            let query = index_query(cached.meta.metric, cached.meta.vector_bits, &key);
-            let scorer = Scorer::new(cached.layout.clone(), kernels::active(), query).or_raise();
+            let query = index_query(cached.opened.meta.metric, cached.opened.meta.vector_bits, &key);
+            let scorer = Scorer::new(cached.opened.layout.clone(), kernels::active(), query).or_raise();
             let options = search_options(&cached);
             (state.done.probes, state.done.rescore_factor) = (options.probes, options.rescore_factor);
             Mode::Nearest(Box::new(Search::new(scorer, options)))
         }
-        _ => Mode::Unordered { next: if cached.layout.has_vectors() { cached.meta.vector_head } else { 0 }, pending: Vec::new() },
+        _ => Mode::Unordered { next: if cached.opened.layout.has_vectors() { cached.opened.meta.vector_head } else { 0 }, pending: Vec::new() },
     };
 }
 
@@ -144,7 +145,9 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
     let index = unsafe { (*scan).indexRelation };
     let _errors = IndexErrors::name(index);
     let state = state(scan);
-    let lists = PgLists::new(index, &state.cached);
+    let cached = state.cached.clone();
+    let store = cached.store(index);
+    let lists = PagedLists::new(&store, &cached.opened, pages::fail);
     let found = match &mut state.mode {
         Mode::Idle => None,
         Mode::Nearest(search) => search.next(&lists).map(|(tid, _)| tid),
@@ -152,7 +155,7 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
             if let Some(tid) = pending.pop() {
                 break Some(tid);
             }
-            match unordered_batch(&lists, *next) {
+            match unordered_batch(&lists, *next).or_raise() {
                 Some((tids, following)) => (*pending, *next) = (tids, following),
                 None => break None,
             }
@@ -183,22 +186,25 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
 
 /// The heap tids at cursor `at` of an unordered scan and the cursor after them: a vector
 /// page (int8) or a list (Hamming); None at the end.
-fn unordered_batch(lists: &PgLists, at: u32) -> Option<(Vec<ItemPointer>, u32)> {
-    let layout = &lists.cached.layout;
+fn unordered_batch(lists: &PagedLists<PgStore>, at: u32) -> quantvec_core::Result<Option<(Vec<ItemPointer>, u32)>> {
+    let (store, opened) = (lists.store, lists.opened);
+    let layout = &opened.layout;
     if layout.has_vectors() {
-        if at == pg_sys::InvalidBlockNumber {
-            return None;
+        if at == paged::NO_BLOCK {
+            return Ok(None);
         }
-        lists.count_pages(1);
-        let locked = Locked::read(lists.index, at, Lock::Share);
-        let page = locked.page_of(Kind::Vectors);
+        lists.pages_read.set(lists.pages_read.get() + 1);
+        let locked = store.lock(at, Lock::Share)?;
+        let page = paged::store::page_of(store, &locked, Kind::Vectors)?;
         let tids = page.data().chunks_exact(layout.vector_len()).map(vector_tid).filter(|&t| t != ItemPointer::NONE).collect();
-        return Some((tids, page.next()));
+        return Ok(Some((tids, page.next())));
     }
     if at as usize >= layout.lists() {
-        return None;
+        return Ok(None);
     }
-    Some((list_targets(lists, at as usize), at + 1))
+    let (tids, pages) = paged::lists::list_targets(store, opened, at as usize)?;
+    lists.pages_read.set(lists.pages_read.get() + pages as u64);
+    Ok(Some((tids, at + 1)))
 }
 
 /// `amendscan`: frees the search now; the rest of the state goes with the scan's context.

@@ -6,14 +6,16 @@ use std::collections::VecDeque;
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;
+use quantvec_core::ivf::paged::chain::read_pages;
+use quantvec_core::ivf::paged::lists::list_targets;
+use quantvec_core::ivf::paged::{Kind, Lock, Locked, Store};
 use quantvec_core::ivf::search::SearchCounters;
 use quantvec_core::ivf::{vector_tid, ItemPointer};
 use quantvec_core::ErrorKind;
 
 use super::context::IndexErrors;
-use super::lists::{list_targets, PgLists};
-use super::pages::{self, Kind, Lock, Locked};
-use crate::error::raise_with;
+use super::pages;
+use crate::error::{raise_with, OrRaise};
 
 /// An OID returned as `regclass`, which shows as the relation's name (or, once the
 /// relation is dropped, as the number).
@@ -85,26 +87,26 @@ fn stats_of(oid: pg_sys::Oid) -> StatsRow {
     let relation = super::open_quantvec_index(oid);
     let _errors = IndexErrors::name(relation);
     let cached = pages::cached(relation);
-    let lists = PgLists::new(relation, &cached);
-    let layout = &cached.layout;
-    let mut per_list: Vec<i64> = (0..layout.lists()).map(|list| list_targets(&lists, list).len() as i64).collect();
+    let store = cached.store(relation);
+    let (opened, layout) = (&cached.opened, &cached.opened.layout);
+    let mut per_list: Vec<i64> = (0..layout.lists()).map(|list| list_targets(&store, opened, list).or_raise().0.len() as i64).collect();
     let rows = per_list.iter().sum();
     per_list.sort_unstable();
     let free_slots = layout.has_vectors().then(|| {
         let mut free = 0;
         let len = layout.vector_len();
-        lists.walk_pages(cached.meta.vector_head, Kind::Vectors, &mut |_, data| {
+        read_pages(&store, opened.meta.vector_head, Kind::Vectors, &mut |_, data| {
             free += data.chunks_exact(len).filter(|v| vector_tid(v) == ItemPointer::NONE).count() as i64;
-        });
+        })
+        .or_raise();
         free
     });
-    // SAFETY: the index is open.
-    let blocks = unsafe { pg_sys::RelationGetNumberOfBlocksInFork(relation, pg_sys::ForkNumber::MAIN_FORKNUM) };
+    let blocks = store.blocks();
     let mut by_kind = [0i64; 6];
     for block in 0..blocks {
-        let kind = Locked::read(relation, block, Lock::Share).page().kind();
+        let kind = store.lock(block, Lock::Share).or_raise().page().kind();
         by_kind[usize::from(kind).min(by_kind.len() - 1)] += 1;
-        pages::check_for_interrupts();
+        store.pause();
     }
     // SAFETY: the index is open; its table's OID is in its pg_index row.
     let heap = unsafe { (*(*relation).rd_index).indrelid };
@@ -113,7 +115,7 @@ fn stats_of(oid: pg_sys::Oid) -> StatsRow {
         .unwrap_or(0);
     let build_options: Option<Vec<String>> = Spi::get_one_with_args("SELECT reloptions FROM pg_catalog.pg_class WHERE oid = $1", &[oid.into()])
         .unwrap_or_else(|e| raise_with(ErrorKind::InvalidParameter, format!("quantvec_index_stats: {e}")));
-    let settings = crate::guc::effective_search_settings(layout.lists(), &cached.calibration);
+    let settings = crate::guc::effective_search_settings(layout.lists(), &cached.opened.calibration);
     let (probes, rescore_factor) = (settings.probes, settings.rescore_factor);
     let median = per_list.get(per_list.len() / 2).copied().unwrap_or(0);
     // SAFETY: closing what open_quantvec_index opened, keeping its lock to the end of the
@@ -121,12 +123,12 @@ fn stats_of(oid: pg_sys::Oid) -> StatsRow {
     unsafe { pg_sys::index_close(relation, pg_sys::NoLock as pg_sys::LOCKMODE) };
     (
         Regclass(oid),
-        cached.meta.format as i32,
-        cached.meta.metric.name(),
-        cached.meta.dims as i32,
+        cached.opened.meta.format as i32,
+        cached.opened.meta.metric.name(),
+        cached.opened.meta.dims as i32,
         layout.lists() as i32,
         rows,
-        cached.meta.rows_at_build as i64,
+        cached.opened.meta.rows_at_build as i64,
         dead,
         per_list.first().copied().unwrap_or(0),
         median,
@@ -163,7 +165,7 @@ fn quantvec_index_recall(
         .flat_map(|oid| {
             let relation = super::open_quantvec_index(oid);
             let _errors = IndexErrors::name(relation);
-            let curve = pages::cached(relation).calibration.frontier();
+            let curve = pages::cached(relation).opened.calibration.frontier();
             // SAFETY: closing what open_quantvec_index opened, keeping its lock to the end
             // of the transaction.
             unsafe { pg_sys::index_close(relation, pg_sys::NoLock as pg_sys::LOCKMODE) };

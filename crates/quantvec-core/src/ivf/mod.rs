@@ -24,6 +24,7 @@ pub mod build;
 pub mod kmeans;
 pub mod memory;
 pub mod meta;
+pub mod paged;
 pub mod recall;
 pub mod search;
 

@@ -1,0 +1,264 @@
+//! Where a list's FastScan blocks are stored, and the cursor that walks a list's chain.
+//!
+//! A stored block is its list's link to the next block (`BLOCK_LINK` bytes) and the block.
+//! Blocks that fit a page share code pages: a page holds the short tails of many lists, and
+//! a list's chain may stay on a page for several blocks. A block wider than a page (many
+//! dimensions) spans consecutive pages of its own. Either way the pages that hold a place
+//! of the chain form a [`Unit`]: one page and the blocks on it, or a wide block's pages,
+//! locked together in ascending order. The cursor walks units, so no caller asks which.
+
+use crate::error::{bail, Result};
+use crate::ivf::{ItemPointer, Layout};
+
+use super::page::{Kind, PageMut, CAPACITY};
+use super::store::{page_of, Lock, Locked, Steps, Store};
+
+/// Bytes before each stored block: the link to the next block of its list, padded.
+pub const BLOCK_LINK: usize = 8;
+
+/// Pages a block wider than a page may span: the most a generic WAL record can change with
+/// the page that links to a new block (4 pages in all).
+pub const MAX_BLOCK_PAGES: usize = 3;
+
+pub fn stored_block_len(layout: &Layout) -> usize {
+    BLOCK_LINK + layout.block_len()
+}
+
+/// Stored blocks per code page (at least 1: a wide block spans pages of its own).
+pub fn blocks_per_page(layout: &Layout) -> usize {
+    (CAPACITY / stored_block_len(layout)).max(1)
+}
+
+/// Consecutive pages a stored block spans: 1 where blocks fit a page (and share it).
+pub fn pages_per_block(layout: &Layout) -> usize {
+    stored_block_len(layout).div_ceil(CAPACITY)
+}
+
+/// A stored block with its link, as a page stores it.
+pub fn stored_block_bytes(next: ItemPointer, block: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; BLOCK_LINK + block.len()];
+    next.write(&mut out);
+    out[BLOCK_LINK..].copy_from_slice(block);
+    out
+}
+
+/// The stored block at position `index` of a unit's data: its link and its bytes.
+pub fn stored_block<'d>(layout: &Layout, data: &'d [u8], index: u16) -> Option<(ItemPointer, &'d [u8])> {
+    let len = stored_block_len(layout);
+    let at = usize::from(index) * len;
+    let entry = data.get(at..at + len)?;
+    Some((ItemPointer::read(entry), &entry[BLOCK_LINK..]))
+}
+
+/// A stored block's link and bytes, to change.
+pub fn stored_block_mut<'d>(layout: &Layout, data: &'d mut [u8], index: u16) -> Option<(&'d mut [u8], &'d mut [u8])> {
+    let len = stored_block_len(layout);
+    let at = usize::from(index) * len;
+    Some(data.get_mut(at..at + len)?.split_at_mut(BLOCK_LINK))
+}
+
+/// The part of a wide block's stored bytes that its `page`-th page holds.
+fn wide_part(stored: &[u8], page: usize) -> &[u8] {
+    &stored[(page * CAPACITY).min(stored.len())..((page + 1) * CAPACITY).min(stored.len())]
+}
+
+/// Puts a unit's data on its pages (in a write): a page's data, which may have grown by
+/// appended blocks, or a wide block cut into page-sized parts (onto new pages, or over the
+/// same block's).
+pub fn put_unit_data(pages: &mut [PageMut<'_>], data: &[u8]) -> Result<()> {
+    if let [page] = pages {
+        let old = page.data().len();
+        if data.len() < old {
+            bail!(DataException, "quantvec index page data cannot shrink");
+        }
+        page.data_mut().copy_from_slice(&data[..old]);
+        if !page.append(&data[old..])? {
+            bail!(DataException, "quantvec index blocks do not fit their page");
+        }
+        return Ok(());
+    }
+    for (i, page) in pages.iter_mut().enumerate() {
+        let part = wide_part(data, i);
+        // A new page is empty until its part is appended.
+        match page.data().len() {
+            0 => {
+                if !page.append(part)? {
+                    bail!(DataException, "quantvec index wide block does not fit its pages");
+                }
+            }
+            len if len == part.len() => page.data_mut().copy_from_slice(part),
+            _ => bail!(DataException, "quantvec index wide block does not match its pages"),
+        }
+    }
+    Ok(())
+}
+
+/// The pages holding one place of a chain, locked (see the module comment).
+pub enum Unit<L> {
+    /// A code page and the blocks on it.
+    Page(L),
+    /// A wide block's pages, and its bytes read whole from them.
+    Wide(Vec<L>, Vec<u8>),
+}
+
+impl<L: Locked> Unit<L> {
+    /// Locks the unit whose first page is `block`.
+    pub fn read<S: Store<Locked = L>>(store: &S, layout: &Layout, block: u32, lock: Lock) -> Result<Unit<L>> {
+        let pages = pages_per_block(layout);
+        if pages == 1 {
+            let locked = store.lock(block, lock)?;
+            page_of(store, &locked, Kind::Codes)?;
+            return Ok(Unit::Page(locked));
+        }
+        let mut stored = Vec::with_capacity(stored_block_len(layout));
+        let mut locks = Vec::with_capacity(pages);
+        for page in 0..pages as u32 {
+            let locked = store.lock(block + page, lock)?;
+            stored.extend_from_slice(page_of(store, &locked, Kind::Codes)?.data());
+            locks.push(locked);
+        }
+        if stored.len() != stored_block_len(layout) {
+            return Err(store.corrupt(Some(block), &format!("the wide block there holds {} bytes, not {}", stored.len(), stored_block_len(layout))));
+        }
+        Ok(Unit::Wide(locks, stored))
+    }
+
+    pub fn block(&self) -> u32 {
+        match self {
+            Unit::Page(locked) => locked.block(),
+            Unit::Wide(locks, _) => locks[0].block(),
+        }
+    }
+
+    /// Pages the unit spans.
+    pub fn pages(&self) -> usize {
+        match self {
+            Unit::Page(_) => 1,
+            Unit::Wide(locks, _) => locks.len(),
+        }
+    }
+
+    /// The stored blocks on the unit.
+    pub fn data(&self) -> &[u8] {
+        match self {
+            Unit::Page(locked) => locked.page().data(),
+            Unit::Wide(_, stored) => stored,
+        }
+    }
+
+    /// The stored block at `at` (on this unit): its link and bytes.
+    pub fn stored<S: Store<Locked = L>>(&self, store: &S, layout: &Layout, at: ItemPointer) -> Result<(ItemPointer, &[u8])> {
+        stored_block(layout, self.data(), at.offset).ok_or_else(|| store.corrupt(Some(at.block), "a list chain points past the blocks of the page"))
+    }
+
+    /// Writes `data` as the unit's stored blocks, and changes `extra` pages by `edit`, as one
+    /// record.
+    pub fn write<S: Store<Locked = L>>(
+        &mut self,
+        store: &S,
+        data: &[u8],
+        extra: &mut [&mut L],
+        edit: impl FnOnce(&mut [PageMut<'_>]) -> Result<()>,
+    ) -> Result<()> {
+        // A wide block's pages whose part changes: only those are written (a new block's
+        // link changes the first page alone, which leaves room in the record for the new
+        // block's pages).
+        let (own, parts): (Vec<&mut L>, Vec<&[u8]>) = match self {
+            Unit::Page(locked) => (vec![locked], vec![data]),
+            Unit::Wide(locks, stored) => locks
+                .iter_mut()
+                .enumerate()
+                .map(|(i, locked)| (locked, (wide_part(stored, i), wide_part(data, i))))
+                .filter(|(_, (old, new))| old != new)
+                .map(|(locked, (_, new))| (locked, new))
+                .unzip(),
+        };
+        let count = own.len();
+        let mut pages: Vec<&mut L> = own.into_iter().chain(extra.iter_mut().map(|l| &mut **l)).collect();
+        store.write(&mut pages, |pages| {
+            let (unit, others) = pages.split_at_mut(count);
+            for (page, part) in unit.iter_mut().zip(&parts) {
+                put_unit_data(std::slice::from_mut(page), part)?;
+            }
+            edit(others)
+        })?;
+        if let Unit::Wide(_, stored) = self {
+            stored.copy_from_slice(data);
+        }
+        Ok(())
+    }
+}
+
+/// What a visit of a chain's units says next.
+pub enum Walk {
+    Next,
+    Stop,
+}
+
+/// What [`walk_units`] calls with each unit and the places of the chain on it.
+pub type UnitVisitor<'v, L> = dyn FnMut(&mut Unit<L>, &[ItemPointer]) -> Result<Walk> + 'v;
+
+/// Walks a list's chain from `head`, a unit at a time locked as `lock` says: `visit` gets
+/// the unit and the places of the chain's blocks on it, in chain order. The walk goes on
+/// from the last one's link (read after the visit, which may have changed it).
+pub fn walk_units<S: Store>(store: &S, layout: &Layout, head: ItemPointer, lock: Lock, visit: &mut UnitVisitor<'_, S::Locked>) -> Result<()> {
+    let mut at = head;
+    let mut steps = Steps::new(blocks_per_page(layout));
+    let mut places = Vec::new();
+    while at != ItemPointer::NONE {
+        let mut unit = Unit::read(store, layout, at.block, lock)?;
+        places.clear();
+        loop {
+            steps.step(store, at.block)?;
+            let (next, _) = unit.stored(store, layout, at)?;
+            places.push(at);
+            // A wide block's successor is on other pages; a shared page's may be too.
+            if next.block != at.block || matches!(unit, Unit::Wide(..)) {
+                break;
+            }
+            at = next;
+        }
+        if let Walk::Stop = visit(&mut unit, &places)? {
+            return Ok(());
+        }
+        let last = *places.last().expect("a unit holds a block of the chain");
+        at = unit.stored(store, layout, last)?.0;
+        drop(unit);
+        store.pause();
+    }
+    Ok(())
+}
+
+/// Visits the blocks of a list's chain from `head` under share locks; returns the pages read.
+pub fn read_blocks<S: Store>(store: &S, layout: &Layout, head: ItemPointer, visit: &mut dyn FnMut(ItemPointer, &[u8])) -> Result<usize> {
+    let mut pages = 0;
+    walk_units(store, layout, head, Lock::Share, &mut |unit, places| {
+        pages += unit.pages();
+        for &at in places {
+            visit(at, unit.stored(store, layout, at)?.1);
+        }
+        Ok(Walk::Next)
+    })?;
+    Ok(pages)
+}
+
+/// Visits the pages of a page chain from `head` (the vector pages), one at a time under a
+/// share lock; returns the pages read.
+pub fn read_pages<S: Store>(store: &S, head: u32, kind: Kind, visit: &mut dyn FnMut(u32, &[u8])) -> Result<usize> {
+    let mut block = head;
+    let mut steps = Steps::new(1);
+    let mut pages = 0;
+    while block != super::page::NO_BLOCK {
+        steps.step(store, block)?;
+        pages += 1;
+        let next = {
+            let locked = store.lock(block, Lock::Share)?;
+            let page = page_of(store, &locked, kind)?;
+            visit(block, page.data());
+            page.next()
+        };
+        store.pause();
+        block = next;
+    }
+    Ok(pages)
+}
