@@ -233,9 +233,22 @@ fn new_build_id(index: pg_sys::Relation) -> u64 {
     }
 }
 
-/// Builds the index into `fork`: from the heap's rows, or empty (the init fork of an
-/// unlogged index) when `heap` is None.
-pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info: *mut pg_sys::IndexInfo, fork: pg_sys::ForkNumber::Type) -> (f64, u64) {
+/// The table's rows, read once: the index's shape and a uniform sample of them.
+struct Sampled {
+    shape: Shape,
+    /// Rows the table scan saw (live and recently dead), for the build's result.
+    heap_rows: f64,
+    /// Rows with a vector.
+    rows: usize,
+    lists: usize,
+    /// `sample_rows` rows of floats, shuffled, and the heap tid tag of each.
+    sample: Vec<f32>,
+    tags: Vec<u64>,
+}
+
+/// Pass 1: the index's shape (declared, or from the first row), and a uniform sample of the
+/// rows within half of maintenance_work_mem.
+fn sample_rows(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info: *mut pg_sys::IndexInfo, options: &options::Options) -> Sampled {
     let (class, declared) = Shape::declared(index);
     // SAFETY: index is open.
     // (InvalidSubTransactionId is 0.)
@@ -248,13 +261,8 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
                 .with_detail("quantvec indexes need the column's dimensions, e.g. int8vec(384)"),
         );
     }
-    let options = options::of(index);
     // Refused before the table is read: codes neither 1 nor 4 bits, or 4 bits on bitvec.
     let declared_shape = declared.map(|dims| Shape::new(class, options.code_bits, dims));
-    let k = kernels::active();
-    let pool = thread_pool();
-
-    // Pass 1: a uniform sample within half of maintenance_work_mem.
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_SAMPLING);
     let budget = half_of_maintenance_work_mem();
     let mut sampling = SamplingState {
@@ -283,29 +291,50 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     let rows = reservoir.seen() as usize;
     let Plan { lists, sample_rows } = plan(rows, options.lists, options.sample, capacity.min(rows)).or_raise();
     let (sample, tags) = reservoir.take(sample_rows);
-    drop(sampling);
+    Sampled { shape, heap_rows, rows, lists, sample, tags }
+}
 
-    // k-means, spread over the pool, checking for cancellation between iterations.
+/// The trained quantizer and what the build measures recall with.
+struct Trained {
+    layout: Arc<Layout>,
+    centroid_exponent: i16,
+    /// The calibration's queries (None for Hamming indexes, which do not rescore).
+    truths: Option<Truths>,
+}
+
+/// k-means over the sample, spread over the pool and checking for cancellation between
+/// iterations; the centroids rounded as the index stores them.
+fn train(pool: &rayon::ThreadPool, sampled: Sampled) -> Trained {
+    let k = kernels::active();
+    let Sampled { shape, lists, sample, tags, .. } = sampled;
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_KMEANS);
     // The first rows of the (shuffled) sample are the calibration's queries.
-    let calibration_rows = sample[..sample.len().min(recall::QUERIES * shape.dims)].to_vec();
+    let calibration_rows = &sample[..sample.len().min(recall::QUERIES * shape.dims)];
     let kmeans_options = KMeans { clusters: lists, iterations: KMEANS_ITERATIONS, spherical: shape.metric == Metric::Cosine, seed: 42 };
     // The callback runs on this thread, between slices of work: Postgres may only be called here.
-    let centroids = kmeans::train(k, &pool, &sample, shape.dims, &kmeans_options, &mut || {
+    let mut centroids = kmeans::train(k, pool, &sample, shape.dims, &kmeans_options, &mut || {
         pages::check_for_interrupts();
         Ok(())
     })
     .or_raise();
-    drop(sample);
-    let mut centroids = centroids;
     let centroid_exponent = quantvec_core::ivf::meta::round_centroids(&mut centroids);
     let layout = Layout::new(k, shape.metric, shape.dims, true, centroids)
         .and_then(|l| l.with_code_bits(shape.code_bits))
         .and_then(|l| l.with_vector_bits(shape.vector_bits));
     let layout = Arc::new(layout.or_raise());
-    let truths = calibration_queries(&layout, &calibration_rows, &tags);
+    let truths = calibration_queries(&layout, calibration_rows, &tags);
+    Trained { layout, centroid_exponent, truths }
+}
 
-    // The fixed pages: metapage, centroids, an empty directory to fill at the end.
+/// Builds the index into `fork`: from the heap's rows, or empty (the init fork of an
+/// unlogged index) when `heap` is None. Returns the rows the table scan saw and the rows
+/// indexed.
+pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info: *mut pg_sys::IndexInfo, fork: pg_sys::ForkNumber::Type) -> (f64, u64) {
+    let options = options::of(index);
+    let pool = thread_pool();
+    let sampled = sample_rows(heap, index, index_info, &options);
+    let (heap_rows, rows) = (sampled.heap_rows, sampled.rows);
+    let Trained { layout, centroid_exponent, truths } = train(&pool, sampled);
     let store = PgStore::building(index, fork);
     let fixed = paged::build::write_fixed_pages(&store, &layout, centroid_exponent).or_raise();
 
