@@ -1,7 +1,7 @@
 //! What an index stores about itself: the metapage and the per-list directory entries,
 //! as bytes (the Postgres glue decides which pages they go to).
 
-use super::{ItemPointer, Metric};
+use super::{ItemPointer, Metric, StoredPointer};
 use crate::error::{bail, Result};
 
 /// "QVIV" in the first word of the metapage.
@@ -175,13 +175,23 @@ pub struct ListEntry {
     pub tail: ItemPointer,
 }
 
+/// A `ListEntry` as directory pages store it.
+#[repr(C)]
+struct ListEntryRecord {
+    head: StoredPointer,
+    insert: StoredPointer,
+    tail: StoredPointer,
+}
+
 impl ListEntry {
-    pub const LEN: usize = 3 * ItemPointer::LEN;
+    pub const LEN: usize = std::mem::size_of::<ListEntryRecord>();
+    const FIELDS: [usize; 3] =
+        [std::mem::offset_of!(ListEntryRecord, head), std::mem::offset_of!(ListEntryRecord, insert), std::mem::offset_of!(ListEntryRecord, tail)];
 
     pub fn to_bytes(self) -> [u8; Self::LEN] {
         let mut out = [0u8; Self::LEN];
-        for (i, p) in [self.head, self.insert, self.tail].iter().enumerate() {
-            p.write(&mut out[ItemPointer::LEN * i..]);
+        for (at, p) in Self::FIELDS.into_iter().zip([self.head, self.insert, self.tail]) {
+            p.write(&mut out[at..]);
         }
         out
     }
@@ -189,8 +199,8 @@ impl ListEntry {
     /// Reads an entry from at least `LEN` bytes (the glue slices whole entries); panics on
     /// fewer, like slice indexing. [`ListEntry::try_from_bytes`] checks the length instead.
     pub fn from_bytes(bytes: &[u8]) -> ListEntry {
-        let at = |i: usize| ItemPointer::read(&bytes[ItemPointer::LEN * i..]);
-        ListEntry { head: at(0), insert: at(1), tail: at(2) }
+        let [head, insert, tail] = Self::FIELDS.map(|at| ItemPointer::read(&bytes[at..]));
+        ListEntry { head, insert, tail }
     }
 
     /// Reads an entry from exactly `LEN` bytes, or says the directory is corrupt.

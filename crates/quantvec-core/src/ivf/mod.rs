@@ -75,18 +75,33 @@ pub struct ItemPointer {
     pub offset: u16,
 }
 
+/// An `ItemPointer` as pages store it (as PostgreSQL's `ItemPointerData`: 6 bytes, no
+/// padding), in native byte order.
+#[repr(C)]
+pub(crate) struct StoredPointer {
+    block: [u8; 4],
+    offset: [u8; 2],
+}
+
+const _: () = assert!(std::mem::size_of::<StoredPointer>() == ItemPointer::LEN);
+
 impl ItemPointer {
     /// Marks an empty slot.
     pub const NONE: ItemPointer = ItemPointer { block: u32::MAX, offset: u16::MAX };
     pub const LEN: usize = 6;
 
     pub fn write(self, out: &mut [u8]) {
-        out[..4].copy_from_slice(&self.block.to_ne_bytes());
-        out[4..6].copy_from_slice(&self.offset.to_ne_bytes());
+        let at = std::mem::offset_of!(StoredPointer, offset);
+        out[..at].copy_from_slice(&self.block.to_ne_bytes());
+        out[at..Self::LEN].copy_from_slice(&self.offset.to_ne_bytes());
     }
 
     pub fn read(bytes: &[u8]) -> ItemPointer {
-        ItemPointer { block: u32::from_ne_bytes(bytes[..4].try_into().expect("4 bytes")), offset: u16::from_ne_bytes(bytes[4..6].try_into().expect("2 bytes")) }
+        let at = std::mem::offset_of!(StoredPointer, offset);
+        ItemPointer {
+            block: u32::from_ne_bytes(bytes[..at].try_into().expect("4 bytes")),
+            offset: u16::from_ne_bytes(bytes[at..Self::LEN].try_into().expect("2 bytes")),
+        }
     }
 }
 
@@ -341,14 +356,21 @@ fn nibble_code(residual: &[f32], c: &[f32]) -> (f64, f64, Vec<u8>) {
     (alpha, gamma, code)
 }
 
-/// A stored vector item: the row's heap tid, its rescoring scale (f32), its zero point
-/// (i8), then its codes: one int8 code a dimension, or for an `int4vec` column its 4-bit
-/// codes packed as the column stores them.
-const VECTOR_SCALE_AT: usize = ItemPointer::LEN;
-const VECTOR_ZERO_POINT_AT: usize = VECTOR_SCALE_AT + 4;
-const VECTOR_CODES_AT: usize = VECTOR_ZERO_POINT_AT + 1;
-// The on-disk layout (format version 1).
-const _: () = assert!(VECTOR_CODES_AT == 11);
+/// A stored vector item's header, which its codes follow: one int8 code a dimension, or for
+/// an `int4vec` column its 4-bit codes packed as the column stores them.
+#[repr(C)]
+struct VectorItemHeader {
+    tid: StoredPointer,
+    /// The rescoring scale, f32.
+    scale: [u8; 4],
+    zero_point: i8,
+}
+
+const VECTOR_SCALE_AT: usize = std::mem::offset_of!(VectorItemHeader, scale);
+const VECTOR_ZERO_POINT_AT: usize = std::mem::offset_of!(VectorItemHeader, zero_point);
+const VECTOR_CODES_AT: usize = std::mem::size_of::<VectorItemHeader>();
+// The on-disk layout since format version 1.
+const _: () = assert!(VECTOR_SCALE_AT == 6 && VECTOR_ZERO_POINT_AT == 10 && VECTOR_CODES_AT == 11);
 
 /// The heap tid in a vector item.
 pub fn vector_tid(vector: &[u8]) -> ItemPointer {

@@ -8,13 +8,21 @@
 //! locked together in ascending order. The cursor walks units, so no caller asks which.
 
 use crate::error::{bail, Result};
-use crate::ivf::{ItemPointer, Layout};
+use crate::ivf::{ItemPointer, Layout, StoredPointer};
 
 use super::page::{Kind, PageMut, CAPACITY};
 use super::store::{page_of, Lock, Locked, Steps, Store};
 
-/// Bytes before each stored block: the link to the next block of its list, padded.
-pub const BLOCK_LINK: usize = 8;
+/// What precedes each stored block: the link to the next block of its list.
+#[repr(C)]
+struct BlockLink {
+    next: StoredPointer,
+    reserved: [u8; 2],
+}
+
+/// Bytes before each stored block.
+pub const BLOCK_LINK: usize = std::mem::size_of::<BlockLink>();
+const _: () = assert!(BLOCK_LINK == 8 && std::mem::offset_of!(BlockLink, next) == 0);
 
 /// Pages a block wider than a page may span: the most a generic WAL record can change with
 /// the page that links to a new block (4 pages in all).
