@@ -17,7 +17,7 @@ use quantvec_core::ivf::paged::build::Writer;
 use quantvec_core::ivf::paged::lists::PagedLists;
 use quantvec_core::ivf::recall::{self, Calibration, Offered, Truths};
 use quantvec_core::ivf::search::Lists;
-use quantvec_core::ivf::{EncodedRow, ItemPointer, Layout, Metric, KMEANS_ITERATIONS};
+use quantvec_core::ivf::{EncodedRow, ItemPointer, Metric, Quantizer, KMEANS_ITERATIONS};
 use quantvec_core::kernels;
 use quantvec_core::ErrorKind;
 use rayon::prelude::*;
@@ -172,10 +172,10 @@ struct AssignState<'s> {
 impl AssignState<'_> {
     fn encode_batch(&mut self) {
         let k = kernels::active();
-        let layout = self.writer.layout();
+        let quantizer = self.writer.quantizer();
         let batch = std::mem::take(&mut self.batch);
         let encoded: Vec<quantvec_core::Result<EncodedRow>> =
-            self.pool.install(|| batch.par_iter().map(|(tid, payload)| layout.encode_stored(k, *tid, payload)).collect());
+            self.pool.install(|| batch.par_iter().map(|(tid, payload)| quantizer.encode_stored(k, *tid, payload)).collect());
         let encoded: Vec<EncodedRow> = encoded.into_iter().map(OrRaise::or_raise).collect();
         let targets: Vec<ItemPointer> = batch.iter().zip(&encoded).map(|((tid, _), row)| self.writer.add(row, *tid).or_raise()).collect();
         if let Some(truths) = &mut self.truths {
@@ -296,7 +296,7 @@ fn sample_rows(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_in
 
 /// The trained quantizer and what the build measures recall with.
 struct Trained {
-    layout: Arc<Layout>,
+    quantizer: Arc<Quantizer>,
     centroid_exponent: i16,
     /// The calibration's queries (None for Hamming indexes, which do not rescore).
     truths: Option<Truths>,
@@ -318,12 +318,12 @@ fn train(pool: &rayon::ThreadPool, sampled: Sampled) -> Trained {
     })
     .or_raise();
     let centroid_exponent = quantvec_core::ivf::meta::round_centroids(&mut centroids);
-    let layout = Layout::new(k, shape.metric, shape.dims, true, centroids)
+    let quantizer = Quantizer::new(k, shape.metric, shape.dims, true, centroids)
         .and_then(|l| l.with_code_bits(shape.code_bits))
         .and_then(|l| l.with_vector_bits(shape.vector_bits));
-    let layout = Arc::new(layout.or_raise());
-    let truths = calibration_queries(&layout, calibration_rows, &tags);
-    Trained { layout, centroid_exponent, truths }
+    let quantizer = Arc::new(quantizer.or_raise());
+    let truths = calibration_queries(&quantizer, calibration_rows, &tags);
+    Trained { quantizer, centroid_exponent, truths }
 }
 
 /// Builds the index into `fork`: from the heap's rows, or empty (the init fork of an
@@ -334,14 +334,14 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     let pool = thread_pool();
     let sampled = sample_rows(heap, index, index_info, &options);
     let (heap_rows, rows) = (sampled.heap_rows, sampled.rows);
-    let Trained { layout, centroid_exponent, truths } = train(&pool, sampled);
+    let Trained { quantizer, centroid_exponent, truths } = train(&pool, sampled);
     let store = PgStore::building(index, fork);
-    let fixed = paged::build::write_fixed_pages(&store, &layout, centroid_exponent).or_raise();
+    let fixed = paged::build::write_fixed_pages(&store, &quantizer, centroid_exponent).or_raise();
 
     // Pass 2: assign, encode and write every row.
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_ASSIGNING);
     progress(pg_sys::PROGRESS_CREATEIDX_TUPLES_TOTAL, rows as i64);
-    let writer = Writer::new(&store, layout);
+    let writer = Writer::new(&store, quantizer);
     let mut assigning = AssignState { writer, pool, batch: Vec::with_capacity(BATCH_ROWS), row_memory: RowContext::new(c"quantvec build row"), truths };
     if let Some(heap) = heap {
         scan_heap(heap, index, index_info, Some(assign_row), (&raw mut assigning).cast());
@@ -371,12 +371,12 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
 
 /// The calibration's queries: the sample rows `rows` (as the index sees them) with the
 /// heap tids in `tags`; None for indexes that do not rescore (Hamming).
-fn calibration_queries(layout: &Arc<Layout>, rows: &[f32], tags: &[u64]) -> Option<Truths> {
-    if !layout.has_vectors() {
+fn calibration_queries(quantizer: &Arc<Quantizer>, rows: &[f32], tags: &[u64]) -> Option<Truths> {
+    if !quantizer.has_vectors() {
         return None;
     }
-    let queries = rows.chunks_exact(layout.dims).zip(tags).map(|(row, &tag)| (tid_of(tag), row.to_vec())).collect();
-    Some(Truths::new(layout, kernels::active(), queries).or_raise())
+    let queries = rows.chunks_exact(quantizer.dims).zip(tags).map(|(row, &tag)| (tid_of(tag), row.to_vec())).collect();
+    Some(Truths::new(quantizer, kernels::active(), queries).or_raise())
 }
 
 /// Measures recall at every setting over the index just written (see `ivf::recall`): from
@@ -390,7 +390,7 @@ fn calibrate(index: pg_sys::Relation, truths: &Truths, pool: &rayon::ThreadPool)
     let budget = half_of_maintenance_work_mem();
     let calibration = match copy_lists(&lists, budget) {
         Some(blocks) => {
-            let copied = MemoryIndex::of_lists(cached.opened.layout.clone(), blocks);
+            let copied = MemoryIndex::of_lists(cached.opened.quantizer.clone(), blocks);
             // The callback runs on this thread, between slices of queries.
             recall::calibrate_parallel(pool, &copied, truths, &mut || {
                 pages::check_for_interrupts();
@@ -408,7 +408,7 @@ fn calibrate(index: pg_sys::Relation, truths: &Truths, pool: &rayon::ThreadPool)
 /// Every list's blocks, copied out of shared buffers; None past `budget` bytes.
 fn copy_lists(lists: &PagedLists<PgStore>, budget: usize) -> Option<Vec<Vec<Vec<u8>>>> {
     let mut bytes = 0usize;
-    let count = lists.opened.layout.lists();
+    let count = lists.opened.quantizer.lists();
     let mut copied = Vec::with_capacity(count);
     for list in 0..count {
         let mut blocks = Vec::new();

@@ -16,7 +16,7 @@ use quantvec_core::ivf::paged::chain::read_pages;
 use quantvec_core::ivf::paged::lists::PagedLists;
 use quantvec_core::ivf::paged::Kind;
 use quantvec_core::ivf::search::Lists;
-use quantvec_core::ivf::{block, vector_tid, EncodedRow, ItemPointer, Layout};
+use quantvec_core::ivf::{block, vector_tid, EncodedRow, ItemPointer, Quantizer};
 use quantvec_core::{kernels, ErrorKind};
 
 use super::context::IndexErrors;
@@ -37,10 +37,10 @@ fn corrupt(message: String) -> ! {
 /// Every entry of the index by heap tid, and the number of vectors no code points at
 /// (left by an insert interrupted by a crash; vacuum frees them).
 fn entries(lists: &PagedLists<PgStore>) -> (HashMap<ItemPointer, Entry>, usize) {
-    let layout = &lists.opened.layout;
+    let quantizer = &lists.opened.quantizer;
     let mut vectors: HashMap<ItemPointer, Vec<u8>> = HashMap::new();
-    if layout.has_vectors() {
-        let len = layout.vector_len();
+    if quantizer.has_vectors() {
+        let len = quantizer.vector_len();
         read_pages(lists.store, lists.opened.meta.vector_head, Kind::Vectors, &mut |block, data| {
             for (slot, vector) in data.chunks_exact(len).enumerate() {
                 if vector_tid(vector) != ItemPointer::NONE {
@@ -51,17 +51,17 @@ fn entries(lists: &PagedLists<PgStore>) -> (HashMap<ItemPointer, Entry>, usize) 
         .or_raise();
     }
     let mut entries = HashMap::new();
-    for list in 0..layout.lists() {
+    for list in 0..quantizer.lists() {
         lists.scan_list(list as u32, &mut |b| {
-            let (alphas, betas) = if layout.has_vectors() { block::factors(layout, b) } else { (&[][..], &[][..]) };
+            let (alphas, betas) = if quantizer.has_vectors() { block::factors(quantizer, b) } else { (&[][..], &[][..]) };
             for slot in 0..block::ROWS {
-                let target = block::pointer(layout, b, slot);
+                let target = block::pointer(quantizer, b, slot);
                 if target == ItemPointer::NONE {
                     continue;
                 }
-                let code = (0..layout.code_len()).map(|p| b[block::ROWS * p + slot]).collect();
+                let code = (0..quantizer.code_len()).map(|p| b[block::ROWS * p + slot]).collect();
                 let factor = |bytes: &[u8]| bytes.get(4 * slot..4 * slot + 4).map_or(0.0, |f| f32::from_ne_bytes(f.try_into().expect("4 bytes")));
-                let (tid, vector) = if layout.has_vectors() {
+                let (tid, vector) = if quantizer.has_vectors() {
                     let vector = vectors.remove(&target).unwrap_or_else(|| {
                         corrupt(format!("a code in list {list} points at vector slot ({}, {}), which is empty or taken", target.block, target.offset))
                     });
@@ -80,7 +80,7 @@ fn entries(lists: &PagedLists<PgStore>) -> (HashMap<ItemPointer, Entry>, usize) 
 }
 
 struct HeapCheck<'a> {
-    layout: &'a Layout,
+    quantizer: &'a Quantizer,
     entries: HashMap<ItemPointer, Entry>,
     heap_rows: u64,
     row_memory: RowContext,
@@ -109,10 +109,10 @@ unsafe extern "C-unwind" fn check_row(
         (&mut *state.cast::<HeapCheck>(), super::tid_from_pg(&*tid))
     };
     state.heap_rows += 1;
-    let layout = state.layout;
+    let quantizer = state.quantizer;
     let k = kernels::active();
     // SAFETY: the row's non-null value, read within the per-row context.
-    let expected = state.row_memory.run(|| layout.encode_stored(k, tid, unsafe { crate::varlena::payload(*values) })).or_raise();
+    let expected = state.row_memory.run(|| quantizer.encode_stored(k, tid, unsafe { crate::varlena::payload(*values) })).or_raise();
     let Some(Entry { list, row }) = state.entries.remove(&tid) else {
         corrupt(format!("heap row ({}, {}) is not in the index", tid.block, tid.offset));
     };
@@ -172,7 +172,7 @@ fn check_one(index: pg_sys::Oid) -> (i32, i64, i64, i64) {
     let store = cached.store(relation);
     let (entries, orphans) = entries(&PagedLists::new(&store, &cached.opened, pages::fail));
     let indexed = entries.len();
-    let mut state = HeapCheck { layout: &cached.opened.layout, entries, heap_rows: 0, row_memory: RowContext::new(c"quantvec check row") };
+    let mut state = HeapCheck { quantizer: &cached.opened.quantizer, entries, heap_rows: 0, row_memory: RowContext::new(c"quantvec check row") };
     // SAFETY: the heap is opened under AccessShareLock for the scan; the scan uses a
     // registered MVCC snapshot (as amcheck does), which the build-scan routine ends; the
     // callback and state live for the call. table_beginscan_strat is inline in C.
@@ -201,5 +201,5 @@ fn check_one(index: pg_sys::Oid) -> (i32, i64, i64, i64) {
         pg_sys::table_close(heap, pg_sys::NoLock as pg_sys::LOCKMODE);
         pg_sys::index_close(relation, pg_sys::NoLock as pg_sys::LOCKMODE);
     }
-    (cached.opened.layout.lists() as i32, indexed as i64, state.heap_rows as i64, orphans as i64)
+    (cached.opened.quantizer.lists() as i32, indexed as i64, state.heap_rows as i64, orphans as i64)
 }

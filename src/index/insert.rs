@@ -44,6 +44,6 @@ pub unsafe extern "C-unwind" fn aminsert(
 
 fn insert(index: pg_sys::Relation, tid: ItemPointer, payload: &[u8]) {
     let cached = pages::cached(index);
-    let row = cached.opened.layout.encode_stored(kernels::active(), tid, payload).or_raise();
+    let row = cached.opened.quantizer.encode_stored(kernels::active(), tid, payload).or_raise();
     paged::insert::insert(&PgStore::new(index), &cached.opened, &row, tid).or_raise();
 }

@@ -61,19 +61,19 @@ impl Shape {
     /// its blocks would not fit the pages (or the codes are neither 1 nor 4 bits).
     pub fn new(class: OperatorClass, code_bits: u8, dims: usize) -> Shape {
         let OperatorClass { metric, vector_bits } = class;
-        let layout = |dims: usize| {
-            quantvec_core::ivf::Layout::new(quantvec_core::kernels::active(), metric, dims, true, vec![0.0; dims])
+        let quantizer = |dims: usize| {
+            quantvec_core::ivf::Quantizer::new(quantvec_core::kernels::active(), metric, dims, true, vec![0.0; dims])
                 .and_then(|l| l.with_code_bits(code_bits))
                 .and_then(|l| l.with_vector_bits(vector_bits))
         };
-        if let Err(e) = layout(1) {
+        if let Err(e) = quantizer(1) {
             crate::error::raise(e);
         }
         use quantvec_core::ivf::paged::{chain, CAPACITY};
-        let fits = |dims: usize| layout(dims).is_ok_and(|l| chain::pages_per_block(&l) <= chain::MAX_BLOCK_PAGES && l.vector_len() <= CAPACITY);
+        let fits = |dims: usize| quantizer(dims).is_ok_and(|l| chain::pages_per_block(&l) <= chain::MAX_BLOCK_PAGES && l.vector_len() <= CAPACITY);
         if !fits(dims) {
             // The widest that fits, by bisection (a narrower width always fits when a wider
-            // one does): one layout per step, not one per width below `dims`.
+            // one does): one quantizer per step, not one per width below `dims`.
             let (mut fitting, mut too_wide) = (0, dims);
             while too_wide - fitting > 1 {
                 let middle = fitting + (too_wide - fitting) / 2;

@@ -63,7 +63,7 @@ pub unsafe extern "C-unwind" fn amoptions(reloptions: pg_sys::Datum, validate: b
     }
 }
 
-/// The parameters of an index. `code_bits` is checked when a build uses it (a layout
+/// The parameters of an index. `code_bits` is checked when a build uses it (a quantizer
 /// refuses all but 1 and 4), so that the message can say why.
 pub fn of(index: pg_sys::Relation) -> Options {
     // SAFETY: rd_options of a quantvec index is null or what amoptions built.

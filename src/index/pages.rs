@@ -369,7 +369,7 @@ const MAX_HINTED_BLOCKS: usize = 1 << 21;
 /// Indexes whose metadata a backend keeps.
 const CACHED_INDEXES: usize = 16;
 
-/// The index's metapage, centroids, layout and list heads, from the backend's cache when
+/// The index's metapage, centroids, quantizer and list heads, from the backend's cache when
 /// the build has not changed.
 pub fn cached(index: pg_sys::Relation) -> Rc<Cached> {
     let store = PgStore::new(index);

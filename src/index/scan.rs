@@ -81,7 +81,7 @@ fn state<'s>(scan: pg_sys::IndexScanDesc) -> &'s mut ScanState {
 
 /// The GUCs that tune a scan, resolved for an index.
 fn search_options(cached: &Cached) -> SearchOptions {
-    let settings = crate::guc::effective_search_settings(cached.opened.layout.lists(), &cached.opened.calibration);
+    let settings = crate::guc::effective_search_settings(cached.opened.quantizer.lists(), &cached.opened.calibration);
     SearchOptions { probes: settings.probes, rescore_factor: settings.rescore_factor }
 }
 
@@ -129,12 +129,12 @@ pub unsafe extern "C-unwind" fn amrescan(scan: pg_sys::IndexScanDesc, _keys: pg_
     state.mode = match key {
         Some(key) if key.sk_flags & pg_sys::SK_ISNULL as i32 == 0 => {
             let query = index_query(cached.opened.meta.metric, cached.opened.meta.vector_bits, &key);
-            let scorer = Scorer::new(cached.opened.layout.clone(), kernels::active(), query).or_raise();
+            let scorer = Scorer::new(cached.opened.quantizer.clone(), kernels::active(), query).or_raise();
             let options = search_options(&cached);
             (state.done.probes, state.done.rescore_factor) = (options.probes, options.rescore_factor);
             Mode::Nearest(Box::new(Search::new(scorer, options)))
         }
-        _ => Mode::Unordered { next: if cached.opened.layout.has_vectors() { cached.opened.meta.vector_head } else { 0 }, pending: Vec::new() },
+        _ => Mode::Unordered { next: if cached.opened.quantizer.has_vectors() { cached.opened.meta.vector_head } else { 0 }, pending: Vec::new() },
     };
 }
 
@@ -188,18 +188,18 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
 /// page (int8) or a list (Hamming); None at the end.
 fn unordered_batch(lists: &PagedLists<PgStore>, at: u32) -> quantvec_core::Result<Option<(Vec<ItemPointer>, u32)>> {
     let (store, opened) = (lists.store, lists.opened);
-    let layout = &opened.layout;
-    if layout.has_vectors() {
+    let quantizer = &opened.quantizer;
+    if quantizer.has_vectors() {
         if at == paged::NO_BLOCK {
             return Ok(None);
         }
         lists.pages_read.set(lists.pages_read.get() + 1);
         let locked = store.lock(at, Lock::Share)?;
         let page = paged::store::page_of(store, &locked, Kind::Vectors)?;
-        let tids = page.data().chunks_exact(layout.vector_len()).map(vector_tid).filter(|&t| t != ItemPointer::NONE).collect();
+        let tids = page.data().chunks_exact(quantizer.vector_len()).map(vector_tid).filter(|&t| t != ItemPointer::NONE).collect();
         return Ok(Some((tids, page.next())));
     }
-    if at as usize >= layout.lists() {
+    if at as usize >= quantizer.lists() {
         return Ok(None);
     }
     let (tids, pages) = paged::lists::list_targets(store, opened, at as usize)?;

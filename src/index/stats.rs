@@ -88,13 +88,13 @@ fn stats_of(oid: pg_sys::Oid) -> StatsRow {
     let _errors = IndexErrors::name(relation);
     let cached = pages::cached(relation);
     let store = cached.store(relation);
-    let (opened, layout) = (&cached.opened, &cached.opened.layout);
-    let mut per_list: Vec<i64> = (0..layout.lists()).map(|list| list_targets(&store, opened, list).or_raise().0.len() as i64).collect();
+    let (opened, quantizer) = (&cached.opened, &cached.opened.quantizer);
+    let mut per_list: Vec<i64> = (0..quantizer.lists()).map(|list| list_targets(&store, opened, list).or_raise().0.len() as i64).collect();
     let rows = per_list.iter().sum();
     per_list.sort_unstable();
-    let free_slots = layout.has_vectors().then(|| {
+    let free_slots = quantizer.has_vectors().then(|| {
         let mut free = 0;
-        let len = layout.vector_len();
+        let len = quantizer.vector_len();
         read_pages(&store, opened.meta.vector_head, Kind::Vectors, &mut |_, data| {
             free += data.chunks_exact(len).filter(|v| vector_tid(v) == ItemPointer::NONE).count() as i64;
         })
@@ -115,7 +115,7 @@ fn stats_of(oid: pg_sys::Oid) -> StatsRow {
         .unwrap_or(0);
     let build_options: Option<Vec<String>> = Spi::get_one_with_args("SELECT reloptions FROM pg_catalog.pg_class WHERE oid = $1", &[oid.into()])
         .unwrap_or_else(|e| raise_with(ErrorKind::InvalidParameter, format!("quantvec_index_stats: {e}")));
-    let settings = crate::guc::effective_search_settings(layout.lists(), &cached.opened.calibration);
+    let settings = crate::guc::effective_search_settings(quantizer.lists(), &cached.opened.calibration);
     let (probes, rescore_factor) = (settings.probes, settings.rescore_factor);
     let median = per_list.get(per_list.len() / 2).copied().unwrap_or(0);
     // SAFETY: closing what open_quantvec_index opened, keeping its lock to the end of the
@@ -126,7 +126,7 @@ fn stats_of(oid: pg_sys::Oid) -> StatsRow {
         cached.opened.meta.format as i32,
         cached.opened.meta.metric.name(),
         cached.opened.meta.dims as i32,
-        layout.lists() as i32,
+        quantizer.lists() as i32,
         rows,
         cached.opened.meta.rows_at_build as i64,
         dead,

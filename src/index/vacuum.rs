@@ -65,7 +65,7 @@ pub unsafe extern "C-unwind" fn amvacuumcleanup(
     let stats = stats_or_new(stats);
     let cached = pages::cached(index);
     let store = cached.store(index);
-    let rows: usize = (0..cached.opened.layout.lists()).map(|list| paged::lists::list_targets(&store, &cached.opened, list).or_raise().0.len()).sum();
+    let rows: usize = (0..cached.opened.quantizer.lists()).map(|list| paged::lists::list_targets(&store, &cached.opened, list).or_raise().0.len()).sum();
     // SAFETY: stats was just allocated.
     unsafe {
         (*stats).num_index_tuples = rows as f64;

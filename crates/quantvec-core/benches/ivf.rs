@@ -40,7 +40,7 @@ fn main() {
     for residual in [true, false].into_iter().filter(|r| *r || std::env::var("RAW").is_ok()) {
         let started = Instant::now();
         let index = MemoryIndex::build_int8(k, Metric::Cosine, &codes, &options, residual).unwrap();
-        println!("\n{} codes: {} lists, build {:.2} s", if residual { "residual" } else { "raw" }, index.layout.lists(), started.elapsed().as_secs_f64());
+        println!("\n{} codes: {} lists, build {:.2} s", if residual { "residual" } else { "raw" }, index.quantizer.lists(), started.elapsed().as_secs_f64());
         println!("{:>7} {:>8} {:>10} {:>12}", "probes", "rescore", "recall@10", "us/query");
         let only: Option<usize> = std::env::var("PROBES").ok().and_then(|p| p.parse().ok());
         let scale = options.lists as f64 / 632.0;
@@ -52,7 +52,7 @@ fn main() {
                 let mut total = 0.0;
                 for (q, truth) in truth.iter().enumerate() {
                     let query = IndexQuery::Floats(Query::new(data.queries.row(q)).unwrap());
-                    let mut search = Search::new(Scorer::new(index.layout.clone(), k, query).unwrap(), options);
+                    let mut search = Search::new(Scorer::new(index.quantizer.clone(), k, query).unwrap(), options);
                     let found: Vec<usize> = (0..10).filter_map(|_| search.next(&index)).map(|(tid, _)| tid.block as usize).collect();
                     total += recall(&found, truth);
                 }

@@ -32,7 +32,7 @@ use quantvec_core::ivf::memory::MemoryIndex;
 use quantvec_core::ivf::meta::{self, ListEntry, Meta};
 use quantvec_core::ivf::recall::Calibration;
 use quantvec_core::ivf::search::{Search, SearchOptions};
-use quantvec_core::ivf::{block, vector_tid, BuildOptions, EncodedRow, IndexQuery, ItemPointer, Layout, Metric, Scorer};
+use quantvec_core::ivf::{block, vector_tid, BuildOptions, EncodedRow, IndexQuery, ItemPointer, Metric, Quantizer, Scorer};
 use quantvec_core::kernels::{self, Isa, Kernels};
 use quantvec_core::quality::Distance;
 use quantvec_core::{npy, pgvector, Error, ErrorKind};
@@ -1488,10 +1488,10 @@ fn index_centroid_pages() {
     );
 }
 
-/// An index layout with valid rows for it, and scorers (active and scalar kernels) for one
+/// An index quantizer with valid rows for it, and scorers (active and scalar kernels) for one
 /// query against it.
 struct Fixture {
-    layout: Arc<Layout>,
+    quantizer: Arc<Quantizer>,
     rows: Vec<EncodedRow>,
     query: Vec<u8>,
     scorer: Scorer,
@@ -1500,7 +1500,7 @@ struct Fixture {
 
 impl Fixture {
     fn describe(&self) -> String {
-        let l = &self.layout;
+        let l = &self.quantizer;
         format!("{:?} index, {} dims, {} lists, residual {}", l.metric, l.dims, l.lists(), l.residual)
     }
 }
@@ -1526,28 +1526,28 @@ fn fixtures(name: &str) -> Vec<Fixture> {
             let mut centroids = random_floats(&mut rng, lists * dims);
             centroids.iter_mut().for_each(|c| *c = c.clamp(-1e4, 1e4));
             meta::round_centroids(&mut centroids);
-            // Half the float layouts score 4-bit codes in the first pass.
+            // Half the float quantizers score 4-bit codes in the first pass.
             let code_bits = if metric != Metric::Hamming && rng.random() { 4 } else { 1 };
-            let layout = Arc::new(Layout::new(k(), metric, dims, residual, centroids).and_then(|l| l.with_code_bits(code_bits)).expect("a layout"));
+            let quantizer = Arc::new(Quantizer::new(k(), metric, dims, residual, centroids).and_then(|l| l.with_code_bits(code_bits)).expect("a quantizer"));
             let mut rows = Vec::new();
             for _ in 0..8 {
                 let tid = random_pointer(&mut rng);
                 if metric == Metric::Hamming {
                     let v = random_bits(&mut rng, dims);
-                    rows.push(layout.encode_bits(k(), &v.view()).expect("a bit row"));
+                    rows.push(quantizer.encode_bits(k(), &v.view()).expect("a bit row"));
                 } else {
                     let v = random_int8(&mut rng, dims);
-                    rows.push(layout.encode_int8(k(), tid, &v.view()).expect("an int8 row"));
+                    rows.push(quantizer.encode_int8(k(), tid, &v.view()).expect("an int8 row"));
                 }
             }
-            let query = random_len_bytes(&mut rng, layout.code_len());
+            let query = random_len_bytes(&mut rng, quantizer.code_len());
             let floats = random_floats(&mut rng, dims);
             let make = |kernels: &'static Kernels| {
                 let q = if metric == Metric::Hamming { IndexQuery::Bits(query.clone()) } else { IndexQuery::Floats(Query::new(&floats).expect("finite")) };
-                Scorer::new(layout.clone(), kernels, q).expect("a scorer")
+                Scorer::new(quantizer.clone(), kernels, q).expect("a scorer")
             };
             let (scorer, scalar_scorer) = (make(k()), make(scalar()));
-            Fixture { layout, rows, query, scorer, scalar_scorer }
+            Fixture { quantizer, rows, query, scorer, scalar_scorer }
         })
         .collect()
 }
@@ -1555,14 +1555,14 @@ fn fixtures(name: &str) -> Vec<Fixture> {
 /// A FastScan block: empty with valid rows written in, then corrupted in place, or garbage;
 /// of the block length, or longer (accessors read only their part).
 fn block_bytes(rng: &mut SmallRng, f: &Fixture) -> Vec<u8> {
-    let layout = &f.layout;
+    let quantizer = &f.quantizer;
     let mut bytes = match rng.random_range(0..10) {
-        0..3 => random_len_bytes(rng, layout.block_len()),
+        0..3 => random_len_bytes(rng, quantizer.block_len()),
         _ => {
-            let mut b = block::empty(layout);
+            let mut b = block::empty(quantizer);
             for _ in 0..rng.random_range(0..=40) {
                 let slot = rng.random_range(0..block::ROWS);
-                block::write_row(layout, &mut b, slot, pick(rng, &f.rows), random_pointer(rng));
+                block::write_row(quantizer, &mut b, slot, pick(rng, &f.rows), random_pointer(rng));
             }
             for _ in 0..rng.random_range(0..=6) {
                 mutate_in_place(rng, &mut b);
@@ -1582,7 +1582,7 @@ fn same_estimates(a: &[f32], b: &[f32]) -> bool {
 }
 
 /// The block accessors and first-pass scoring over any block bytes: every accessor reads
-/// where the layout says, writes land where reads find them, Hamming scores are exact,
+/// where the quantizer says, writes land where reads find them, Hamming scores are exact,
 /// and the SIMD scores equal the scalar ones.
 #[test]
 fn index_fastscan_blocks() {
@@ -1599,27 +1599,27 @@ fn index_fastscan_blocks() {
         },
         |(i, bytes, slot, row, target)| {
             let f = &fixtures[*i];
-            let layout = &f.layout;
-            let code_bytes = block::ROWS * layout.code_len();
-            let pointers_at = code_bytes + if layout.has_vectors() { 2 * 4 * block::ROWS } else { 0 };
-            assert_eq!(layout.block_len(), pointers_at + ItemPointer::LEN * block::ROWS);
-            assert_eq!(block::codes(layout, bytes), &bytes[..code_bytes]);
-            if layout.has_vectors() {
-                let (alphas, betas) = block::factors(layout, bytes);
+            let quantizer = &f.quantizer;
+            let code_bytes = block::ROWS * quantizer.code_len();
+            let pointers_at = code_bytes + if quantizer.has_vectors() { 2 * 4 * block::ROWS } else { 0 };
+            assert_eq!(quantizer.block_len(), pointers_at + ItemPointer::LEN * block::ROWS);
+            assert_eq!(block::codes(quantizer, bytes), &bytes[..code_bytes]);
+            if quantizer.has_vectors() {
+                let (alphas, betas) = block::factors(quantizer, bytes);
                 assert_eq!((alphas, betas), (&bytes[code_bytes..code_bytes + 128], &bytes[code_bytes + 128..code_bytes + 256]));
             }
-            let pointers: Vec<ItemPointer> = (0..block::ROWS).map(|s| block::pointer(layout, bytes, s)).collect();
+            let pointers: Vec<ItemPointer> = (0..block::ROWS).map(|s| block::pointer(quantizer, bytes, s)).collect();
             for (s, p) in pointers.iter().enumerate() {
                 assert_eq!(*p, ItemPointer::read(&bytes[pointers_at + ItemPointer::LEN * s..]), "pointer {s}");
             }
-            assert_eq!(block::free_slot(layout, bytes), pointers.iter().position(|&p| p == ItemPointer::NONE));
+            assert_eq!(block::free_slot(quantizer, bytes), pointers.iter().position(|&p| p == ItemPointer::NONE));
 
             let term = f.scorer.list_term(0);
             let (mut active, mut reference) = ([0.0f32; block::ROWS], [0.0f32; block::ROWS]);
             f.scorer.estimate_block(bytes, term, &mut active);
             f.scalar_scorer.estimate_block(bytes, term, &mut reference);
             assert!(same_estimates(&active, &reference), "SIMD scores {active:?} differ from scalar {reference:?}");
-            if layout.metric == Metric::Hamming {
+            if quantizer.metric == Metric::Hamming {
                 for (r, &score) in active.iter().enumerate() {
                     let exact: u32 = f.query.iter().enumerate().map(|(p, &q)| (bytes[block::ROWS * p + r] ^ q).count_ones()).sum();
                     assert_eq!(score, exact as f32, "row {r}");
@@ -1629,20 +1629,20 @@ fn index_fastscan_blocks() {
             // A row written into this block reads back, and leaves the other rows alone.
             let mut written = bytes.clone();
             let row = &f.rows[*row];
-            block::write_row(layout, &mut written, *slot, row, *target);
-            assert_eq!(block::pointer(layout, &written, *slot), *target);
-            let code: Vec<u8> = (0..layout.code_len()).map(|p| block::codes(layout, &written)[block::ROWS * p + slot]).collect();
+            block::write_row(quantizer, &mut written, *slot, row, *target);
+            assert_eq!(block::pointer(quantizer, &written, *slot), *target);
+            let code: Vec<u8> = (0..quantizer.code_len()).map(|p| block::codes(quantizer, &written)[block::ROWS * p + slot]).collect();
             assert_eq!(code, row.code);
-            if layout.has_vectors() {
-                let (alphas, betas) = block::factors(layout, &written);
+            if quantizer.has_vectors() {
+                let (alphas, betas) = block::factors(quantizer, &written);
                 assert_eq!((&alphas[4 * slot..4 * slot + 4], &betas[4 * slot..4 * slot + 4]), (&row.alpha.to_ne_bytes()[..], &row.beta.to_ne_bytes()[..]));
             }
             for (s, &p) in pointers.iter().enumerate().filter(|&(s, _)| s != *slot) {
-                assert_eq!(block::pointer(layout, &written, s), p, "writing row {slot} changed row {s}");
+                assert_eq!(block::pointer(quantizer, &written, s), p, "writing row {slot} changed row {s}");
             }
-            block::clear_row(layout, &mut written, *slot);
-            assert_eq!(block::pointer(layout, &written, *slot), ItemPointer::NONE);
-            bytes.len() == layout.block_len()
+            block::clear_row(quantizer, &mut written, *slot);
+            assert_eq!(block::pointer(quantizer, &written, *slot), ItemPointer::NONE);
+            bytes.len() == quantizer.block_len()
         },
         |(i, bytes, slot, row, target)| format!("{}; row {row} to slot {slot} -> {target:?}; block {}", fixtures[*i].describe(), hex(bytes)),
     );
@@ -1652,7 +1652,7 @@ fn index_fastscan_blocks() {
 /// panic, and a short item is refused by a bounds check rather than read past its end.
 #[test]
 fn index_vector_items() {
-    let fixtures: Vec<Fixture> = fixtures("vectors").into_iter().filter(|f| f.layout.has_vectors()).collect();
+    let fixtures: Vec<Fixture> = fixtures("vectors").into_iter().filter(|f| f.quantizer.has_vectors()).collect();
     fuzz(
         "ivf vector items",
         225_000,
@@ -1660,7 +1660,7 @@ fn index_vector_items() {
         |rng| {
             let i = rng.random_range(0..fixtures.len());
             let f = &fixtures[i];
-            let len = f.layout.vector_len();
+            let len = f.quantizer.vector_len();
             let mut bytes = match rng.random_range(0..10) {
                 0..3 => random_len_bytes(rng, len),
                 _ => {
@@ -1683,7 +1683,7 @@ fn index_vector_items() {
             if bytes.len() >= ItemPointer::LEN {
                 assert_eq!(vector_tid(bytes), ItemPointer::read(bytes));
             }
-            if bytes.len() >= f.layout.vector_len() {
+            if bytes.len() >= f.quantizer.vector_len() {
                 let _ = f.scorer.rescore(bytes);
                 if let Some(row) = f.rows.iter().find(|r| r.vector == *bytes) {
                     // An intact item scores as the scalar kernels do, within float rounding.
@@ -1693,7 +1693,7 @@ fn index_vector_items() {
                 true
             } else {
                 let refused = panic::catch_unwind(AssertUnwindSafe(|| f.scorer.rescore(bytes))).is_err();
-                assert!(refused, "rescore read a {}-byte item of a layout whose items are {} bytes", bytes.len(), f.layout.vector_len());
+                assert!(refused, "rescore read a {}-byte item of a quantizer whose items are {} bytes", bytes.len(), f.quantizer.vector_len());
                 false
             }
         },
@@ -1701,7 +1701,7 @@ fn index_vector_items() {
     );
 }
 
-/// `Layout::encode_stored`: a build or insert decoding a stored column value into a row.
+/// `Quantizer::encode_stored`: a build or insert decoding a stored column value into a row.
 #[test]
 fn index_encode_stored() {
     let fixtures = fixtures("encode_stored");
@@ -1712,10 +1712,10 @@ fn index_encode_stored() {
         |rng| {
             let i = rng.random_range(0..fixtures.len());
             let f = &fixtures[i];
-            let dims = f.layout.dims;
+            let dims = f.quantizer.dims;
             let bytes = binary(rng, &mut |rng| {
                 let n = if rng.random_bool(0.8) { dims } else { dims + rng.random_range(0..3) - 1 }.max(1);
-                if f.layout.has_vectors() {
+                if f.quantizer.has_vectors() {
                     random_int8(rng, n).encode()
                 } else {
                     random_bits(rng, n).encode()
@@ -1724,20 +1724,20 @@ fn index_encode_stored() {
             (i, bytes, random_pointer(rng))
         },
         |(i, payload, tid)| {
-            let layout = &fixtures[*i].layout;
-            match layout.encode_stored(k(), *tid, payload) {
+            let quantizer = &fixtures[*i].quantizer;
+            match quantizer.encode_stored(k(), *tid, payload) {
                 Ok(row) => {
-                    assert!(row.list < layout.lists());
-                    assert_eq!((row.code.len(), row.vector.len()), (layout.code_len(), layout.vector_len()));
-                    if layout.has_vectors() {
+                    assert!(row.list < quantizer.lists());
+                    assert_eq!((row.code.len(), row.vector.len()), (quantizer.code_len(), quantizer.vector_len()));
+                    if quantizer.has_vectors() {
                         let value = Int8Ref::decode(payload).expect("an accepted payload decodes");
-                        assert_eq!(value.dims(), layout.dims);
+                        assert_eq!(value.dims(), quantizer.dims);
                         assert_eq!(vector_tid(&row.vector), *tid);
                         assert_eq!(row.vector[10] as i8, value.params.zero_point);
                         assert!(row.vector[11..].iter().zip(value.codes).all(|(&a, &b)| a as i8 == b));
                     } else {
                         let value = BitRef::decode(payload).expect("an accepted payload decodes");
-                        assert_eq!((value.dims(), value.bytes()), (layout.dims, &row.code[..]));
+                        assert_eq!((value.dims(), value.bytes()), (quantizer.dims, &row.code[..]));
                     }
                     true
                 }
@@ -1807,7 +1807,7 @@ fn index_search_over_corrupted_pages() {
             let b = rng.random_range(0..built.len());
             let source = &built[b].index;
             let mut index = source.clone();
-            let layout = index.layout.clone();
+            let quantizer = index.quantizer.clone();
             let mut corruption = Vec::new();
             let edits = if rng.random_ratio(1, 5) { 0 } else { rng.random_range(1..=8) };
             for _ in 0..edits {
@@ -1826,7 +1826,7 @@ fn index_search_over_corrupted_pages() {
                             1 => ItemPointer { block: rng.random_range(0..ROWS as u32), offset: rng.random_range(0..3) },
                             _ => random_pointer(rng),
                         };
-                        let pointer_at = layout.block_len() - ItemPointer::LEN * (block::ROWS - slot);
+                        let pointer_at = quantizer.block_len() - ItemPointer::LEN * (block::ROWS - slot);
                         target.write(&mut block[pointer_at..]);
                         corruption.push(format!("list {list} block {at} slot {slot} -> {target:?}"));
                     } else {
@@ -1844,14 +1844,14 @@ fn index_search_over_corrupted_pages() {
                     corruption.push(format!("vector {at} bytes {changed:?}"));
                 }
             }
-            let query = if layout.has_vectors() {
-                let mut q = random_floats(rng, layout.dims);
+            let query = if quantizer.has_vectors() {
+                let mut q = random_floats(rng, quantizer.dims);
                 q.iter_mut().for_each(|v| *v = v.clamp(-1e18, 1e18));
                 QueryInput::Floats(q)
             } else {
-                QueryInput::Bits(random_len_bytes(rng, layout.code_len()))
+                QueryInput::Bits(random_len_bytes(rng, quantizer.code_len()))
             };
-            let options = SearchOptions { probes: rng.random_range(1..=layout.lists() + 1), rescore_factor: *pick(rng, &[1.0, 2.0, 10.0, 1e9]) };
+            let options = SearchOptions { probes: rng.random_range(1..=quantizer.lists() + 1), rescore_factor: *pick(rng, &[1.0, 2.0, 10.0, 1e9]) };
             SearchCase { built: b, index, corruption, query, options, rows: rng.random_range(1..=12) }
         },
         |case| {
@@ -1859,7 +1859,7 @@ fn index_search_over_corrupted_pages() {
                 QueryInput::Floats(q) => IndexQuery::Floats(Query::new(q).expect("finite")),
                 QueryInput::Bits(b) => IndexQuery::Bits(b.clone()),
             };
-            let mut search = Search::new(Scorer::new(case.index.layout.clone(), k(), query).expect("a scorer"), case.options);
+            let mut search = Search::new(Scorer::new(case.index.quantizer.clone(), k(), query).expect("a scorer"), case.options);
             let intact = case.corruption.is_empty();
             let mut seen = HashSet::new();
             for _ in 0..case.rows {
@@ -1881,8 +1881,8 @@ fn index_search_over_corrupted_pages() {
                 QueryInput::Floats(q) => format!("{q:?}"),
                 QueryInput::Bits(b) => hex(b),
             };
-            let layout = &case.index.layout;
-            format!("{:?} index #{}; {:?}; {} rows; corruption {:?}; query {query}", layout.metric, case.built, case.options, case.rows, case.corruption)
+            let quantizer = &case.index.quantizer;
+            format!("{:?} index #{}; {:?}; {} rows; corruption {:?}; query {query}", quantizer.metric, case.built, case.options, case.rows, case.corruption)
         },
     );
 }

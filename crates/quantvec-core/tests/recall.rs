@@ -157,7 +157,7 @@ fn filtered_index_scans_keep_their_recall() {
                 let passes = |i: usize| i % every == q % every;
                 let query = f.data.queries.row(q);
                 let query_norm = norm(query);
-                let scorer = Scorer::new(index.layout.clone(), k(), IndexQuery::Floats(Query::new(query).unwrap())).unwrap();
+                let scorer = Scorer::new(index.quantizer.clone(), k(), IndexQuery::Floats(Query::new(query).unwrap())).unwrap();
                 let mut search = Search::new(scorer, SearchOptions { probes, rescore_factor: 8.0 });
                 let found: Vec<usize> = std::iter::from_fn(|| search.next(&index)).map(|(tid, _)| tid.block as usize).filter(|&i| passes(i)).take(K).collect();
                 let truth = nearest(BASE, K, |i| {

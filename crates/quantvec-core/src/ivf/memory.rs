@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use super::kmeans::{self, KMeans};
 use super::recall::{calibrate_parallel, Calibration, Offered, Truths};
 use super::search::Lists;
-use super::{block, vector_tid, BuildOptions, EncodedRow, ItemPointer, Layout, Metric};
+use super::{block, vector_tid, BuildOptions, EncodedRow, ItemPointer, Metric, Quantizer};
 use crate::bits::BitVector;
 use crate::error::Result;
 use crate::int4::Int4Vector;
@@ -17,7 +17,7 @@ use crate::kernels::Kernels;
 
 #[derive(Clone)]
 pub struct MemoryIndex {
-    pub layout: Arc<Layout>,
+    pub quantizer: Arc<Quantizer>,
     /// Per list, its blocks.
     pub lists: Vec<Vec<Vec<u8>>>,
     /// Vector items, addressed by `ItemPointer { block: index, offset: 0 }`.
@@ -30,13 +30,13 @@ impl MemoryIndex {
     /// Builds an index over int8 rows; row i gets heap tid (i, 1).
     pub fn build_int8(k: &'static Kernels, metric: Metric, rows: &[Int8Vector], options: &BuildOptions, residual: bool) -> Result<Self> {
         let floats: Vec<Vec<f32>> = rows.iter().map(Int8Vector::dequantize).collect();
-        let layout = Self::train(k, metric, &floats, options, residual)?;
+        let quantizer = Self::train(k, metric, &floats, options, residual)?;
         let encoded: Vec<EncodedRow> = rows
             .par_iter()
             .enumerate()
-            .map(|(i, row)| layout.encode_int8(k, ItemPointer { block: i as u32, offset: 1 }, &row.view()))
+            .map(|(i, row)| quantizer.encode_int8(k, ItemPointer { block: i as u32, offset: 1 }, &row.view()))
             .collect::<Result<_>>()?;
-        Ok(Self::assemble(layout, encoded))
+        Ok(Self::assemble(quantizer, encoded))
     }
 
     /// Builds an index over 4-bit rows (its vectors keep their packed codes); row i gets
@@ -44,35 +44,36 @@ impl MemoryIndex {
     pub fn build_int4(k: &'static Kernels, metric: Metric, rows: &[Int4Vector], options: &BuildOptions) -> Result<Self> {
         let packed: Vec<_> = rows.iter().map(Int4Vector::packed).collect();
         let floats: Vec<Vec<f32>> = packed.iter().map(|p| p.view().dequantize_finite()).collect();
-        let layout = Self::train(k, metric, &floats, options, true)?.with_vector_bits(4)?;
+        let quantizer = Self::train(k, metric, &floats, options, true)?.with_vector_bits(4)?;
         let encoded: Vec<EncodedRow> = packed
             .par_iter()
             .enumerate()
-            .map(|(i, row)| layout.encode_int4(k, ItemPointer { block: i as u32, offset: 1 }, &row.view()))
+            .map(|(i, row)| quantizer.encode_int4(k, ItemPointer { block: i as u32, offset: 1 }, &row.view()))
             .collect::<Result<_>>()?;
-        Ok(Self::assemble(layout, encoded))
+        Ok(Self::assemble(quantizer, encoded))
     }
 
     /// Builds a Hamming index over bit rows; row i gets heap tid (i, 1).
     pub fn build_bits(k: &'static Kernels, rows: &[BitVector], options: &BuildOptions) -> Result<Self> {
         let floats: Vec<Vec<f32>> = rows.iter().map(|r| super::signs(&r.view())).collect();
-        let layout = Self::train(k, Metric::Hamming, &floats, options, false)?;
-        let encoded: Vec<EncodedRow> = rows.par_iter().map(|row| layout.encode_bits(k, &row.view())).collect::<Result<_>>()?;
-        Ok(Self::assemble(layout, encoded))
+        let quantizer = Self::train(k, Metric::Hamming, &floats, options, false)?;
+        let encoded: Vec<EncodedRow> = rows.par_iter().map(|row| quantizer.encode_bits(k, &row.view())).collect::<Result<_>>()?;
+        Ok(Self::assemble(quantizer, encoded))
     }
 
     /// k-means on the first `sample_rows` rows (the data sets used here come shuffled).
-    fn train(k: &'static Kernels, metric: Metric, floats: &[Vec<f32>], options: &BuildOptions, residual: bool) -> Result<Layout> {
+    fn train(k: &'static Kernels, metric: Metric, floats: &[Vec<f32>], options: &BuildOptions, residual: bool) -> Result<Quantizer> {
         let dims = floats.first().map_or(1, Vec::len);
         let sample: Vec<f32> = floats.iter().take(options.sample_rows).flatten().copied().collect();
         let kmeans = KMeans { clusters: options.lists, iterations: options.iterations, spherical: metric.spherical(), seed: 42 };
         let mut centroids = kmeans::train(k, &pool(), &sample, dims, &kmeans, &mut || Ok(()))?;
         super::meta::round_centroids(&mut centroids);
-        Layout::new(k, metric, dims, residual, centroids)?.with_code_bits(options.code_bits)
+        Quantizer::new(k, metric, dims, residual, centroids)?.with_code_bits(options.code_bits)
     }
 
-    fn assemble(layout: Layout, encoded: Vec<EncodedRow>) -> Self {
-        let mut index = MemoryIndex { lists: vec![Vec::new(); layout.lists()], vectors: Vec::new(), vector_lists: Vec::new(), layout: Arc::new(layout) };
+    fn assemble(quantizer: Quantizer, encoded: Vec<EncodedRow>) -> Self {
+        let mut index =
+            MemoryIndex { lists: vec![Vec::new(); quantizer.lists()], vectors: Vec::new(), vector_lists: Vec::new(), quantizer: Arc::new(quantizer) };
         for (i, row) in encoded.into_iter().enumerate() {
             index.insert(row, ItemPointer { block: i as u32, offset: 1 });
         }
@@ -81,29 +82,29 @@ impl MemoryIndex {
 
     /// Adds an encoded row (heap tid `tid`) to its list.
     pub fn insert(&mut self, mut row: EncodedRow, tid: ItemPointer) {
-        let target = if self.layout.has_vectors() {
+        let target = if self.quantizer.has_vectors() {
             self.vectors.push(std::mem::take(&mut row.vector));
             self.vector_lists.push(row.list as u32);
             ItemPointer { block: (self.vectors.len() - 1) as u32, offset: 0 }
         } else {
             tid
         };
-        let layout = &self.layout;
+        let quantizer = &self.quantizer;
         let blocks = &mut self.lists[row.list];
-        let slot = blocks.last().and_then(|b| block::free_slot(layout, b));
+        let slot = blocks.last().and_then(|b| block::free_slot(quantizer, b));
         let slot = slot.unwrap_or_else(|| {
-            blocks.push(block::empty(layout));
+            blocks.push(block::empty(quantizer));
             0
         });
-        block::write_row(layout, blocks.last_mut().expect("a block"), slot, &row, target);
+        block::write_row(quantizer, blocks.last_mut().expect("a block"), slot, &row, target);
     }
 }
 
 impl MemoryIndex {
     /// An index of these lists' blocks and no vectors: a build's code pages copied into
     /// memory, for a calibration that reads them from many threads.
-    pub fn of_lists(layout: Arc<Layout>, lists: Vec<Vec<Vec<u8>>>) -> MemoryIndex {
-        MemoryIndex { layout, lists, vectors: Vec::new(), vector_lists: Vec::new() }
+    pub fn of_lists(quantizer: Arc<Quantizer>, lists: Vec<Vec<Vec<u8>>>) -> MemoryIndex {
+        MemoryIndex { quantizer, lists, vectors: Vec::new(), vector_lists: Vec::new() }
     }
 
     /// Measures recall at every setting (see [`calibrate`]), with `rows[i]` for each i of
@@ -115,7 +116,7 @@ impl MemoryIndex {
     /// The calibration queries of [`MemoryIndex::calibrate`] with their true neighbours.
     pub fn truths(&self, k: &'static Kernels, rows: &[Int8Vector], query_rows: &[usize]) -> Result<Truths> {
         let queries = query_rows.iter().map(|&i| (ItemPointer { block: i as u32, offset: 1 }, rows[i].view().dequantize_finite())).collect();
-        let mut truths = Truths::new(&self.layout, k, queries)?;
+        let mut truths = Truths::new(&self.quantizer, k, queries)?;
         let offered: Vec<Offered> = self
             .vectors
             .iter()
@@ -137,7 +138,7 @@ impl MemoryIndex {
             .zip(neighbours)
             .map(|(query, rows)| (query.clone(), rows.iter().map(|&i| (ItemPointer { block: i as u32, offset: 0 }, self.vector_lists[i])).collect()))
             .collect();
-        calibrate_parallel(&pool(), self, &Truths::given(&self.layout, k, given)?, &mut || Ok(()))
+        calibrate_parallel(&pool(), self, &Truths::given(&self.quantizer, k, given)?, &mut || Ok(()))
     }
 }
 
@@ -185,7 +186,7 @@ mod tests {
     /// Drains a search: every row must come out exactly once, and with every list probed
     /// and every candidate rescored the first rows are the exact nearest.
     fn drain(index: &MemoryIndex, query: IndexQuery, options: SearchOptions) -> Vec<(ItemPointer, f64)> {
-        let mut search = Search::new(Scorer::new(index.layout.clone(), kernels::active(), query).unwrap(), options);
+        let mut search = Search::new(Scorer::new(index.quantizer.clone(), kernels::active(), query).unwrap(), options);
         std::iter::from_fn(|| search.next(index)).collect()
     }
 
@@ -217,7 +218,7 @@ mod tests {
             for code_bits in [1, 4] {
                 let options = BuildOptions { lists: 20, sample_rows: 1000, iterations: 3, code_bits };
                 let index = MemoryIndex::build_int4(k, metric, &rows, &options).unwrap();
-                assert_eq!(index.layout.vector_len(), 11 + 11, "tid, scale, zero-point and 21 codes in 11 bytes");
+                assert_eq!(index.quantizer.vector_len(), 11 + 11, "tid, scale, zero-point and 21 codes in 11 bytes");
                 for q in [3, 777, 1999] {
                     let query = Query::new(&floats[q]).unwrap();
                     let operator = |i: usize| match metric {
@@ -228,7 +229,7 @@ mod tests {
                     let mut expected: Vec<(f64, u32)> = (0..rows.len()).map(|i| (operator(i), i as u32)).collect();
                     expected.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                     let options = SearchOptions { probes: 1000, rescore_factor: 1000.0 };
-                    let mut search = Search::new(Scorer::new(index.layout.clone(), k, IndexQuery::Floats(query.clone())).unwrap(), options);
+                    let mut search = Search::new(Scorer::new(index.quantizer.clone(), k, IndexQuery::Floats(query.clone())).unwrap(), options);
                     let found: Vec<(f64, u32)> = (0..10).map(|_| search.next(&index).map(|(tid, d)| (d, tid.block)).unwrap()).collect();
                     let distances = |v: &[(f64, u32)]| v.iter().map(|e| e.0).collect::<Vec<f64>>();
                     assert_eq!(distances(&found), distances(&expected[..10]), "{metric:?}, {code_bits}-bit codes, query {q}");
@@ -251,7 +252,7 @@ mod tests {
         let rows: Vec<Int8Vector> = floats.iter().map(|f| Int8Vector::quantize_minmax(f).unwrap()).collect();
         let index = MemoryIndex::build_int8(k, Metric::L2, &rows, &BuildOptions { lists: 40, sample_rows: 1000, iterations: 3, code_bits: 1 }, true).unwrap();
         let query = IndexQuery::Floats(Query::new(&floats[0]).unwrap());
-        let mut search = Search::new(Scorer::new(index.layout.clone(), k, query).unwrap(), SearchOptions { probes: 5, rescore_factor: 4.0 });
+        let mut search = Search::new(Scorer::new(index.quantizer.clone(), k, query).unwrap(), SearchOptions { probes: 5, rescore_factor: 4.0 });
         assert_eq!(search.counters(), SearchCounters::default());
         for _ in 0..10 {
             search.next(&index).expect("a row");
@@ -288,7 +289,7 @@ mod tests {
         for probes in [1000, 3] {
             let counting = Counting(&index, std::cell::Cell::new(0));
             let query = IndexQuery::Floats(Query::new(&floats[0]).unwrap());
-            let mut search = Search::new(Scorer::new(index.layout.clone(), k, query).unwrap(), SearchOptions { probes, rescore_factor: 8.0 });
+            let mut search = Search::new(Scorer::new(index.quantizer.clone(), k, query).unwrap(), SearchOptions { probes, rescore_factor: 8.0 });
             assert_eq!(std::iter::from_fn(|| search.next(&counting)).count(), 3000);
             // Rescans double the candidates they keep: about log2(3000 / 80) of them, each
             // over the probed lists, not one per row once the candidates run out.
@@ -304,12 +305,12 @@ mod tests {
         // As builds store them: values that float16 holds exactly.
         crate::ivf::meta::round_centroids(&mut centroids);
         for metric in [Metric::L2, Metric::InnerProduct, Metric::Cosine] {
-            let layout = Arc::new(Layout::new(k, metric, dims, true, centroids.clone()).unwrap());
+            let quantizer = Arc::new(Quantizer::new(k, metric, dims, true, centroids.clone()).unwrap());
             for query in random_rows(5, dims) {
                 let q_norm = crate::floats::norm(&query);
-                let scorer = Scorer::new(layout.clone(), k, IndexQuery::Floats(Query::new(&query).unwrap())).unwrap();
+                let scorer = Scorer::new(quantizer.clone(), k, IndexQuery::Floats(Query::new(&query).unwrap())).unwrap();
                 for (rank, list) in scorer.ranked_lists() {
-                    let c = layout.centroid(list as usize);
+                    let c = quantizer.centroid(list as usize);
                     let dot: f64 = query.iter().zip(c).map(|(&a, &b)| f64::from(a) * f64::from(b)).sum();
                     let exact = match metric {
                         Metric::L2 => c.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() - 2.0 * dot,

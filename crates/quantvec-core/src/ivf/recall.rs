@@ -21,7 +21,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::search::{rank_key, Lists};
-use super::{block, vector_centered_norm_sq, CoarseQuery, IndexQuery, ItemPointer, Layout, Scorer};
+use super::{block, vector_centered_norm_sq, CoarseQuery, IndexQuery, ItemPointer, Quantizer, Scorer};
 use crate::error::{bail, ErrorKind, Result};
 use crate::floats::Query;
 use crate::kernels::Kernels;
@@ -122,39 +122,39 @@ pub type GivenQuery = (Vec<f32>, Vec<(ItemPointer, u32)>);
 
 /// The calibration queries of a build and their true neighbours.
 pub struct Truths {
-    layout: Arc<Layout>,
+    quantizer: Arc<Quantizer>,
     k: &'static Kernels,
     truths: Vec<Truth>,
 }
 
 impl Truths {
     /// `queries`: rows of the table (heap tid, floats as the index sees them).
-    pub fn new(layout: &Arc<Layout>, k: &'static Kernels, queries: Vec<(ItemPointer, Vec<f32>)>) -> Result<Truths> {
-        if !layout.has_vectors() {
+    pub fn new(quantizer: &Arc<Quantizer>, k: &'static Kernels, queries: Vec<(ItemPointer, Vec<f32>)>) -> Result<Truths> {
+        if !quantizer.has_vectors() {
             bail!(InvalidParameter, "recall is calibrated only for indexes that rescore");
         }
         let truths = queries
             .into_iter()
             .map(|(tid, floats)| {
-                let scorer = Scorer::new(layout.clone(), k, IndexQuery::Floats(Query::new(&floats)?))?;
-                let neighbours = Neighbours::Gathered { coarse: CoarseQuery::new(layout, &floats)?, candidates: BinaryHeap::with_capacity(K + SLACK + 1) };
+                let scorer = Scorer::new(quantizer.clone(), k, IndexQuery::Floats(Query::new(&floats)?))?;
+                let neighbours = Neighbours::Gathered { coarse: CoarseQuery::new(quantizer, &floats)?, candidates: BinaryHeap::with_capacity(K + SLACK + 1) };
                 Ok(Truth { scorer, own_tid: tid, own_target: None, neighbours })
             })
             .collect::<Result<_>>()?;
-        Ok(Truths { layout: layout.clone(), k, truths })
+        Ok(Truths { quantizer: quantizer.clone(), k, truths })
     }
 
     /// Queries from outside the table with their true neighbours given, nearest first
     /// (target and list of each): to measure recall at every setting for real queries.
-    pub fn given(layout: &Arc<Layout>, k: &'static Kernels, queries: Vec<GivenQuery>) -> Result<Truths> {
+    pub fn given(quantizer: &Arc<Quantizer>, k: &'static Kernels, queries: Vec<GivenQuery>) -> Result<Truths> {
         let truths = queries
             .into_iter()
             .map(|(floats, neighbours)| {
-                let scorer = Scorer::new(layout.clone(), k, IndexQuery::Floats(Query::new(&floats)?))?;
+                let scorer = Scorer::new(quantizer.clone(), k, IndexQuery::Floats(Query::new(&floats)?))?;
                 Ok(Truth { scorer, own_tid: ItemPointer::NONE, own_target: None, neighbours: Neighbours::Given(neighbours) })
             })
             .collect::<Result<_>>()?;
-        Ok(Truths { layout: layout.clone(), k, truths })
+        Ok(Truths { quantizer: quantizer.clone(), k, truths })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -164,8 +164,8 @@ impl Truths {
     /// Offers written rows to every query: an int8 dot product per row and query (in
     /// parallel over the queries), rescoring none.
     pub fn offer(&mut self, rows: &[Offered]) {
-        let (k, layout) = (self.k, &*self.layout);
-        let norms: Vec<i64> = rows.par_iter().map(|row| vector_centered_norm_sq(k, layout, row.vector)).collect();
+        let (k, quantizer) = (self.k, &*self.quantizer);
+        let norms: Vec<i64> = rows.par_iter().map(|row| vector_centered_norm_sq(k, quantizer, row.vector)).collect();
         self.truths.par_iter_mut().for_each(|truth| {
             let Neighbours::Gathered { coarse, candidates } = &mut truth.neighbours else { return };
             for (row, &norm) in rows.iter().zip(&norms) {
@@ -173,7 +173,7 @@ impl Truths {
                     truth.own_target = Some(row.target);
                     continue;
                 }
-                let key = ordered(coarse.distance(k, layout, row.vector, norm));
+                let key = ordered(coarse.distance(k, quantizer, row.vector, norm));
                 if let Some(farthest) = candidates.peek().filter(|_| candidates.len() == K + SLACK) {
                     if (key, row.target) >= (farthest.0, farthest.1) {
                         continue;
@@ -197,7 +197,7 @@ pub struct Calibration {
     /// Probes-major: `recall[p * rescore_factors.len() + r]`.
     pub recall: Vec<f32>,
     /// What scoring one code costs, in units of a 1-bit code: not stored, but set from the
-    /// index's layout by [`Calibration::for_code_bits`] (by a measurement itself, and by a
+    /// index's quantizer by [`Calibration::for_code_bits`] (by a measurement itself, and by a
     /// reader of the stored bytes).
     pub code_cost: f64,
 }
@@ -231,8 +231,8 @@ fn rescored(rescore_factor: f64) -> usize {
 /// Measures recall at every setting of the grid over the index's pages, one query after
 /// another (pages read through a source that must stay on one thread).
 pub fn calibrate(source: &dyn Lists, truths: &Truths) -> Calibration {
-    let grid = probe_grid(truths.layout.lists());
-    let tally = truths.truths.iter().map(|truth| tally(source, &truths.layout, truth, &grid)).fold(Tally::new(&grid), Tally::add);
+    let grid = probe_grid(truths.quantizer.lists());
+    let tally = truths.truths.iter().map(|truth| tally(source, &truths.quantizer, truth, &grid)).fold(Tally::new(&grid), Tally::add);
     tally.into_calibration(grid, truths)
 }
 
@@ -244,11 +244,11 @@ pub fn calibrate_parallel(
     truths: &Truths,
     between: &mut dyn FnMut() -> Result<()>,
 ) -> Result<Calibration> {
-    let grid = probe_grid(truths.layout.lists());
+    let grid = probe_grid(truths.quantizer.lists());
     let mut sum = Tally::new(&grid);
     for slice in truths.truths.chunks(PARALLEL_SLICE) {
         between()?;
-        let measure = || slice.par_iter().map(|truth| tally(source, &truths.layout, truth, &grid)).reduce(|| Tally::new(&grid), Tally::add);
+        let measure = || slice.par_iter().map(|truth| tally(source, &truths.quantizer, truth, &grid)).reduce(|| Tally::new(&grid), Tally::add);
         sum = sum.add(pool.install(measure));
     }
     Ok(sum.into_calibration(grid, truths))
@@ -292,15 +292,15 @@ impl Tally {
             recall: self.found.iter().map(|&f| stored_recall(if neighbours == 0 { 1.0 } else { f as f64 / neighbours as f64 })).collect(),
             code_cost: 1.0,
         };
-        measured.for_code_bits(truths.layout.code_bits)
+        measured.for_code_bits(truths.quantizer.code_bits)
     }
 }
 
 /// One query's tally at every setting.
-fn tally(source: &dyn Lists, layout: &Layout, truth: &Truth, grid: &[u32]) -> Tally {
+fn tally(source: &dyn Lists, quantizer: &Quantizer, truth: &Truth, grid: &[u32]) -> Tally {
     let factors = RESCORE_FACTORS;
     let mut tally = Tally::new(grid);
-    let fates = measure(source, layout, truth, *grid.last().expect("a probe count") as usize);
+    let fates = measure(source, quantizer, truth, *grid.last().expect("a probe count") as usize);
     tally.neighbours = fates.neighbours.len() as u64;
     let measured = fates.rows.len();
     // Rows in the nearest n lists, for every n.
@@ -318,7 +318,7 @@ fn tally(source: &dyn Lists, layout: &Layout, truth: &Truth, grid: &[u32]) -> Ta
             // the neighbour's group of lists is reached if fewer rows come before it.
             let start = position / probes * probes;
             let end = start + probes;
-            if end > measured && measured < layout.lists() {
+            if end > measured && measured < quantizer.lists() {
                 continue;
             }
             let ahead = before[start] + neighbour.ahead[start..end.min(measured)].iter().sum::<u64>();
@@ -348,7 +348,7 @@ struct Fates {
     rows: Vec<u64>,
 }
 
-fn measure(source: &dyn Lists, layout: &Layout, truth: &Truth, max_probes: usize) -> Fates {
+fn measure(source: &dyn Lists, quantizer: &Quantizer, truth: &Truth, max_probes: usize) -> Fates {
     let scorer = &truth.scorer;
     let mut ranked: Vec<u64> = scorer.ranked_lists().into_iter().map(|(rank, list)| rank_key(rank, list)).collect();
     if ranked.len() > max_probes {
@@ -366,7 +366,7 @@ fn measure(source: &dyn Lists, layout: &Layout, truth: &Truth, max_probes: usize
     neighbour_lists.sort_unstable();
     neighbour_lists.dedup();
     for &list in &neighbour_lists {
-        each_estimate(source, layout, scorer, list, &mut |estimate, target| {
+        each_estimate(source, quantizer, scorer, list, &mut |estimate, target| {
             if let Some(i) = neighbours.iter().position(|n| n.0 == target) {
                 keys[i] = Some((estimate, target));
             }
@@ -380,7 +380,7 @@ fn measure(source: &dyn Lists, layout: &Layout, truth: &Truth, max_probes: usize
     let mut codes = vec![0u64; lists.len()];
     let mut rows = vec![0u64; lists.len()];
     for (position, &list) in lists.iter().enumerate() {
-        each_estimate(source, layout, scorer, list, &mut |estimate, target| {
+        each_estimate(source, quantizer, scorer, list, &mut |estimate, target| {
             codes[position] += 1;
             if target == ItemPointer::NONE || Some(target) == truth.own_target {
                 return;
@@ -402,13 +402,13 @@ fn measure(source: &dyn Lists, layout: &Layout, truth: &Truth, max_probes: usize
 
 /// Visits every slot of `list`'s blocks (free ones too, whose target is `NONE`) with its
 /// first-pass estimate and target.
-fn each_estimate(source: &dyn Lists, layout: &Layout, scorer: &Scorer, list: u32, visit: &mut dyn FnMut(f32, ItemPointer)) {
+fn each_estimate(source: &dyn Lists, quantizer: &Quantizer, scorer: &Scorer, list: u32, visit: &mut dyn FnMut(f32, ItemPointer)) {
     let term = scorer.list_term(list);
     source.scan_list(list, &mut |block| {
         let mut estimates = [0.0f32; block::ROWS];
         scorer.estimate_block(block, term, &mut estimates);
         for (slot, &estimate) in estimates.iter().enumerate() {
-            visit(estimate, block::pointer(layout, block, slot));
+            visit(estimate, block::pointer(quantizer, block, slot));
         }
     });
 }

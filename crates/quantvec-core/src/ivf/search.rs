@@ -226,7 +226,7 @@ impl Search {
     /// Scores the rows of `lists` into `batch`, skipping the targets in `handed`; returns
     /// the number of blocks scored.
     fn score_lists(&self, source: &dyn Lists, lists: std::ops::Range<usize>, handed: &HashSet<ItemPointer>, batch: &mut Batch) -> usize {
-        let (layout, scorer) = (&self.scorer.layout, &self.scorer);
+        let (quantizer, scorer) = (&self.scorer.quantizer, &self.scorer);
         let mut blocks = 0;
         for &key in &self.lists[lists] {
             let list = key_list(key);
@@ -248,7 +248,7 @@ impl Search {
                     let slot = passing.trailing_zeros() as usize;
                     passing &= passing - 1;
                     let estimate = estimates[slot];
-                    let target = block::pointer(layout, block, slot);
+                    let target = block::pointer(quantizer, block, slot);
                     if target != ItemPointer::NONE && (handed.is_empty() || !handed.contains(&target)) {
                         batch.offer((estimate, target));
                     }
@@ -343,7 +343,7 @@ impl Search {
         let mut targets = Vec::with_capacity(count.min(self.pool.frontier.len()));
         while targets.len() < count {
             let Some((estimate, target)) = self.pool.pop() else { break };
-            if !self.scorer.layout.has_vectors() {
+            if !self.scorer.quantizer.has_vectors() {
                 // Hamming: the first-pass score is exact and the target is the heap tuple.
                 self.results.push(Reverse((Scored { distance: f64::from(estimate), id: 0 }, target)));
             }
@@ -353,7 +353,7 @@ impl Search {
             return false;
         }
         self.rescored += targets.len();
-        if self.scorer.layout.has_vectors() {
+        if self.scorer.quantizer.has_vectors() {
             let (scorer, results) = (&self.scorer, &mut self.results);
             source.read_vectors(&targets, &mut |vector| {
                 let tid = vector_tid(vector);

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::error::Result;
 use crate::ivf::meta::{self, ListEntry, Meta};
 use crate::ivf::recall::Calibration;
-use crate::ivf::{block, EncodedRow, ItemPointer, Layout};
+use crate::ivf::{block, EncodedRow, ItemPointer, Quantizer};
 
 use super::chain::{self, blocks_per_page, pages_per_block, stored_block_bytes, stored_block_len, stored_block_mut, BLOCK_LINK};
 use super::directory::ENTRIES_PER_PAGE;
@@ -31,11 +31,11 @@ pub struct FixedPages {
 /// Writes the pages before the rows: an empty metapage (filled by [`write_meta`]), the
 /// centroids as one stream of float16 values, and empty directory pages (filled by
 /// [`write_directory`]).
-pub fn write_fixed_pages<S: Store>(store: &S, layout: &Layout, centroid_exponent: i16) -> Result<FixedPages> {
+pub fn write_fixed_pages<S: Store>(store: &S, quantizer: &Quantizer, centroid_exponent: i16) -> Result<FixedPages> {
     let meta_page = store.extend(Kind::Meta, 1)?;
     assert_eq!(meta_page[0].block(), META_BLOCK, "the metapage is the index's first block");
     drop(meta_page);
-    let centroid_bytes = meta::centroids_to_bytes(&layout.centroids, centroid_exponent);
+    let centroid_bytes = meta::centroids_to_bytes(&quantizer.centroids, centroid_exponent);
     let centroid_start = META_BLOCK + 1;
     // Whole float16 values on each page.
     let chunks: Vec<&[u8]> = if centroid_bytes.is_empty() { vec![&[]] } else { centroid_bytes.chunks(CAPACITY / 2 * 2).collect() };
@@ -47,7 +47,7 @@ pub fn write_fixed_pages<S: Store>(store: &S, layout: &Layout, centroid_exponent
         })?;
     }
     let directory_start = centroid_start + chunks.len() as u32;
-    let directory_pages = layout.lists().div_ceil(ENTRIES_PER_PAGE) as u32;
+    let directory_pages = quantizer.lists().div_ceil(ENTRIES_PER_PAGE) as u32;
     drop(store.extend(Kind::Directory, directory_pages as usize)?);
     Ok(FixedPages { centroid_start, centroid_pages: chunks.len() as u32, directory_start, directory_pages })
 }
@@ -108,7 +108,7 @@ struct OpenUnit {
 /// Writes the code and vector pages of a build (see the module comment).
 pub struct Writer<'s, S> {
     store: &'s S,
-    layout: Arc<Layout>,
+    quantizer: Arc<Quantizer>,
     lists: Vec<ListBlocks>,
     /// The vector page being filled.
     vectors: Option<OpenUnit>,
@@ -117,13 +117,13 @@ pub struct Writer<'s, S> {
 }
 
 impl<'s, S: Store> Writer<'s, S> {
-    pub fn new(store: &'s S, layout: Arc<Layout>) -> Self {
-        let lists = (0..layout.lists()).map(|_| ListBlocks::default()).collect();
-        Writer { store, layout, lists, vectors: None, vector_head: NO_BLOCK, rows: 0 }
+    pub fn new(store: &'s S, quantizer: Arc<Quantizer>) -> Self {
+        let lists = (0..quantizer.lists()).map(|_| ListBlocks::default()).collect();
+        Writer { store, quantizer, lists, vectors: None, vector_head: NO_BLOCK, rows: 0 }
     }
 
-    pub fn layout(&self) -> &Arc<Layout> {
-        &self.layout
+    pub fn quantizer(&self) -> &Arc<Quantizer> {
+        &self.quantizer
     }
 
     /// Rows added so far.
@@ -139,7 +139,7 @@ impl<'s, S: Store> Writer<'s, S> {
     /// Writes a unit's data to the pages from `block` (allocated earlier), the last page
     /// linked to `next`.
     fn write_unit(&self, block: u32, kind: Kind, data: &[u8], next: u32) -> Result<()> {
-        let pages = if kind == Kind::Codes { pages_per_block(&self.layout) } else { 1 };
+        let pages = if kind == Kind::Codes { pages_per_block(&self.quantizer) } else { 1 };
         let mut locks = (0..pages as u32).map(|page| self.store.lock(block + page, Lock::Exclusive)).collect::<Result<Vec<_>>>()?;
         let mut refs: Vec<&mut S::Locked> = locks.iter_mut().collect();
         self.store.write(&mut refs, |pages| {
@@ -155,7 +155,7 @@ impl<'s, S: Store> Writer<'s, S> {
     /// Points the link of the written block `at` to `next`.
     fn patch_link(&self, at: ItemPointer, next: ItemPointer) -> Result<()> {
         let mut locked = self.store.lock(at.block, Lock::Exclusive)?;
-        let start = usize::from(at.offset) * stored_block_len(&self.layout);
+        let start = usize::from(at.offset) * stored_block_len(&self.quantizer);
         write_one(self.store, &mut locked, |page| {
             next.write(&mut page.data_mut()[start..start + BLOCK_LINK]);
             Ok(())
@@ -176,9 +176,9 @@ impl<'s, S: Store> Writer<'s, S> {
     /// Writes a list's pending blocks, all full, as units of their own.
     fn write_list_units(&mut self, list: usize) -> Result<()> {
         let blocks = std::mem::take(&mut self.lists[list].pending);
-        for group in blocks.chunks(blocks_per_page(&self.layout)) {
-            let block = self.allocate(Kind::Codes, pages_per_block(&self.layout))?;
-            let mut data = Vec::with_capacity(group.len() * stored_block_len(&self.layout));
+        for group in blocks.chunks(blocks_per_page(&self.quantizer)) {
+            let block = self.allocate(Kind::Codes, pages_per_block(&self.quantizer))?;
+            let mut data = Vec::with_capacity(group.len() * stored_block_len(&self.quantizer));
             for (i, b) in group.iter().enumerate() {
                 let next = if i + 1 < group.len() { ItemPointer { block, offset: (i + 1) as u16 } } else { ItemPointer::NONE };
                 data.extend(stored_block_bytes(next, b));
@@ -208,20 +208,20 @@ impl<'s, S: Store> Writer<'s, S> {
 
     /// Adds a row; returns where its entry points (its vector item, or the heap row).
     pub fn add(&mut self, row: &EncodedRow, tid: ItemPointer) -> Result<ItemPointer> {
-        let target = if self.layout.has_vectors() { self.add_vector(&row.vector)? } else { tid };
-        let open = self.lists[row.list].pending.last().and_then(|b| block::free_slot(&self.layout, b));
+        let target = if self.quantizer.has_vectors() { self.add_vector(&row.vector)? } else { tid };
+        let open = self.lists[row.list].pending.last().and_then(|b| block::free_slot(&self.quantizer, b));
         let slot = match open {
             Some(slot) => slot,
             None => {
-                if self.lists[row.list].pending.len() == blocks_per_page(&self.layout) {
+                if self.lists[row.list].pending.len() == blocks_per_page(&self.quantizer) {
                     self.write_list_units(row.list)?;
                 }
-                self.lists[row.list].pending.push(block::empty(&self.layout));
+                self.lists[row.list].pending.push(block::empty(&self.quantizer));
                 0
             }
         };
         let open_block = self.lists[row.list].pending.last_mut().expect("an open block");
-        block::write_row(&self.layout, open_block, slot, row, target);
+        block::write_row(&self.quantizer, open_block, slot, row, target);
         self.rows += 1;
         Ok(target)
     }
@@ -229,17 +229,17 @@ impl<'s, S: Store> Writer<'s, S> {
     /// Packs every list's remaining blocks (an empty block for an empty list, so that every
     /// list has a head) into shared units; returns where everything went.
     pub fn finish(mut self) -> Result<Written> {
-        let (per_unit, stored_len) = (blocks_per_page(&self.layout), stored_block_len(&self.layout));
-        let wide = pages_per_block(&self.layout) > 1;
+        let (per_unit, stored_len) = (blocks_per_page(&self.quantizer), stored_block_len(&self.quantizer));
+        let wide = pages_per_block(&self.quantizer) > 1;
         let mut shared: Option<OpenUnit> = None;
         for list in 0..self.lists.len() {
             let mut blocks = std::mem::take(&mut self.lists[list].pending);
             if blocks.is_empty() && self.lists[list].head.is_none() {
-                blocks.push(block::empty(&self.layout));
+                blocks.push(block::empty(&self.quantizer));
             }
             for b in blocks {
                 if shared.as_ref().is_none_or(|open| open.data.len() / stored_len == per_unit) {
-                    let block = self.allocate(Kind::Codes, pages_per_block(&self.layout))?;
+                    let block = self.allocate(Kind::Codes, pages_per_block(&self.quantizer))?;
                     if let Some(full) = shared.replace(OpenUnit { block, data: Vec::with_capacity(CAPACITY) }) {
                         self.write_unit(full.block, Kind::Codes, &full.data, NO_BLOCK)?;
                     }
@@ -251,7 +251,7 @@ impl<'s, S: Store> Writer<'s, S> {
                 // memory), or written earlier.
                 match self.lists[list].last {
                     Some(previous) if previous.block == at.block => {
-                        at.write(stored_block_mut(&self.layout, &mut open.data, previous.offset).expect("in this unit").0);
+                        at.write(stored_block_mut(&self.quantizer, &mut open.data, previous.offset).expect("in this unit").0);
                         self.lists[list].last = Some(at);
                     }
                     _ => self.chain(list, at, at)?,
@@ -271,7 +271,7 @@ impl<'s, S: Store> Writer<'s, S> {
             }
             None => self.allocate(Kind::Codes, 1)?,
         };
-        if self.layout.has_vectors() && self.vectors.is_none() {
+        if self.quantizer.has_vectors() && self.vectors.is_none() {
             self.vector_head = self.allocate(Kind::Vectors, 1)?;
             self.vectors = Some(OpenUnit { block: self.vector_head, data: Vec::new() });
         }
@@ -299,17 +299,17 @@ impl<'s, S: Store> Writer<'s, S> {
 /// (without a calibration, which is measured over the finished index); returns the
 /// metapage's fields.
 pub fn finish<S: Store>(writer: Writer<'_, S>, fixed: &FixedPages, centroid_exponent: i16, build_id: u64) -> Result<Meta> {
-    let (store, layout) = (writer.store, writer.layout.clone());
+    let (store, quantizer) = (writer.store, writer.quantizer.clone());
     let written = writer.finish()?;
     write_directory(store, fixed.directory_start, &written.entries)?;
     let meta = Meta {
-        format: meta::format_for(layout.code_bits, layout.vector_bits),
-        metric: layout.metric,
-        residual: layout.residual,
-        code_bits: layout.code_bits,
-        vector_bits: layout.vector_bits,
-        dims: layout.dims as u32,
-        lists: layout.lists() as u32,
+        format: meta::format_for(quantizer.code_bits, quantizer.vector_bits),
+        metric: quantizer.metric,
+        residual: quantizer.residual,
+        code_bits: quantizer.code_bits,
+        vector_bits: quantizer.vector_bits,
+        dims: quantizer.dims as u32,
+        lists: quantizer.lists() as u32,
         centroid_start: fixed.centroid_start,
         centroid_pages: fixed.centroid_pages,
         directory_start: fixed.directory_start,

@@ -8,7 +8,7 @@
 //! locked together in ascending order. The cursor walks units, so no caller asks which.
 
 use crate::error::{bail, Result};
-use crate::ivf::{ItemPointer, Layout, StoredPointer};
+use crate::ivf::{ItemPointer, Quantizer, StoredPointer};
 
 use super::page::{Kind, PageMut, CAPACITY};
 use super::store::{page_of, Lock, Locked, Steps, Store};
@@ -28,18 +28,18 @@ const _: () = assert!(BLOCK_LINK == 8 && std::mem::offset_of!(BlockLink, next) =
 /// the page that links to a new block (4 pages in all).
 pub const MAX_BLOCK_PAGES: usize = 3;
 
-pub fn stored_block_len(layout: &Layout) -> usize {
-    BLOCK_LINK + layout.block_len()
+pub fn stored_block_len(quantizer: &Quantizer) -> usize {
+    BLOCK_LINK + quantizer.block_len()
 }
 
 /// Stored blocks per code page (at least 1: a wide block spans pages of its own).
-pub fn blocks_per_page(layout: &Layout) -> usize {
-    (CAPACITY / stored_block_len(layout)).max(1)
+pub fn blocks_per_page(quantizer: &Quantizer) -> usize {
+    (CAPACITY / stored_block_len(quantizer)).max(1)
 }
 
 /// Consecutive pages a stored block spans: 1 where blocks fit a page (and share it).
-pub fn pages_per_block(layout: &Layout) -> usize {
-    stored_block_len(layout).div_ceil(CAPACITY)
+pub fn pages_per_block(quantizer: &Quantizer) -> usize {
+    stored_block_len(quantizer).div_ceil(CAPACITY)
 }
 
 /// A stored block with its link, as a page stores it.
@@ -51,16 +51,16 @@ pub fn stored_block_bytes(next: ItemPointer, block: &[u8]) -> Vec<u8> {
 }
 
 /// The stored block at position `index` of a unit's data: its link and its bytes.
-pub fn stored_block<'d>(layout: &Layout, data: &'d [u8], index: u16) -> Option<(ItemPointer, &'d [u8])> {
-    let len = stored_block_len(layout);
+pub fn stored_block<'d>(quantizer: &Quantizer, data: &'d [u8], index: u16) -> Option<(ItemPointer, &'d [u8])> {
+    let len = stored_block_len(quantizer);
     let at = usize::from(index) * len;
     let entry = data.get(at..at + len)?;
     Some((ItemPointer::read(entry), &entry[BLOCK_LINK..]))
 }
 
 /// A stored block's link and bytes, to change.
-pub fn stored_block_mut<'d>(layout: &Layout, data: &'d mut [u8], index: u16) -> Option<(&'d mut [u8], &'d mut [u8])> {
-    let len = stored_block_len(layout);
+pub fn stored_block_mut<'d>(quantizer: &Quantizer, data: &'d mut [u8], index: u16) -> Option<(&'d mut [u8], &'d mut [u8])> {
+    let len = stored_block_len(quantizer);
     let at = usize::from(index) * len;
     Some(data.get_mut(at..at + len)?.split_at_mut(BLOCK_LINK))
 }
@@ -111,22 +111,22 @@ pub enum Unit<L> {
 
 impl<L: Locked> Unit<L> {
     /// Locks the unit whose first page is `block`.
-    pub fn read<S: Store<Locked = L>>(store: &S, layout: &Layout, block: u32, lock: Lock) -> Result<Unit<L>> {
-        let pages = pages_per_block(layout);
+    pub fn read<S: Store<Locked = L>>(store: &S, quantizer: &Quantizer, block: u32, lock: Lock) -> Result<Unit<L>> {
+        let pages = pages_per_block(quantizer);
         if pages == 1 {
             let locked = store.lock(block, lock)?;
             page_of(store, &locked, Kind::Codes)?;
             return Ok(Unit::Page(locked));
         }
-        let mut stored = Vec::with_capacity(stored_block_len(layout));
+        let mut stored = Vec::with_capacity(stored_block_len(quantizer));
         let mut locks = Vec::with_capacity(pages);
         for page in 0..pages as u32 {
             let locked = store.lock(block + page, lock)?;
             stored.extend_from_slice(page_of(store, &locked, Kind::Codes)?.data());
             locks.push(locked);
         }
-        if stored.len() != stored_block_len(layout) {
-            return Err(store.corrupt(Some(block), &format!("the wide block there holds {} bytes, not {}", stored.len(), stored_block_len(layout))));
+        if stored.len() != stored_block_len(quantizer) {
+            return Err(store.corrupt(Some(block), &format!("the wide block there holds {} bytes, not {}", stored.len(), stored_block_len(quantizer))));
         }
         Ok(Unit::Wide(locks, stored))
     }
@@ -155,8 +155,8 @@ impl<L: Locked> Unit<L> {
     }
 
     /// The stored block at `at` (on this unit): its link and bytes.
-    pub fn stored<S: Store<Locked = L>>(&self, store: &S, layout: &Layout, at: ItemPointer) -> Result<(ItemPointer, &[u8])> {
-        stored_block(layout, self.data(), at.offset).ok_or_else(|| store.corrupt(Some(at.block), "a list chain points past the blocks of the page"))
+    pub fn stored<S: Store<Locked = L>>(&self, store: &S, quantizer: &Quantizer, at: ItemPointer) -> Result<(ItemPointer, &[u8])> {
+        stored_block(quantizer, self.data(), at.offset).ok_or_else(|| store.corrupt(Some(at.block), "a list chain points past the blocks of the page"))
     }
 
     /// Writes `data` as the unit's stored blocks, and changes `extra` pages by `edit`, as one
@@ -209,16 +209,16 @@ pub type UnitVisitor<'v, L> = dyn FnMut(&mut Unit<L>, &[ItemPointer]) -> Result<
 /// Walks a list's chain from `head`, a unit at a time locked as `lock` says: `visit` gets
 /// the unit and the places of the chain's blocks on it, in chain order. The walk goes on
 /// from the last one's link (read after the visit, which may have changed it).
-pub fn walk_units<S: Store>(store: &S, layout: &Layout, head: ItemPointer, lock: Lock, visit: &mut UnitVisitor<'_, S::Locked>) -> Result<()> {
+pub fn walk_units<S: Store>(store: &S, quantizer: &Quantizer, head: ItemPointer, lock: Lock, visit: &mut UnitVisitor<'_, S::Locked>) -> Result<()> {
     let mut at = head;
-    let mut steps = Steps::new(blocks_per_page(layout));
+    let mut steps = Steps::new(blocks_per_page(quantizer));
     let mut places = Vec::new();
     while at != ItemPointer::NONE {
-        let mut unit = Unit::read(store, layout, at.block, lock)?;
+        let mut unit = Unit::read(store, quantizer, at.block, lock)?;
         places.clear();
         loop {
             steps.step(store, at.block)?;
-            let (next, _) = unit.stored(store, layout, at)?;
+            let (next, _) = unit.stored(store, quantizer, at)?;
             places.push(at);
             // A wide block's successor is on other pages; a shared page's may be too.
             if next.block != at.block || matches!(unit, Unit::Wide(..)) {
@@ -230,7 +230,7 @@ pub fn walk_units<S: Store>(store: &S, layout: &Layout, head: ItemPointer, lock:
             return Ok(());
         }
         let last = *places.last().expect("a unit holds a block of the chain");
-        at = unit.stored(store, layout, last)?.0;
+        at = unit.stored(store, quantizer, last)?.0;
         drop(unit);
         store.pause();
     }
@@ -238,12 +238,12 @@ pub fn walk_units<S: Store>(store: &S, layout: &Layout, head: ItemPointer, lock:
 }
 
 /// Visits the blocks of a list's chain from `head` under share locks; returns the pages read.
-pub fn read_blocks<S: Store>(store: &S, layout: &Layout, head: ItemPointer, visit: &mut dyn FnMut(ItemPointer, &[u8])) -> Result<usize> {
+pub fn read_blocks<S: Store>(store: &S, quantizer: &Quantizer, head: ItemPointer, visit: &mut dyn FnMut(ItemPointer, &[u8])) -> Result<usize> {
     let mut pages = 0;
-    walk_units(store, layout, head, Lock::Share, &mut |unit, places| {
+    walk_units(store, quantizer, head, Lock::Share, &mut |unit, places| {
         pages += unit.pages();
         for &at in places {
-            visit(at, unit.stored(store, layout, at)?.1);
+            visit(at, unit.stored(store, quantizer, at)?.1);
         }
         Ok(Walk::Next)
     })?;

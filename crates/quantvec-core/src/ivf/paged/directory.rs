@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::error::Result;
 use crate::ivf::meta::{self, ListEntry, Meta};
 use crate::ivf::recall::Calibration;
-use crate::ivf::{ItemPointer, Layout};
+use crate::ivf::{ItemPointer, Quantizer};
 use crate::kernels::Kernels;
 
 use super::page::{Kind, CAPACITY, META_BLOCK};
@@ -111,7 +111,7 @@ pub struct Opened {
     pub meta: Meta,
     /// Recall at each search setting, measured by the build.
     pub calibration: Calibration,
-    pub layout: Arc<Layout>,
+    pub quantizer: Arc<Quantizer>,
     /// The first block of each list.
     pub heads: Vec<ItemPointer>,
 }
@@ -126,7 +126,7 @@ pub fn open<S: Store>(store: &S, k: &'static Kernels) -> Result<Opened> {
         centroids.extend(meta::centroids_from_bytes(page_of(store, &locked, Kind::Centroids)?.data(), meta.centroid_exponent));
     }
     let heads = read_directory(store, &meta)?.iter().map(|e| e.head).collect();
-    let layout =
-        Layout::new(k, meta.metric, meta.dims as usize, meta.residual, centroids)?.with_code_bits(meta.code_bits)?.with_vector_bits(meta.vector_bits)?;
-    Ok(Opened { meta, calibration, layout: Arc::new(layout), heads })
+    let quantizer =
+        Quantizer::new(k, meta.metric, meta.dims as usize, meta.residual, centroids)?.with_code_bits(meta.code_bits)?.with_vector_bits(meta.vector_bits)?;
+    Ok(Opened { meta, calibration, quantizer: Arc::new(quantizer), heads })
 }

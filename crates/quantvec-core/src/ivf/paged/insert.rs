@@ -9,7 +9,7 @@
 
 use crate::error::Result;
 use crate::ivf::meta::Meta;
-use crate::ivf::{block, vector_tid, EncodedRow, ItemPointer, Layout};
+use crate::ivf::{block, vector_tid, EncodedRow, ItemPointer, Quantizer};
 
 use super::chain::{self, stored_block_bytes, stored_block_mut, walk_units, Unit, Walk};
 use super::directory::{read_entry, read_meta, update_entry, update_meta, Opened};
@@ -18,15 +18,15 @@ use super::store::{page_of, write_one, Lock, Locked, Steps, Store};
 
 /// Inserts an encoded row with heap tid `tid`.
 pub fn insert<S: Store>(store: &S, opened: &Opened, row: &EncodedRow, tid: ItemPointer) -> Result<()> {
-    let layout = &opened.layout;
-    let target = if layout.has_vectors() { insert_vector(store, layout, read_meta(store)?.vector_insert, &row.vector)? } else { tid };
-    insert_code(store, layout, &opened.meta, row, target)
+    let quantizer = &opened.quantizer;
+    let target = if quantizer.has_vectors() { insert_vector(store, quantizer, read_meta(store)?.vector_insert, &row.vector)? } else { tid };
+    insert_code(store, quantizer, &opened.meta, row, target)
 }
 
 /// Stores a vector in the first free slot from the metapage's insert page on, extending
 /// the vector chain at its end when it is full.
-fn insert_vector<S: Store>(store: &S, layout: &Layout, start: u32, vector: &[u8]) -> Result<ItemPointer> {
-    let len = layout.vector_len();
+fn insert_vector<S: Store>(store: &S, quantizer: &Quantizer, start: u32, vector: &[u8]) -> Result<ItemPointer> {
+    let len = quantizer.vector_len();
     let mut block = start;
     let mut steps = Steps::new(1);
     loop {
@@ -74,26 +74,26 @@ fn insert_vector<S: Store>(store: &S, layout: &Layout, start: u32, vector: &[u8]
 
 /// Puts a row's code into the first block of its list with a free row, from the
 /// directory's insert hint on, or into a new block linked after the list's last.
-fn insert_code<S: Store>(store: &S, layout: &Layout, meta: &Meta, row: &EncodedRow, target: ItemPointer) -> Result<()> {
+fn insert_code<S: Store>(store: &S, quantizer: &Quantizer, meta: &Meta, row: &EncodedRow, target: ItemPointer) -> Result<()> {
     let list = row.list;
     let entry = read_entry(store, meta, list)?;
     // Where the row went, and whether it started a new block (the list's new tail).
     let mut placed: Option<(ItemPointer, bool)> = None;
-    walk_units(store, layout, entry.insert, Lock::Exclusive, &mut |unit, places| {
+    walk_units(store, quantizer, entry.insert, Lock::Exclusive, &mut |unit, places| {
         for &at in places {
-            let Some(slot) = block::free_slot(layout, unit.stored(store, layout, at)?.1) else { continue };
+            let Some(slot) = block::free_slot(quantizer, unit.stored(store, quantizer, at)?.1) else { continue };
             let mut data = unit.data().to_vec();
-            let (_, b) = stored_block_mut(layout, &mut data, at.offset).expect("read above");
-            block::write_row(layout, b, slot, row, target);
+            let (_, b) = stored_block_mut(quantizer, &mut data, at.offset).expect("read above");
+            block::write_row(quantizer, b, slot, row, target);
             unit.write(store, &data, &mut [], |_| Ok(()))?;
             placed = Some((at, false));
             return Ok(Walk::Stop);
         }
         let last = *places.last().expect("a unit holds a block of the chain");
-        if unit.stored(store, layout, last)?.0 != ItemPointer::NONE {
+        if unit.stored(store, quantizer, last)?.0 != ItemPointer::NONE {
             return Ok(Walk::Next);
         }
-        placed = Some((append_block(store, layout, unit, last, row, target)?, true));
+        placed = Some((append_block(store, quantizer, unit, last, row, target)?, true));
         Ok(Walk::Stop)
     })?;
     let Some((at, new_tail)) = placed else {
@@ -117,17 +117,17 @@ fn insert_code<S: Store>(store: &S, layout: &Layout, meta: &Meta, row: &EncodedR
 /// locked after it), or to a new page that becomes the tail.
 fn append_block<S: Store>(
     store: &S,
-    layout: &Layout,
+    quantizer: &Quantizer,
     unit: &mut Unit<S::Locked>,
     last: ItemPointer,
     row: &EncodedRow,
     target: ItemPointer,
 ) -> Result<ItemPointer> {
-    let mut fresh_block = block::empty(layout);
-    block::write_row(layout, &mut fresh_block, 0, row, target);
+    let mut fresh_block = block::empty(quantizer);
+    block::write_row(quantizer, &mut fresh_block, 0, row, target);
     let stored = stored_block_bytes(ItemPointer::NONE, &fresh_block);
     let mut data = unit.data().to_vec();
-    let link = |data: &mut [u8], to: ItemPointer| to.write(stored_block_mut(layout, data, last.offset).expect("the unit holds it").0);
+    let link = |data: &mut [u8], to: ItemPointer| to.write(stored_block_mut(quantizer, data, last.offset).expect("the unit holds it").0);
     let room = |used: usize| used + stored.len() <= CAPACITY;
     if let Unit::Page(_) = unit {
         let tail = {
@@ -156,7 +156,7 @@ fn append_block<S: Store>(
         }
     }
     // New pages: a wide block's own, or a code page that becomes the tail.
-    let mut fresh = store.extend(Kind::Codes, chain::pages_per_block(layout))?;
+    let mut fresh = store.extend(Kind::Codes, chain::pages_per_block(quantizer))?;
     let at = ItemPointer { block: fresh[0].block(), offset: 0 };
     link(&mut data, at);
     let mut fresh_refs: Vec<&mut S::Locked> = fresh.iter_mut().collect();

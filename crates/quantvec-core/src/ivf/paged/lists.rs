@@ -34,7 +34,7 @@ impl<'a, S: Store> PagedLists<'a, S> {
 
 impl<S: Store> Lists for PagedLists<'_, S> {
     fn scan_list(&self, list: u32, visit: &mut dyn FnMut(&[u8])) {
-        match read_blocks(self.store, &self.opened.layout, self.opened.heads[list as usize], &mut |_, block| visit(block)) {
+        match read_blocks(self.store, &self.opened.quantizer, self.opened.heads[list as usize], &mut |_, block| visit(block)) {
             Ok(pages) => self.count_pages(pages),
             Err(e) => (self.fail)(e),
         }
@@ -42,7 +42,7 @@ impl<S: Store> Lists for PagedLists<'_, S> {
 
     fn read_vectors(&self, slots: &[ItemPointer], visit: &mut dyn FnMut(&[u8])) {
         self.count_pages(slots.len());
-        if let Err(e) = self.store.read_items(slots, self.opened.layout.vector_len(), Kind::Vectors, visit) {
+        if let Err(e) = self.store.read_items(slots, self.opened.quantizer.vector_len(), Kind::Vectors, visit) {
             (self.fail)(e)
         }
     }
@@ -51,10 +51,10 @@ impl<S: Store> Lists for PagedLists<'_, S> {
 /// The targets (vector slots, or heap tids for Hamming) of the rows of `list`; and the
 /// pages read.
 pub fn list_targets<S: Store>(store: &S, opened: &Opened, list: usize) -> Result<(Vec<ItemPointer>, usize)> {
-    let layout = &opened.layout;
+    let quantizer = &opened.quantizer;
     let mut targets = Vec::new();
-    let pages = read_blocks(store, layout, opened.heads[list], &mut |_, b| {
-        targets.extend((0..block::ROWS).map(|slot| block::pointer(layout, b, slot)).filter(|&t| t != ItemPointer::NONE));
+    let pages = read_blocks(store, quantizer, opened.heads[list], &mut |_, b| {
+        targets.extend((0..block::ROWS).map(|slot| block::pointer(quantizer, b, slot)).filter(|&t| t != ItemPointer::NONE));
     })?;
     Ok((targets, pages))
 }

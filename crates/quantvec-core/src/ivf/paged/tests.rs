@@ -21,7 +21,7 @@ use crate::floats::Query;
 use crate::int8::Int8Vector;
 use crate::ivf::memory::MemoryIndex;
 use crate::ivf::search::{Search, SearchOptions};
-use crate::ivf::{BuildOptions, EncodedRow, IndexQuery, ItemPointer, Layout, Metric, Scorer};
+use crate::ivf::{BuildOptions, EncodedRow, IndexQuery, ItemPointer, Metric, Quantizer, Scorer};
 use crate::kernels;
 
 fn fail(e: Error) -> ! {
@@ -90,9 +90,9 @@ fn random_floats(rng: &mut SmallRng, dims: usize) -> Vec<f32> {
     (0..dims).map(|_| rng.random_range(-1.0f32..1.0)).collect()
 }
 
-/// Trains a layout on `rows` floats (as a MemoryIndex would) and returns it with its
+/// Trains a quantizer on `rows` floats (as a MemoryIndex would) and returns it with its
 /// centroid exponent.
-fn train(case: &Case, rows: &[Vec<f32>]) -> (Arc<Layout>, i16) {
+fn train(case: &Case, rows: &[Vec<f32>]) -> (Arc<Quantizer>, i16) {
     let k = kernels::active();
     let options = BuildOptions { lists: 6, sample_rows: rows.len(), iterations: 3, code_bits: case.code_bits };
     let index = if case.metric == Metric::Hamming {
@@ -102,27 +102,27 @@ fn train(case: &Case, rows: &[Vec<f32>]) -> (Arc<Layout>, i16) {
         let int8: Vec<Int8Vector> = rows.iter().map(|r| Int8Vector::quantize_minmax(r).unwrap()).collect();
         MemoryIndex::build_int8(k, case.metric, &int8, &options, true).unwrap()
     };
-    let mut centroids = index.layout.centroids.clone();
+    let mut centroids = index.quantizer.centroids.clone();
     let exponent = crate::ivf::meta::round_centroids(&mut centroids);
-    (index.layout, exponent)
+    (index.quantizer, exponent)
 }
 
-fn encode(layout: &Layout, case: &Case, row: &[f32], tid: ItemPointer) -> EncodedRow {
+fn encode(quantizer: &Quantizer, case: &Case, row: &[f32], tid: ItemPointer) -> EncodedRow {
     let k = kernels::active();
     if case.metric == Metric::Hamming {
-        layout.encode_bits(k, &BitVector::from_signs(row).unwrap().view()).unwrap()
+        quantizer.encode_bits(k, &BitVector::from_signs(row).unwrap().view()).unwrap()
     } else {
-        layout.encode_int8(k, tid, &Int8Vector::quantize_minmax(row).unwrap().view()).unwrap()
+        quantizer.encode_int8(k, tid, &Int8Vector::quantize_minmax(row).unwrap().view()).unwrap()
     }
 }
 
-fn build(store: &MemoryStore, layout: &Arc<Layout>, exponent: i16, case: &Case, rows: &HashMap<ItemPointer, Vec<f32>>) -> Opened {
-    let fixed = write_fixed_pages(store, layout, exponent).unwrap();
-    let mut writer = Writer::new(store, layout.clone());
+fn build(store: &MemoryStore, quantizer: &Arc<Quantizer>, exponent: i16, case: &Case, rows: &HashMap<ItemPointer, Vec<f32>>) -> Opened {
+    let fixed = write_fixed_pages(store, quantizer, exponent).unwrap();
+    let mut writer = Writer::new(store, quantizer.clone());
     let mut tids: Vec<&ItemPointer> = rows.keys().collect();
     tids.sort();
     for tid in tids {
-        writer.add(&encode(layout, case, &rows[tid], *tid), *tid).unwrap();
+        writer.add(&encode(quantizer, case, &rows[tid], *tid), *tid).unwrap();
     }
     build::finish(writer, &fixed, exponent, 7).unwrap();
     directory::open(store, kernels::active()).unwrap()
@@ -131,11 +131,11 @@ fn build(store: &MemoryStore, layout: &Arc<Layout>, exponent: i16, case: &Case, 
 /// Every row the index holds, by heap tid (a tid twice fails).
 fn indexed(store: &MemoryStore, opened: &Opened) -> HashSet<ItemPointer> {
     let mut tids = HashSet::new();
-    for list in 0..opened.layout.lists() {
+    for list in 0..opened.quantizer.lists() {
         let (targets, _) = super::lists::list_targets(store, opened, list).unwrap();
         let mut heap = Vec::new();
-        if opened.layout.has_vectors() {
-            store.read_items(&targets, opened.layout.vector_len(), Kind::Vectors, &mut |v| heap.push(crate::ivf::vector_tid(v))).unwrap();
+        if opened.quantizer.has_vectors() {
+            store.read_items(&targets, opened.quantizer.vector_len(), Kind::Vectors, &mut |v| heap.push(crate::ivf::vector_tid(v))).unwrap();
             assert_eq!(heap.len(), targets.len(), "every code points at a vector");
         } else {
             heap = targets;
@@ -153,7 +153,7 @@ fn check_directory(store: &MemoryStore, opened: &Opened) {
     let meta = directory::read_meta(store).unwrap();
     for (list, entry) in read_directory(store, &meta).unwrap().iter().enumerate() {
         let mut chain = Vec::new();
-        chain::read_blocks(store, &opened.layout, entry.head, &mut |at, _| chain.push(at)).unwrap();
+        chain::read_blocks(store, &opened.quantizer, entry.head, &mut |at, _| chain.push(at)).unwrap();
         assert_eq!(chain.last(), Some(&entry.tail), "list {list}'s tail");
         assert!(chain.contains(&entry.insert), "list {list}'s insert hint is on its chain");
     }
@@ -169,7 +169,7 @@ fn check_search(store: &MemoryStore, opened: &Opened, case: &Case, rows: &HashMa
     } else {
         IndexQuery::Floats(Query::new(query).unwrap())
     };
-    let mut search = Search::new(Scorer::new(opened.layout.clone(), k, index_query).unwrap(), SearchOptions { probes: 1000, rescore_factor: 1e9 });
+    let mut search = Search::new(Scorer::new(opened.quantizer.clone(), k, index_query).unwrap(), SearchOptions { probes: 1000, rescore_factor: 1e9 });
     let found: Vec<(ItemPointer, f64)> = std::iter::from_fn(|| search.next(&lists)).collect();
     assert_eq!(found.len(), rows.len(), "every row once");
     assert!(found.windows(2).all(|w| w[0].1 <= w[1].1), "nearest first");
@@ -190,16 +190,16 @@ fn random_operations(case: Case, seed: u64) {
     for _ in 0..150 {
         model.insert(new_tid(), random_floats(&mut rng, case.dims));
     }
-    let (layout, exponent) = train(&case, &model.values().cloned().collect::<Vec<_>>());
+    let (quantizer, exponent) = train(&case, &model.values().cloned().collect::<Vec<_>>());
     let store = MemoryStore::new(2);
-    let opened = build(&store, &layout, exponent, &case, &model);
+    let opened = build(&store, &quantizer, exponent, &case, &model);
     check_directory(&store, &opened);
     for step in 0..40 {
         match rng.random_range(0..10) {
             0..=5 => {
                 for _ in 0..rng.random_range(1..60) {
                     let (tid, row) = (new_tid(), random_floats(&mut rng, case.dims));
-                    insert::insert(&store, &opened, &encode(&layout, &case, &row, tid), tid).unwrap();
+                    insert::insert(&store, &opened, &encode(&quantizer, &case, &row, tid), tid).unwrap();
                     model.insert(tid, row);
                 }
             }
@@ -231,8 +231,8 @@ fn random_operations_on_shared_code_pages() {
 fn random_operations_on_wide_blocks() {
     // Blocks of three pages: a new block and the link to it fill a WAL record.
     let case = Case { metric: Metric::InnerProduct, dims: 4000, code_bits: 1 };
-    let (layout, _) = train(&case, &[vec![0.5; 4000], vec![-0.5; 4000]]);
-    assert_eq!(chain::pages_per_block(&layout), chain::MAX_BLOCK_PAGES, "blocks span pages");
+    let (quantizer, _) = train(&case, &[vec![0.5; 4000], vec![-0.5; 4000]]);
+    assert_eq!(chain::pages_per_block(&quantizer), chain::MAX_BLOCK_PAGES, "blocks span pages");
     random_operations(case, 4);
 }
 
@@ -243,14 +243,14 @@ fn a_new_page_and_its_link_are_one_record() {
     let case = Case { metric: Metric::L2, dims: 16, code_bits: 1 };
     let mut rng = SmallRng::seed_from_u64(9);
     let rows: HashMap<ItemPointer, Vec<f32>> = (0..10).map(|i| (ItemPointer { block: i, offset: 1 }, random_floats(&mut rng, 16))).collect();
-    let (layout, exponent) = train(&case, &rows.values().cloned().collect::<Vec<_>>());
+    let (quantizer, exponent) = train(&case, &rows.values().cloned().collect::<Vec<_>>());
     let store = MemoryStore::new(2);
-    let opened = build(&store, &layout, exponent, &case, &rows);
+    let opened = build(&store, &quantizer, exponent, &case, &rows);
     let blocks_before = store.blocks();
     let mut inserted = 0;
     while store.blocks() == blocks_before {
         let tid = ItemPointer { block: 100 + inserted, offset: 1 };
-        insert::insert(&store, &opened, &encode(&layout, &case, &random_floats(&mut rng, 16), tid), tid).unwrap();
+        insert::insert(&store, &opened, &encode(&quantizer, &case, &random_floats(&mut rng, 16), tid), tid).unwrap();
         inserted += 1;
         // Crash after each insert: nothing written so far may be lost.
         store.crash();

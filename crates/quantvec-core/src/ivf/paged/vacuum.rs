@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use crate::error::Result;
-use crate::ivf::{block, vector_tid, ItemPointer, Layout};
+use crate::ivf::{block, vector_tid, ItemPointer, Quantizer};
 
 use super::chain::{stored_block_mut, walk_units, Walk};
 use super::directory::{read_entry, read_meta, update_entry, update_meta, Opened};
@@ -25,12 +25,12 @@ pub struct Removed {
 
 /// Removes the rows whose heap tid `dead` picks.
 pub fn bulk_delete<S: Store>(store: &S, opened: &Opened, dead: &mut dyn FnMut(ItemPointer) -> bool) -> Result<Removed> {
-    let layout = &opened.layout;
+    let quantizer = &opened.quantizer;
     let meta = read_meta(store)?;
     let mut counts = Removed::default();
     let mut dead_vectors: HashMap<ItemPointer, ItemPointer> = HashMap::new();
-    if layout.has_vectors() {
-        let len = layout.vector_len();
+    if quantizer.has_vectors() {
+        let len = quantizer.vector_len();
         super::chain::read_pages(store, meta.vector_head, Kind::Vectors, &mut |block, data| {
             for (slot, vector) in data.chunks_exact(len).enumerate() {
                 let tid = vector_tid(vector);
@@ -40,10 +40,10 @@ pub fn bulk_delete<S: Store>(store: &S, opened: &Opened, dead: &mut dyn FnMut(It
             }
         })?;
     }
-    for list in 0..layout.lists() {
-        let first_free = clear_codes(store, layout, opened.heads[list], &mut counts.kept, &mut |target| {
-            let is_dead = if layout.has_vectors() { dead_vectors.contains_key(&target) } else { dead(target) };
-            if is_dead && !layout.has_vectors() {
+    for list in 0..quantizer.lists() {
+        let first_free = clear_codes(store, quantizer, opened.heads[list], &mut counts.kept, &mut |target| {
+            let is_dead = if quantizer.has_vectors() { dead_vectors.contains_key(&target) } else { dead(target) };
+            if is_dead && !quantizer.has_vectors() {
                 counts.removed += 1;
             }
             is_dead
@@ -54,8 +54,8 @@ pub fn bulk_delete<S: Store>(store: &S, opened: &Opened, dead: &mut dyn FnMut(It
             }
         }
     }
-    if layout.has_vectors() {
-        let room = free_vectors(store, layout, meta.vector_head, &mut |slot, tid| {
+    if quantizer.has_vectors() {
+        let room = free_vectors(store, quantizer, meta.vector_head, &mut |slot, tid| {
             let is_dead = dead_vectors.get(&slot) == Some(&tid);
             counts.removed += u64::from(is_dead);
             is_dead
@@ -71,30 +71,30 @@ pub fn bulk_delete<S: Store>(store: &S, opened: &Opened, dead: &mut dyn FnMut(It
 /// picks and counting the others in `kept`; returns the first block with a free row.
 fn clear_codes<S: Store>(
     store: &S,
-    layout: &Layout,
+    quantizer: &Quantizer,
     head: ItemPointer,
     kept: &mut u64,
     clear: &mut dyn FnMut(ItemPointer) -> bool,
 ) -> Result<Option<ItemPointer>> {
     let mut first_free = None;
-    walk_units(store, layout, head, Lock::Exclusive, &mut |unit, places| {
+    walk_units(store, quantizer, head, Lock::Exclusive, &mut |unit, places| {
         let mut data = unit.data().to_vec();
         let mut changed = false;
         for &at in places {
-            let (_, b) = stored_block_mut(layout, &mut data, at.offset).expect("the walk read it");
+            let (_, b) = stored_block_mut(quantizer, &mut data, at.offset).expect("the walk read it");
             for slot in 0..block::ROWS {
-                let target = block::pointer(layout, b, slot);
+                let target = block::pointer(quantizer, b, slot);
                 if target == ItemPointer::NONE {
                     continue;
                 }
                 if clear(target) {
-                    block::clear_row(layout, b, slot);
+                    block::clear_row(quantizer, b, slot);
                     changed = true;
                 } else {
                     *kept += 1;
                 }
             }
-            if first_free.is_none() && block::free_slot(layout, b).is_some() {
+            if first_free.is_none() && block::free_slot(quantizer, b).is_some() {
                 first_free = Some(at);
             }
         }
@@ -108,8 +108,8 @@ fn clear_codes<S: Store>(
 
 /// Walks the vector pages with exclusive locks, freeing the slots `free` picks; returns
 /// the first page with room.
-fn free_vectors<S: Store>(store: &S, layout: &Layout, head: u32, free: &mut dyn FnMut(ItemPointer, ItemPointer) -> bool) -> Result<Option<u32>> {
-    let len = layout.vector_len();
+fn free_vectors<S: Store>(store: &S, quantizer: &Quantizer, head: u32, free: &mut dyn FnMut(ItemPointer, ItemPointer) -> bool) -> Result<Option<u32>> {
+    let len = quantizer.vector_len();
     let mut block = head;
     let mut first_with_room = None;
     let mut steps = Steps::new(1);

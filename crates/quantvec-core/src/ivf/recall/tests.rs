@@ -46,12 +46,12 @@ fn calibration_predicts_every_search_exactly() {
                 let mut found = 0;
                 for &q in &query_rows {
                     let query = || IndexQuery::Floats(Query::new(&rows[q].view().dequantize_finite()).unwrap());
-                    let scorer = Scorer::new(index.layout.clone(), k, query()).unwrap();
+                    let scorer = Scorer::new(index.quantizer.clone(), k, query()).unwrap();
                     let mut distances: Vec<(f64, usize)> = index.vectors.iter().enumerate().map(|(i, v)| (scorer.rescore(v), i)).collect();
                     distances.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                     let truth: Vec<u32> = distances[..K].iter().map(|d| d.1 as u32).collect();
                     let options = SearchOptions { probes: probes as usize, rescore_factor: f64::from(factor) };
-                    let mut search = Search::new(Scorer::new(index.layout.clone(), k, query()).unwrap(), options);
+                    let mut search = Search::new(Scorer::new(index.quantizer.clone(), k, query()).unwrap(), options);
                     let returned: Vec<u32> = (0..K).map_while(|_| search.next(&index)).map(|(tid, _)| tid.block).collect();
                     found += returned.iter().filter(|t| truth.contains(t)).count();
                 }
