@@ -4,7 +4,6 @@
 //! The pages are written by `quantvec_core::ivf::paged::build`, without WAL, and logged
 //! wholesale at the end, as other index builds do.
 
-use std::ffi::c_void;
 use std::sync::Arc;
 
 use pgrx::pg_sys;
@@ -23,6 +22,7 @@ use quantvec_core::ErrorKind;
 use rayon::prelude::*;
 
 use super::context::IndexErrors;
+use super::heap::{self, Rows, VisitRow};
 use super::pages::{self, PgStore};
 use super::{options, progress, OperatorClass, Shape};
 use crate::compat;
@@ -50,37 +50,6 @@ pub unsafe extern "C-unwind" fn ambuildphasename(phase: i64) -> *mut std::ffi::c
         _ => return std::ptr::null_mut(),
     };
     name.as_ptr().cast_mut()
-}
-
-/// Calls `callback` for every live row of `heap` (see table_index_build_scan).
-fn scan_heap(
-    heap: pg_sys::Relation,
-    index: pg_sys::Relation,
-    index_info: *mut pg_sys::IndexInfo,
-    callback: pg_sys::IndexBuildCallback,
-    state: *mut c_void,
-) -> f64 {
-    // SAFETY: the heap's table AM is valid while the relation is open; the callback and
-    // state are ours and live for the call. This is table_index_build_scan, which is an
-    // inline function in C. An ERROR inside (a bad row, a cancel) comes back as a Rust
-    // panic, so that the build's state (its threads too) is dropped on the way out.
-    unsafe {
-        let scan_range = (*(*heap).rd_tableam).index_build_range_scan.expect("table AM builds indexes");
-        pg_sys::ffi::pg_guard_ffi_boundary(|| {
-            scan_range(heap, index, index_info, true, false, true, 0, pg_sys::InvalidBlockNumber, callback, state, std::ptr::null_mut())
-        })
-    }
-}
-
-/// The row's vector from the indexed column's datum (None for NULL).
-unsafe fn datum_payload<'a>(values: *mut pg_sys::Datum, isnull: *mut bool) -> Option<&'a [u8]> {
-    // SAFETY: a build callback gets one value and null flag per index column.
-    unsafe {
-        if *isnull {
-            return None;
-        }
-        Some(crate::varlena::payload(*values))
-    }
 }
 
 /// Floats of an indexed value: dequantized codes, or ±1 per bit.
@@ -117,37 +86,26 @@ fn sample_capacity(budget: usize, dims: usize) -> usize {
     budget / (4 * dims).max(1)
 }
 
-#[pg_guard]
-unsafe extern "C-unwind" fn sample_row(
-    _index: pg_sys::Relation,
-    tid: pg_sys::ItemPointer,
-    values: *mut pg_sys::Datum,
-    isnull: *mut bool,
-    _alive: bool,
-    state: *mut c_void,
-) {
-    // SAFETY: state is the SamplingState passed to scan_heap.
-    let state = unsafe { &mut *state.cast::<SamplingState>() };
-    // SAFETY: tid points at the heap tuple's id for this call.
-    let tid = unsafe { super::tid_from_pg(&*tid) };
-    let row_memory = &state.row_memory;
-    let seen = row_memory.run(|| {
-        // SAFETY: called by the build scan with this index's values.
-        let payload = unsafe { datum_payload(values, isnull) }?;
-        let (class, code_bits) = (state.class, state.code_bits);
-        let dims = || quantvec_core::ivf::stored_dims(class.metric, class.vector_bits, payload).or_raise();
-        let shape = &*state.shape.get_or_insert_with(|| Shape::new(class, code_bits, dims()));
-        let capacity = sample_capacity(state.budget, shape.dims);
-        let reservoir = state.reservoir.get_or_insert_with(|| Reservoir::new(shape.dims, capacity));
-        reservoir.offer(tag_of(tid), || {
-            let x = floats(shape, payload);
-            check_dims(shape, x.len());
-            x
+impl VisitRow for SamplingState {
+    fn visit(&mut self, tid: ItemPointer, value: pg_sys::Datum) {
+        let seen = self.row_memory.run(|| {
+            // SAFETY: the indexed column's non-null value, read within this context.
+            let payload = unsafe { crate::varlena::payload(value) };
+            let (class, code_bits) = (self.class, self.code_bits);
+            let dims = || quantvec_core::ivf::stored_dims(class.metric, class.vector_bits, payload).or_raise();
+            let shape = &*self.shape.get_or_insert_with(|| Shape::new(class, code_bits, dims()));
+            let capacity = sample_capacity(self.budget, shape.dims);
+            let reservoir = self.reservoir.get_or_insert_with(|| Reservoir::new(shape.dims, capacity));
+            reservoir.offer(tag_of(tid), || {
+                let x = floats(shape, payload);
+                check_dims(shape, x.len());
+                x
+            });
+            reservoir.seen()
         });
-        Some(reservoir.seen())
-    });
-    if seen.is_some_and(|seen| seen % 1024 == 0) {
-        pages::check_for_interrupts();
+        if seen.is_multiple_of(1024) {
+            pages::check_for_interrupts();
+        }
     }
 }
 
@@ -192,24 +150,14 @@ impl AssignState<'_> {
     }
 }
 
-#[pg_guard]
-unsafe extern "C-unwind" fn assign_row(
-    _index: pg_sys::Relation,
-    tid: pg_sys::ItemPointer,
-    values: *mut pg_sys::Datum,
-    isnull: *mut bool,
-    _alive: bool,
-    state: *mut c_void,
-) {
-    // SAFETY: state is the AssignState passed to scan_heap.
-    let state = unsafe { &mut *state.cast::<AssignState>() };
-    // SAFETY: called by the build scan with this index's values.
-    let Some(payload) = state.row_memory.run(|| unsafe { datum_payload(values, isnull) }.map(<[u8]>::to_vec)) else { return };
-    // SAFETY: tid points at the heap tuple's id for this call.
-    let tid = unsafe { super::tid_from_pg(&*tid) };
-    state.batch.push((tid, payload));
-    if state.batch.len() >= BATCH_ROWS {
-        state.encode_batch();
+impl VisitRow for AssignState<'_> {
+    fn visit(&mut self, tid: ItemPointer, value: pg_sys::Datum) {
+        // SAFETY: the indexed column's non-null value, copied out within the row's context.
+        let payload = self.row_memory.run(|| unsafe { crate::varlena::payload(value) }.to_vec());
+        self.batch.push((tid, payload));
+        if self.batch.len() >= BATCH_ROWS {
+            self.encode_batch();
+        }
     }
 }
 
@@ -274,7 +222,7 @@ fn sample_rows(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_in
         row_memory: RowContext::new(c"quantvec build row"),
     };
     let heap_rows = match heap {
-        Some(heap) => scan_heap(heap, index, index_info, Some(sample_row), (&raw mut sampling).cast()),
+        Some(heap) => heap::scan(heap, index, index_info, Rows::ForBuild, &mut sampling),
         None => 0.0,
     };
     let shape = match sampling.shape.take() {
@@ -344,7 +292,7 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     let writer = Writer::new(&store, quantizer);
     let mut assigning = AssignState { writer, pool, batch: Vec::with_capacity(BATCH_ROWS), row_memory: RowContext::new(c"quantvec build row"), truths };
     if let Some(heap) = heap {
-        scan_heap(heap, index, index_info, Some(assign_row), (&raw mut assigning).cast());
+        heap::scan(heap, index, index_info, Rows::ForBuild, &mut assigning);
     }
     assigning.encode_batch();
     let AssignState { writer, truths, pool, .. } = assigning;

@@ -8,7 +8,6 @@
 //! not yet removed). Any difference is an ERROR naming the row.
 
 use std::collections::HashMap;
-use std::ffi::c_void;
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -20,6 +19,7 @@ use quantvec_core::ivf::{block, vector_tid, EncodedRow, ItemPointer, Quantizer};
 use quantvec_core::{kernels, ErrorKind};
 
 use super::context::IndexErrors;
+use super::heap::{Rows, VisitRow};
 use super::pages::{self, PgStore};
 use crate::error::{raise_with, OrRaise};
 use crate::memory::RowContext;
@@ -92,37 +92,24 @@ fn same_factor(a: f32, b: f32) -> bool {
     a == b || (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-5 * a.abs().max(b.abs())
 }
 
-#[pg_guard]
-unsafe extern "C-unwind" fn check_row(
-    _index: pg_sys::Relation,
-    tid: pg_sys::ItemPointer,
-    values: *mut pg_sys::Datum,
-    isnull: *mut bool,
-    _alive: bool,
-    state: *mut c_void,
-) {
-    // SAFETY: state is the HeapCheck passed to the scan; values/isnull/tid are this row's.
-    let (state, tid) = unsafe {
-        if *isnull {
-            return;
+impl VisitRow for HeapCheck<'_> {
+    fn visit(&mut self, tid: ItemPointer, value: pg_sys::Datum) {
+        self.heap_rows += 1;
+        let quantizer = self.quantizer;
+        let k = kernels::active();
+        // SAFETY: the row's non-null value, read within the per-row context.
+        let expected = self.row_memory.run(|| quantizer.encode_stored(k, tid, unsafe { crate::varlena::payload(value) })).or_raise();
+        let Some(Entry { list, row }) = self.entries.remove(&tid) else {
+            corrupt(format!("heap row ({}, {}) is not in the index", tid.block, tid.offset));
+        };
+        let matches = list == expected.list
+            && row.code == expected.code
+            && row.vector == expected.vector
+            && same_factor(row.alpha, expected.alpha)
+            && same_factor(row.beta, expected.beta);
+        if !matches {
+            corrupt(format!("the index entry of heap row ({}, {}) does not encode its value", tid.block, tid.offset));
         }
-        (&mut *state.cast::<HeapCheck>(), super::tid_from_pg(&*tid))
-    };
-    state.heap_rows += 1;
-    let quantizer = state.quantizer;
-    let k = kernels::active();
-    // SAFETY: the row's non-null value, read within the per-row context.
-    let expected = state.row_memory.run(|| quantizer.encode_stored(k, tid, unsafe { crate::varlena::payload(*values) })).or_raise();
-    let Some(Entry { list, row }) = state.entries.remove(&tid) else {
-        corrupt(format!("heap row ({}, {}) is not in the index", tid.block, tid.offset));
-    };
-    let matches = list == expected.list
-        && row.code == expected.code
-        && row.vector == expected.vector
-        && same_factor(row.alpha, expected.alpha)
-        && same_factor(row.beta, expected.beta);
-    if !matches {
-        corrupt(format!("the index entry of heap row ({}, {}) does not encode its value", tid.block, tid.offset));
     }
 }
 
@@ -182,12 +169,8 @@ fn check_one(index: pg_sys::Oid) -> (i32, i64, i64, i64) {
         let flags = pg_sys::ScanOptions::SO_TYPE_SEQSCAN | pg_sys::ScanOptions::SO_ALLOW_PAGEMODE | pg_sys::ScanOptions::SO_ALLOW_SYNC;
         let begin = (*(*heap).rd_tableam).scan_begin.expect("table AM scans");
         let scan = begin(heap, snapshot, 0, std::ptr::null_mut(), std::ptr::null_mut(), flags);
-        let build_scan = (*(*heap).rd_tableam).index_build_range_scan.expect("table AM builds indexes");
-        let info = pg_sys::BuildIndexInfo(relation);
         // An ERROR from a row comes back as a panic, which drops the entries on its way out.
-        pg_sys::ffi::pg_guard_ffi_boundary(|| {
-            build_scan(heap, relation, info, true, true, false, 0, pg_sys::InvalidBlockNumber, Some(check_row), (&raw mut state).cast(), scan)
-        });
+        super::heap::scan(heap, relation, pg_sys::BuildIndexInfo(relation), Rows::Visible(scan), &mut state);
         pg_sys::UnregisterSnapshot(snapshot);
         heap
     };

@@ -12,6 +12,7 @@ mod build;
 mod check;
 mod context;
 mod cost;
+mod heap;
 mod insert;
 mod options;
 mod pages;
