@@ -318,6 +318,19 @@ mod tests {
         }
     }
 
+    /// The core's page initialisation is PostgreSQL's PageInit, plus our special fields.
+    #[pg_test]
+    fn pages_are_initialised_as_postgres_does() {
+        let mut ours = vec![0xAAu8; quantvec_core::ivf::paged::PAGE_SIZE];
+        PageMut::new(&mut ours).init(quantvec_core::ivf::paged::Kind::Vectors);
+        let mut theirs = vec![0xAAu8; quantvec_core::ivf::paged::PAGE_SIZE];
+        // SAFETY: a whole page of BLCKSZ bytes that we own.
+        unsafe { pg_sys::PageInit(theirs.as_mut_ptr().cast(), pg_sys::BLCKSZ as usize, quantvec_core::ivf::paged::page::SPECIAL) };
+        let special = quantvec_core::ivf::paged::PAGE_SIZE - quantvec_core::ivf::paged::page::SPECIAL;
+        assert_eq!(ours[..special], theirs[..special]);
+        assert_eq!(theirs[special..], [0; 8]);
+    }
+
     #[pg_test(error = "quantvec index has page format version 99, but this build of quantvec reads versions 1 to 3; run REINDEX")]
     fn unknown_format_versions_are_refused() {
         Spi::run("CREATE TABLE t (id int, e int8vec(4))").unwrap();
