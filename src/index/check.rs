@@ -41,7 +41,7 @@ fn entries(lists: &PagedLists<PgStore>) -> (HashMap<ItemPointer, Entry>, usize) 
     let mut vectors: HashMap<ItemPointer, Vec<u8>> = HashMap::new();
     if quantizer.has_vectors() {
         let len = quantizer.vector_len();
-        read_pages(lists.store, lists.opened.meta.vector_head, Kind::Vectors, &mut |block, data| {
+        read_pages(lists.store, lists.opened.meta.vector_head, Kind::Vectors, |block, data| {
             for (slot, vector) in data.chunks_exact(len).enumerate() {
                 if vector_tid(vector) != ItemPointer::NONE {
                     vectors.insert(ItemPointer { block, offset: slot as u16 }, vector.to_vec());

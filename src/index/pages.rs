@@ -93,10 +93,21 @@ impl<'a> PgStore<'a> {
 /// A pinned, locked buffer; unlocked and released on drop.
 pub struct PgLocked {
     buffer: pg_sys::Buffer,
+    /// The buffer's page, which stays put while the buffer is pinned.
+    page: *mut u8,
     block: u32,
     lock: Lock,
     /// Added by `extend` and not yet logged: its first record carries a full image.
     fresh: bool,
+}
+
+impl PgLocked {
+    /// Takes over a pinned buffer that the caller has just locked as `lock`.
+    fn new(buffer: pg_sys::Buffer, block: u32, lock: Lock, fresh: bool) -> PgLocked {
+        // SAFETY: the buffer is pinned, so its page address is valid and fixed.
+        let page = unsafe { pg_sys::BufferGetPage(buffer) }.cast::<u8>();
+        PgLocked { buffer, page, block, lock, fresh }
+    }
 }
 
 impl Locked for PgLocked {
@@ -107,7 +118,7 @@ impl Locked for PgLocked {
     fn page(&self) -> Page<'_> {
         // SAFETY: locked at least shared for our lifetime; a pinned buffer's page is
         // PAGE_SIZE bytes that stay put while pinned.
-        Page::new(unsafe { std::slice::from_raw_parts(pg_sys::BufferGetPage(self.buffer).cast::<u8>(), PAGE_SIZE) })
+        Page::new(unsafe { std::slice::from_raw_parts(self.page, PAGE_SIZE) })
     }
 }
 
@@ -120,7 +131,7 @@ impl PgLocked {
         assert_eq!(self.lock, Lock::Exclusive, "a page is changed under an exclusive lock");
         // SAFETY: pinned and exclusively locked for our lifetime, so no one else reads or
         // writes it; the page is changed only through the returned borrow.
-        PageMut::new(unsafe { std::slice::from_raw_parts_mut(pg_sys::BufferGetPage(self.buffer).cast::<u8>(), PAGE_SIZE) })
+        PageMut::new(unsafe { std::slice::from_raw_parts_mut(self.page, PAGE_SIZE) })
     }
 }
 
@@ -158,7 +169,7 @@ impl Pinned {
         };
         // SAFETY: the buffer is pinned by us; PgLocked releases pin and lock together.
         unsafe { pg_sys::LockBuffer(pinned.buffer, mode as i32) };
-        PgLocked { buffer: pinned.buffer, block: pinned.block, lock, fresh: false }
+        PgLocked::new(pinned.buffer, pinned.block, lock, false)
     }
 }
 
@@ -190,6 +201,7 @@ const ITEMS_PER_BATCH: usize = 6;
 impl Store for PgStore<'_> {
     type Locked = PgLocked;
 
+    #[inline]
     fn lock(&self, block: u32, lock: Lock) -> Result<PgLocked> {
         Ok(self.pin(block)?.lock(lock))
     }
@@ -205,7 +217,7 @@ impl Store for PgStore<'_> {
                     let buffer =
                         pg_sys::ReadBufferExtended(self.index, self.fork, pg_sys::InvalidBlockNumber, pg_sys::ReadBufferMode::RBM_NORMAL, std::ptr::null_mut());
                     pg_sys::LockBuffer(buffer, pg_sys::BUFFER_LOCK_EXCLUSIVE as i32);
-                    PgLocked { buffer, block: pg_sys::BufferGetBlockNumber(buffer), lock: Lock::Exclusive, fresh: true }
+                    PgLocked::new(buffer, pg_sys::BufferGetBlockNumber(buffer), Lock::Exclusive, true)
                 })
                 .collect();
             pg_sys::UnlockRelationForExtension(self.index, pg_sys::ExclusiveLock as i32);
@@ -401,6 +413,7 @@ pub fn forget_cached(index: pg_sys::Relation) {
 }
 
 /// Calls Postgres's interrupt check (cancel, terminate) between units of work.
+#[inline]
 pub fn check_for_interrupts() {
     pgrx::check_for_interrupts!();
 }

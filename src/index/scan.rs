@@ -193,7 +193,7 @@ fn unordered_batch(lists: &PagedLists<PgStore>, at: u32) -> quantvec_core::Resul
         if at == paged::NO_BLOCK {
             return Ok(None);
         }
-        lists.pages_read.set(lists.pages_read.get() + 1);
+        lists.count_pages(1);
         let locked = store.lock(at, Lock::Share)?;
         let page = paged::store::page_of(store, &locked, Kind::Vectors)?;
         let tids = page.data().chunks_exact(quantizer.vector_len()).map(vector_tid).filter(|&t| t != ItemPointer::NONE).collect();
@@ -203,7 +203,7 @@ fn unordered_batch(lists: &PagedLists<PgStore>, at: u32) -> quantvec_core::Resul
         return Ok(None);
     }
     let (tids, pages) = paged::lists::list_targets(store, opened, at as usize)?;
-    lists.pages_read.set(lists.pages_read.get() + pages as u64);
+    lists.count_pages(pages);
     Ok(Some((tids, at + 1)))
 }
 

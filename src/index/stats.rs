@@ -95,7 +95,7 @@ fn stats_of(oid: pg_sys::Oid) -> StatsRow {
     let free_slots = quantizer.has_vectors().then(|| {
         let mut free = 0;
         let len = quantizer.vector_len();
-        read_pages(&store, opened.meta.vector_head, Kind::Vectors, &mut |_, data| {
+        read_pages(&store, opened.meta.vector_head, Kind::Vectors, |_, data| {
             free += data.chunks_exact(len).filter(|v| vector_tid(v) == ItemPointer::NONE).count() as i64;
         })
         .or_raise();

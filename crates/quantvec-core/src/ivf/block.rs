@@ -13,6 +13,7 @@ use super::{EncodedRow, ItemPointer, Quantizer};
 
 pub const ROWS: usize = 32;
 
+#[inline]
 fn factors_len(quantizer: &Quantizer) -> usize {
     if quantizer.has_vectors() {
         2 * 4 * ROWS
@@ -21,10 +22,12 @@ fn factors_len(quantizer: &Quantizer) -> usize {
     }
 }
 
+#[inline]
 fn pointers_at(quantizer: &Quantizer) -> usize {
     ROWS * quantizer.code_len() + factors_len(quantizer)
 }
 
+#[inline]
 pub fn len(quantizer: &Quantizer) -> usize {
     pointers_at(quantizer) + ItemPointer::LEN * ROWS
 }

@@ -96,6 +96,7 @@ impl ItemPointer {
         out[at..Self::LEN].copy_from_slice(&self.offset.to_ne_bytes());
     }
 
+    #[inline]
     pub fn read(bytes: &[u8]) -> ItemPointer {
         let at = std::mem::offset_of!(StoredPointer, offset);
         ItemPointer {
@@ -188,6 +189,7 @@ impl Quantizer {
         &self.centroids[list * self.dims..(list + 1) * self.dims]
     }
 
+    #[inline]
     pub fn code_len(&self) -> usize {
         if self.code_bits == 4 {
             self.dims.div_ceil(2)
@@ -220,6 +222,7 @@ impl Quantizer {
     }
 
     /// Bytes of a FastScan block of 32 rows.
+    #[inline]
     pub fn block_len(&self) -> usize {
         block::len(self)
     }

@@ -5,7 +5,8 @@
 //! a list's chain may stay on a page for several blocks. A block wider than a page (many
 //! dimensions) spans consecutive pages of its own. Either way the pages that hold a place
 //! of the chain form a [`Unit`]: one page and the blocks on it, or a wide block's pages,
-//! locked together in ascending order. The cursor walks units, so no caller asks which.
+//! locked together in ascending order. The cursor walks the chain through units, so no
+//! caller asks which.
 
 use crate::error::{bail, Result};
 use crate::ivf::{ItemPointer, Quantizer, StoredPointer};
@@ -28,16 +29,19 @@ const _: () = assert!(BLOCK_LINK == 8 && std::mem::offset_of!(BlockLink, next) =
 /// the page that links to a new block (4 pages in all).
 pub const MAX_BLOCK_PAGES: usize = 3;
 
+#[inline]
 pub fn stored_block_len(quantizer: &Quantizer) -> usize {
     BLOCK_LINK + quantizer.block_len()
 }
 
 /// Stored blocks per code page (at least 1: a wide block spans pages of its own).
+#[inline]
 pub fn blocks_per_page(quantizer: &Quantizer) -> usize {
     (CAPACITY / stored_block_len(quantizer)).max(1)
 }
 
 /// Consecutive pages a stored block spans: 1 where blocks fit a page (and share it).
+#[inline]
 pub fn pages_per_block(quantizer: &Quantizer) -> usize {
     stored_block_len(quantizer).div_ceil(CAPACITY)
 }
@@ -51,6 +55,7 @@ pub fn stored_block_bytes(next: ItemPointer, block: &[u8]) -> Vec<u8> {
 }
 
 /// The stored block at position `index` of a unit's data: its link and its bytes.
+#[inline]
 pub fn stored_block<'d>(quantizer: &Quantizer, data: &'d [u8], index: u16) -> Option<(ItemPointer, &'d [u8])> {
     let len = stored_block_len(quantizer);
     let at = usize::from(index) * len;
@@ -59,6 +64,7 @@ pub fn stored_block<'d>(quantizer: &Quantizer, data: &'d [u8], index: u16) -> Op
 }
 
 /// A stored block's link and bytes, to change.
+#[inline]
 pub fn stored_block_mut<'d>(quantizer: &Quantizer, data: &'d mut [u8], index: u16) -> Option<(&'d mut [u8], &'d mut [u8])> {
     let len = stored_block_len(quantizer);
     let at = usize::from(index) * len;
@@ -111,13 +117,20 @@ pub enum Unit<L> {
 
 impl<L: Locked> Unit<L> {
     /// Locks the unit whose first page is `block`.
+    #[inline]
     pub fn read<S: Store<Locked = L>>(store: &S, quantizer: &Quantizer, block: u32, lock: Lock) -> Result<Unit<L>> {
         let pages = pages_per_block(quantizer);
-        if pages == 1 {
-            let locked = store.lock(block, lock)?;
-            page_of(store, &locked, Kind::Codes)?;
-            return Ok(Unit::Page(locked));
+        if pages > 1 {
+            return Self::read_wide(store, quantizer, block, pages, lock);
         }
+        let locked = store.lock(block, lock)?;
+        page_of(store, &locked, Kind::Codes)?;
+        Ok(Unit::Page(locked))
+    }
+
+    /// `read` for a wide block: its pages locked in ascending order, its bytes read whole.
+    #[inline(never)]
+    fn read_wide<S: Store<Locked = L>>(store: &S, quantizer: &Quantizer, block: u32, pages: usize, lock: Lock) -> Result<Unit<L>> {
         let mut stored = Vec::with_capacity(stored_block_len(quantizer));
         let mut locks = Vec::with_capacity(pages);
         for page in 0..pages as u32 {
@@ -131,6 +144,7 @@ impl<L: Locked> Unit<L> {
         Ok(Unit::Wide(locks, stored))
     }
 
+    #[inline]
     pub fn block(&self) -> u32 {
         match self {
             Unit::Page(locked) => locked.block(),
@@ -139,6 +153,7 @@ impl<L: Locked> Unit<L> {
     }
 
     /// Pages the unit spans.
+    #[inline]
     pub fn pages(&self) -> usize {
         match self {
             Unit::Page(_) => 1,
@@ -147,6 +162,7 @@ impl<L: Locked> Unit<L> {
     }
 
     /// The stored blocks on the unit.
+    #[inline]
     pub fn data(&self) -> &[u8] {
         match self {
             Unit::Page(locked) => locked.page().data(),
@@ -155,6 +171,7 @@ impl<L: Locked> Unit<L> {
     }
 
     /// The stored block at `at` (on this unit): its link and bytes.
+    #[inline]
     pub fn stored<S: Store<Locked = L>>(&self, store: &S, quantizer: &Quantizer, at: ItemPointer) -> Result<(ItemPointer, &[u8])> {
         stored_block(quantizer, self.data(), at.offset).ok_or_else(|| store.corrupt(Some(at.block), "a list chain points past the blocks of the page"))
     }
@@ -197,40 +214,51 @@ impl<L: Locked> Unit<L> {
     }
 }
 
-/// What a visit of a chain's units says next.
+/// What a visit of a chain's block says next.
 pub enum Walk {
     Next,
     Stop,
 }
 
-/// What [`walk_units`] calls with each unit and the places of the chain on it.
-pub type UnitVisitor<'v, L> = dyn FnMut(&mut Unit<L>, &[ItemPointer]) -> Result<Walk> + 'v;
+/// One block of a chain, as [`walk_blocks`] shows it.
+pub struct Place {
+    /// Where the block is (on the unit).
+    pub at: ItemPointer,
+    /// Its link: the chain's next block.
+    pub next: ItemPointer,
+    /// Whether it is the chain's last block on this unit (the next one is elsewhere): where
+    /// a visitor that gathered changes to the unit writes them.
+    pub last_on_unit: bool,
+}
 
-/// Walks a list's chain from `head`, a unit at a time locked as `lock` says: `visit` gets
-/// the unit and the places of the chain's blocks on it, in chain order. The walk goes on
-/// from the last one's link (read after the visit, which may have changed it).
-pub fn walk_units<S: Store>(store: &S, quantizer: &Quantizer, head: ItemPointer, lock: Lock, visit: &mut UnitVisitor<'_, S::Locked>) -> Result<()> {
+/// Walks a list's chain from `head`, a unit at a time locked as `lock` says, calling
+/// `visit` with each block's unit and place in chain order (each block read as it is
+/// visited, so that reading one streams the next into cache). A visit that changes a link
+/// stops the walk.
+pub fn walk_blocks<S: Store>(
+    store: &S,
+    quantizer: &Quantizer,
+    head: ItemPointer,
+    lock: Lock,
+    mut visit: impl FnMut(&mut Unit<S::Locked>, Place) -> Result<Walk>,
+) -> Result<()> {
     let mut at = head;
     let mut steps = Steps::new(blocks_per_page(quantizer));
-    let mut places = Vec::new();
     while at != ItemPointer::NONE {
         let mut unit = Unit::read(store, quantizer, at.block, lock)?;
-        places.clear();
         loop {
             steps.step(store, at.block)?;
             let (next, _) = unit.stored(store, quantizer, at)?;
-            places.push(at);
             // A wide block's successor is on other pages; a shared page's may be too.
-            if next.block != at.block || matches!(unit, Unit::Wide(..)) {
-                break;
+            let last_on_unit = next.block != at.block || matches!(unit, Unit::Wide(..));
+            if let Walk::Stop = visit(&mut unit, Place { at, next, last_on_unit })? {
+                return Ok(());
             }
             at = next;
+            if last_on_unit {
+                break;
+            }
         }
-        if let Walk::Stop = visit(&mut unit, &places)? {
-            return Ok(());
-        }
-        let last = *places.last().expect("a unit holds a block of the chain");
-        at = unit.stored(store, quantizer, last)?.0;
         drop(unit);
         store.pause();
     }
@@ -238,13 +266,13 @@ pub fn walk_units<S: Store>(store: &S, quantizer: &Quantizer, head: ItemPointer,
 }
 
 /// Visits the blocks of a list's chain from `head` under share locks; returns the pages read.
-pub fn read_blocks<S: Store>(store: &S, quantizer: &Quantizer, head: ItemPointer, visit: &mut dyn FnMut(ItemPointer, &[u8])) -> Result<usize> {
+pub fn read_blocks<S: Store>(store: &S, quantizer: &Quantizer, head: ItemPointer, mut visit: impl FnMut(ItemPointer, &[u8])) -> Result<usize> {
     let mut pages = 0;
-    walk_units(store, quantizer, head, Lock::Share, &mut |unit, places| {
-        pages += unit.pages();
-        for &at in places {
-            visit(at, unit.stored(store, quantizer, at)?.1);
+    walk_blocks(store, quantizer, head, Lock::Share, |unit, place| {
+        if place.last_on_unit {
+            pages += unit.pages();
         }
+        visit(place.at, unit.stored(store, quantizer, place.at)?.1);
         Ok(Walk::Next)
     })?;
     Ok(pages)
@@ -252,7 +280,7 @@ pub fn read_blocks<S: Store>(store: &S, quantizer: &Quantizer, head: ItemPointer
 
 /// Visits the pages of a page chain from `head` (the vector pages), one at a time under a
 /// share lock; returns the pages read.
-pub fn read_pages<S: Store>(store: &S, head: u32, kind: Kind, visit: &mut dyn FnMut(u32, &[u8])) -> Result<usize> {
+pub fn read_pages<S: Store>(store: &S, head: u32, kind: Kind, mut visit: impl FnMut(u32, &[u8])) -> Result<usize> {
     let mut block = head;
     let mut steps = Steps::new(1);
     let mut pages = 0;

@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::ivf::meta::Meta;
 use crate::ivf::{block, vector_tid, EncodedRow, ItemPointer, Quantizer};
 
-use super::chain::{self, stored_block_bytes, stored_block_mut, walk_units, Unit, Walk};
+use super::chain::{self, stored_block_bytes, stored_block_mut, walk_blocks, Unit, Walk};
 use super::directory::{read_entry, read_meta, update_entry, update_meta, Opened};
 use super::page::{Kind, CAPACITY, META_BLOCK, NO_BLOCK};
 use super::store::{page_of, write_one, Lock, Locked, Steps, Store};
@@ -79,9 +79,9 @@ fn insert_code<S: Store>(store: &S, quantizer: &Quantizer, meta: &Meta, row: &En
     let entry = read_entry(store, meta, list)?;
     // Where the row went, and whether it started a new block (the list's new tail).
     let mut placed: Option<(ItemPointer, bool)> = None;
-    walk_units(store, quantizer, entry.insert, Lock::Exclusive, &mut |unit, places| {
-        for &at in places {
-            let Some(slot) = block::free_slot(quantizer, unit.stored(store, quantizer, at)?.1) else { continue };
+    walk_blocks(store, quantizer, entry.insert, Lock::Exclusive, |unit, place| {
+        let at = place.at;
+        if let Some(slot) = block::free_slot(quantizer, unit.stored(store, quantizer, at)?.1) {
             let mut data = unit.data().to_vec();
             let (_, b) = stored_block_mut(quantizer, &mut data, at.offset).expect("read above");
             block::write_row(quantizer, b, slot, row, target);
@@ -89,11 +89,10 @@ fn insert_code<S: Store>(store: &S, quantizer: &Quantizer, meta: &Meta, row: &En
             placed = Some((at, false));
             return Ok(Walk::Stop);
         }
-        let last = *places.last().expect("a unit holds a block of the chain");
-        if unit.stored(store, quantizer, last)?.0 != ItemPointer::NONE {
+        if place.next != ItemPointer::NONE {
             return Ok(Walk::Next);
         }
-        placed = Some((append_block(store, quantizer, unit, last, row, target)?, true));
+        placed = Some((append_block(store, quantizer, unit, at, row, target)?, true));
         Ok(Walk::Stop)
     })?;
     let Some((at, new_tail)) = placed else {

@@ -27,14 +27,15 @@ impl<'a, S: Store> PagedLists<'a, S> {
         PagedLists { store, opened, pages_read: Cell::new(0), fail }
     }
 
-    fn count_pages(&self, pages: usize) {
+    /// Counts pages read outside `Lists` (an unordered scan's).
+    pub fn count_pages(&self, pages: usize) {
         self.pages_read.set(self.pages_read.get() + pages as u64);
     }
 }
 
 impl<S: Store> Lists for PagedLists<'_, S> {
     fn scan_list(&self, list: u32, visit: &mut dyn FnMut(&[u8])) {
-        match read_blocks(self.store, &self.opened.quantizer, self.opened.heads[list as usize], &mut |_, block| visit(block)) {
+        match read_blocks(self.store, &self.opened.quantizer, self.opened.heads[list as usize], |_, block| visit(block)) {
             Ok(pages) => self.count_pages(pages),
             Err(e) => (self.fail)(e),
         }
@@ -53,7 +54,7 @@ impl<S: Store> Lists for PagedLists<'_, S> {
 pub fn list_targets<S: Store>(store: &S, opened: &Opened, list: usize) -> Result<(Vec<ItemPointer>, usize)> {
     let quantizer = &opened.quantizer;
     let mut targets = Vec::new();
-    let pages = read_blocks(store, quantizer, opened.heads[list], &mut |_, b| {
+    let pages = read_blocks(store, quantizer, opened.heads[list], |_, b| {
         targets.extend((0..block::ROWS).map(|slot| block::pointer(quantizer, b, slot)).filter(|&t| t != ItemPointer::NONE));
     })?;
     Ok((targets, pages))

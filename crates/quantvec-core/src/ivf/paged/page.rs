@@ -54,6 +54,7 @@ pub enum Kind {
     Vectors = 5,
 }
 
+#[inline]
 fn read_u16(page: &[u8], at: usize) -> u16 {
     u16::from_ne_bytes([page[at], page[at + 1]])
 }
@@ -68,10 +69,12 @@ const KIND: usize = PAGE_SIZE - SPECIAL + offset_of!(Special, kind);
 
 /// The used data of a page: between the header and pd_lower (clamped: a damaged pd_lower
 /// reads as less data, never out of the page).
+#[inline]
 fn used(page: &[u8]) -> &[u8] {
     &page[HEADER..lower(page)]
 }
 
+#[inline]
 fn lower(page: &[u8]) -> usize {
     usize::from(read_u16(page, LOWER)).clamp(HEADER, PAGE_SIZE - SPECIAL)
 }
@@ -82,19 +85,23 @@ pub struct Page<'p>(&'p [u8]);
 
 impl<'p> Page<'p> {
     /// A page of `PAGE_SIZE` bytes.
+    #[inline]
     pub fn new(bytes: &'p [u8]) -> Page<'p> {
         assert_eq!(bytes.len(), PAGE_SIZE, "a whole page");
         Page(bytes)
     }
 
+    #[inline]
     pub fn data(&self) -> &'p [u8] {
         used(self.0)
     }
 
+    #[inline]
     pub fn next(&self) -> u32 {
         u32::from_ne_bytes(self.0[NEXT..NEXT + 4].try_into().expect("4 bytes"))
     }
 
+    #[inline]
     pub fn kind(&self) -> u16 {
         read_u16(self.0, KIND)
     }

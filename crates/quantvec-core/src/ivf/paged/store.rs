@@ -67,6 +67,7 @@ pub trait Store {
 
 /// The page of `locked`, refusing one that is not of `kind` (a corrupt link or a foreign
 /// page is an error, never misread).
+#[inline]
 pub fn page_of<'l, S: Store + ?Sized>(store: &S, locked: &'l S::Locked, kind: Kind) -> Result<Page<'l>> {
     let page = locked.page();
     if page.kind() != kind as u16 {
@@ -96,6 +97,7 @@ impl Steps {
     }
 
     /// Counts a step onto `block`.
+    #[inline]
     pub fn step<S: Store + ?Sized>(&mut self, store: &S, block: u32) -> Result<()> {
         self.taken += 1;
         if self.taken > 1 << 16 {

@@ -153,7 +153,7 @@ fn check_directory(store: &MemoryStore, opened: &Opened) {
     let meta = directory::read_meta(store).unwrap();
     for (list, entry) in read_directory(store, &meta).unwrap().iter().enumerate() {
         let mut chain = Vec::new();
-        chain::read_blocks(store, &opened.quantizer, entry.head, &mut |at, _| chain.push(at)).unwrap();
+        chain::read_blocks(store, &opened.quantizer, entry.head, |at, _| chain.push(at)).unwrap();
         assert_eq!(chain.last(), Some(&entry.tail), "list {list}'s tail");
         assert!(chain.contains(&entry.insert), "list {list}'s insert hint is on its chain");
     }

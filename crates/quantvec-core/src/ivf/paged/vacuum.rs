@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use crate::error::Result;
 use crate::ivf::{block, vector_tid, ItemPointer, Quantizer};
 
-use super::chain::{stored_block_mut, walk_units, Walk};
+use super::chain::{stored_block_mut, walk_blocks, Walk};
 use super::directory::{read_entry, read_meta, update_entry, update_meta, Opened};
 use super::page::{Kind, CAPACITY, NO_BLOCK};
 use super::store::{page_of, write_one, Lock, Locked, Steps, Store};
@@ -31,7 +31,7 @@ pub fn bulk_delete<S: Store>(store: &S, opened: &Opened, dead: &mut dyn FnMut(It
     let mut dead_vectors: HashMap<ItemPointer, ItemPointer> = HashMap::new();
     if quantizer.has_vectors() {
         let len = quantizer.vector_len();
-        super::chain::read_pages(store, meta.vector_head, Kind::Vectors, &mut |block, data| {
+        super::chain::read_pages(store, meta.vector_head, Kind::Vectors, |block, data| {
             for (slot, vector) in data.chunks_exact(len).enumerate() {
                 let tid = vector_tid(vector);
                 if tid != ItemPointer::NONE && dead(tid) {
@@ -77,29 +77,30 @@ fn clear_codes<S: Store>(
     clear: &mut dyn FnMut(ItemPointer) -> bool,
 ) -> Result<Option<ItemPointer>> {
     let mut first_free = None;
-    walk_units(store, quantizer, head, Lock::Exclusive, &mut |unit, places| {
-        let mut data = unit.data().to_vec();
-        let mut changed = false;
-        for &at in places {
-            let (_, b) = stored_block_mut(quantizer, &mut data, at.offset).expect("the walk read it");
-            for slot in 0..block::ROWS {
-                let target = block::pointer(quantizer, b, slot);
-                if target == ItemPointer::NONE {
-                    continue;
-                }
-                if clear(target) {
-                    block::clear_row(quantizer, b, slot);
-                    changed = true;
-                } else {
-                    *kept += 1;
-                }
+    // The unit's data with the rows cleared so far, written when its last block is done.
+    let mut pending: Option<(Vec<u8>, bool)> = None;
+    walk_blocks(store, quantizer, head, Lock::Exclusive, |unit, place| {
+        let (data, changed) = pending.get_or_insert_with(|| (unit.data().to_vec(), false));
+        let (_, b) = stored_block_mut(quantizer, data, place.at.offset).expect("the walk read it");
+        for slot in 0..block::ROWS {
+            let target = block::pointer(quantizer, b, slot);
+            if target == ItemPointer::NONE {
+                continue;
             }
-            if first_free.is_none() && block::free_slot(quantizer, b).is_some() {
-                first_free = Some(at);
+            if clear(target) {
+                block::clear_row(quantizer, b, slot);
+                *changed = true;
+            } else {
+                *kept += 1;
             }
         }
-        if changed {
-            unit.write(store, &data, &mut [], |_| Ok(()))?;
+        if first_free.is_none() && block::free_slot(quantizer, b).is_some() {
+            first_free = Some(place.at);
+        }
+        if place.last_on_unit {
+            if let Some((data, true)) = pending.take() {
+                unit.write(store, &data, &mut [], |_| Ok(()))?;
+            }
         }
         Ok(Walk::Next)
     })?;
