@@ -88,8 +88,9 @@ fn quantvec_quality_report(
         Distance::InnerProduct => Metric::InnerProduct,
         Distance::Cosine => Metric::Cosine,
     };
-    let int8_index = estimated_index_bytes(metric, dims, rows as usize, INDEX_PAGE_DATA) as i64;
-    let bit_index = estimated_index_bytes(Metric::Hamming, dims, rows as usize, INDEX_PAGE_DATA) as i64;
+    let int8_index = estimated_index_bytes(metric, 8, dims, rows as usize, INDEX_PAGE_DATA) as i64;
+    let int4_index = estimated_index_bytes(metric, 4, dims, rows as usize, INDEX_PAGE_DATA) as i64;
+    let bit_index = estimated_index_bytes(Metric::Hamming, 8, dims, rows as usize, INDEX_PAGE_DATA) as i64;
     let results = report(kernels::active(), base, held_out, distance, &CANDIDATES, &|| {
         pgrx::check_for_interrupts!();
         Ok(())
@@ -100,6 +101,7 @@ fn quantvec_quality_report(
         .map(|r| {
             let index = r.index.map(|kind| match kind {
                 IndexKind::Int8 => int8_index,
+                IndexKind::Int4 => int4_index,
                 IndexKind::Hamming => bit_index,
             });
             (r.representation, r.candidates.map(|c| c as i32), r.recall_at_10, r.bytes_per_vector as i32, table_bytes(rows, other, r.bytes_per_vector), index)

@@ -94,6 +94,8 @@ pub struct ReportRow {
 pub enum IndexKind {
     /// On an int8vec column: binary first pass, int8 rescoring.
     Int8,
+    /// On an int4vec column: binary first pass, rescoring from the 4-bit codes.
+    Int4,
     /// On a bitvec column, Hamming.
     Hamming,
 }
@@ -168,13 +170,13 @@ pub fn report(
             int8_bytes,
             Some(IndexKind::Int8),
         ),
-        row("int4vec, real[] query", None, mean(&|q| int4_top(q, K))?, int4_bytes, None),
+        row("int4vec, real[] query", None, mean(&|q| int4_top(q, K))?, int4_bytes, Some(IndexKind::Int4)),
         row(
             "int4vec, int4vec query",
             None,
             mean(&|q| nearest(base.len(), K, |i| distance.int4_symmetric(k, &codes4[i].view(), &queries4[q].view())))?,
             int4_bytes,
-            None,
+            Some(IndexKind::Int4),
         ),
         row("bitvec, Hamming to the query's bits", None, mean(&hamming)?, bit_bytes, Some(IndexKind::Hamming)),
         row("bitvec, real[] query", None, mean(&|q| bits_first(q, K))?, bit_bytes, None),
@@ -227,7 +229,8 @@ mod tests {
         let int4_first = |n: usize| report.iter().find(|r| r.candidates == Some(n) && r.representation.starts_with("int4vec")).unwrap();
         assert!(int4_first(20).recall_at_10 > recall("int4vec, real[] query"), "{report:?}");
         assert_eq!(int4_first(20).bytes_per_vector, 404 + 204);
-        assert_eq!(report.iter().find(|r| r.representation == "int4vec, real[] query").unwrap().bytes_per_vector, 204);
+        let int4_row = report.iter().find(|r| r.representation == "int4vec, real[] query").unwrap();
+        assert_eq!((int4_row.bytes_per_vector, int4_row.index), (204, Some(IndexKind::Int4)));
         assert_eq!(report.iter().find(|r| r.representation.starts_with("bitvec, Hamming")).unwrap().bytes_per_vector, 51);
         assert!(Distance::from_name("manhattan").is_err());
     }

@@ -663,12 +663,13 @@ fn hamming_lut(bytes: &[u8]) -> Vec<u8> {
     lut
 }
 
-/// Approximate size of an index over `rows` rows with the default number of lists, for
+/// Approximate size of an index over `rows` rows of `vector_bits`-bit codes (8: `int8vec`,
+/// 4: `int4vec`; Hamming indexes keep no vectors) with the default number of lists, for
 /// pages holding `page_capacity` bytes of data: full code pages of 32-row blocks (plus a
 /// partial block per list), vector pages, and float16 centroids.
-pub fn estimated_index_bytes(metric: Metric, dims: usize, rows: usize, page_capacity: usize) -> u64 {
+pub fn estimated_index_bytes(metric: Metric, vector_bits: u8, dims: usize, rows: usize, page_capacity: usize) -> u64 {
     let k = crate::kernels::table(crate::kernels::Isa::Scalar).expect("scalar kernels");
-    let Ok(quantizer) = Quantizer::new(k, metric, dims, true, vec![0.0; dims]) else { return 0 };
+    let Ok(quantizer) = Quantizer::new(k, metric, dims, true, vec![0.0; dims]).and_then(|q| q.with_vector_bits(vector_bits)) else { return 0 };
     // In u64 with saturation: `rows` comes from an estimate (reltuples) and may be anything.
     let (rows, dims, page_capacity) = (rows as u64, dims as u64, page_capacity.max(1) as u64);
     let lists = build::default_lists(usize::try_from(rows).unwrap_or(usize::MAX)) as u64;
@@ -734,14 +735,18 @@ mod tests {
         for metric in [Metric::L2, Metric::Hamming] {
             let mut last = 0;
             for rows in [0, 1, 1 << 20, 1 << 40, usize::MAX / 2, usize::MAX] {
-                let bytes = estimated_index_bytes(metric, 6_000, rows, 8160);
+                let bytes = estimated_index_bytes(metric, 8, 6_000, rows, 8160);
                 assert!(bytes >= last, "{metric:?}: {rows} rows: {bytes} < {last}");
                 last = bytes;
             }
             assert_eq!(last, u64::MAX);
-            assert!(estimated_index_bytes(metric, 64_000, 1_000, 8160) == 0 || metric == Metric::Hamming);
-            assert!(estimated_index_bytes(metric, 384, 1_000_000, 0) > 0);
+            assert!(estimated_index_bytes(metric, 8, 64_000, 1_000, 8160) == 0 || metric == Metric::Hamming);
+            assert!(estimated_index_bytes(metric, 8, 384, 1_000_000, 0) > 0);
         }
+        // 4-bit vectors: half the vector pages of int8 ones; none on bits.
+        let (int8, int4) = (estimated_index_bytes(Metric::Cosine, 8, 384, 100_000, 8160), estimated_index_bytes(Metric::Cosine, 4, 384, 100_000, 8160));
+        assert!(int4 < int8 && int4 > int8 / 3, "{int4} vs {int8}");
+        assert_eq!(estimated_index_bytes(Metric::Hamming, 4, 384, 100_000, 8160), 0);
     }
 
     /// Found by tests/fuzz.rs: rescoring viewed `dims` codes from a short vector item
