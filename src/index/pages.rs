@@ -12,7 +12,7 @@ use std::rc::Rc;
 use pgrx::pg_sys;
 use quantvec_core::ivf::paged::{self, Kind, Lock, Locked, Opened, Page, PageMut, Store, PAGE_SIZE};
 use quantvec_core::ivf::ItemPointer;
-use quantvec_core::{kernels, Error, ErrorKind, Result};
+use quantvec_core::{kernels, Error, Result};
 
 use crate::compat;
 use crate::error::OrRaise;
@@ -287,8 +287,7 @@ impl Store for PgStore<'_> {
     }
 
     fn corrupt(&self, block: Option<u32>, what: &str) -> Error {
-        let at = block.map_or(String::new(), |b| format!(" at block {b}"));
-        Error::new(ErrorKind::DataException, format!("quantvec index \"{}\" is corrupt{at}: {what}; REINDEX the index", name(self.index)))
+        paged::store::corrupt_index(Some(&name(self.index)), block, what)
     }
 
     fn pause(&self) {

@@ -13,7 +13,7 @@ use crate::ivf::{block, vector_tid, EncodedRow, ItemPointer, Quantizer};
 
 use super::chain::{self, stored_block_bytes, stored_block_mut, walk_blocks, Unit, Walk};
 use super::directory::{read_entry, read_meta, update_entry, update_meta, Opened};
-use super::page::{Kind, CAPACITY, META_BLOCK, NO_BLOCK};
+use super::page::{Kind, CAPACITY, NO_BLOCK};
 use super::store::{page_of, write_one, Lock, Locked, Steps, Store};
 
 /// Inserts an encoded row with heap tid `tid`.
@@ -129,10 +129,7 @@ fn append_block<S: Store>(
     let link = |data: &mut [u8], to: ItemPointer| to.write(stored_block_mut(quantizer, data, last.offset).expect("the unit holds it").0);
     let room = |used: usize| used + stored.len() <= CAPACITY;
     if let Unit::Page(_) = unit {
-        let tail = {
-            let meta_page = store.lock(META_BLOCK, Lock::Share)?;
-            Meta::from_bytes(page_of(store, &meta_page, Kind::Meta)?.data())?.code_tail
-        };
+        let tail = read_meta(store)?.code_tail;
         if tail == unit.block() && room(data.len()) {
             let at = ItemPointer { block: tail, offset: (data.len() / stored.len()) as u16 };
             data.extend_from_slice(&stored);

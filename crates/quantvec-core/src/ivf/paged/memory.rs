@@ -9,10 +9,10 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 
 use super::page::{Kind, Page, PageMut, PAGE_SIZE};
-use super::store::{Lock, Locked, Store, MAX_PAGES_PER_WRITE};
+use super::store::{corrupt_index, Lock, Locked, Store, MAX_PAGES_PER_WRITE};
 
 struct Frame {
     bytes: Rc<Vec<u8>>,
@@ -123,16 +123,6 @@ impl MemoryStore {
         }
         pool.wal = wal;
     }
-
-    /// Changes a page behind the index's back, logged (tests: damage, an older format).
-    pub fn tamper(&self, block: u32, edit: impl FnOnce(&mut PageMut<'_>)) {
-        let mut locked = self.lock(block, Lock::Exclusive).expect("the block exists");
-        self.write(&mut [&mut locked], |pages| {
-            edit(&mut pages[0]);
-            Ok(())
-        })
-        .expect("a write in memory");
-    }
 }
 
 impl Store for MemoryStore {
@@ -206,7 +196,6 @@ impl Store for MemoryStore {
     }
 
     fn corrupt(&self, block: Option<u32>, what: &str) -> Error {
-        let at = block.map_or(String::new(), |b| format!(" at block {b}"));
-        Error::new(ErrorKind::DataException, format!("quantvec index is corrupt{at}: {what}; REINDEX the index"))
+        corrupt_index(None, block, what)
     }
 }

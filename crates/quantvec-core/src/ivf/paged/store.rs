@@ -6,7 +6,7 @@
 //! logs them in one WAL record (or, during a build, leaves them to the WAL the build writes
 //! at its end): no caller can change a page and forget either.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 use super::page::{Kind, Page, PageMut};
 
@@ -63,6 +63,13 @@ pub trait Store {
         }
         Ok(())
     }
+}
+
+/// The error for a damaged index: `name`d where the store knows it, at `block` where known.
+pub fn corrupt_index(name: Option<&str>, block: Option<u32>, what: &str) -> Error {
+    let name = name.map_or(String::new(), |n| format!(" \"{n}\""));
+    let at = block.map_or(String::new(), |b| format!(" at block {b}"));
+    Error::new(ErrorKind::DataException, format!("quantvec index{name} is corrupt{at}: {what}; REINDEX the index"))
 }
 
 /// The page of `locked`, refusing one that is not of `kind` (a corrupt link or a foreign
