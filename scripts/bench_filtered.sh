@@ -10,7 +10,11 @@
 # the index) and with its index forced, and, where pgvector is installed in the same
 # PostgreSQL, its HNSW index (m 16, ef_construction 64, ef_search 40) with
 # hnsw.iterative_scan off, strict_order and relaxed_order, forced, and as the planner
-# chooses with relaxed_order.
+# chooses with relaxed_order; and where VectorChord is installed (or VECTORCHORD_SRC names a
+# checkout to build it from: see scripts/bench_index.sh), its vchordrq index (quantvec's
+# list count, spherical centroids, vchordrq.probes BENCH_VCHORD_PROBES, default 60, which
+# reaches recall 0.95 unfiltered in bench_index.sh) with vchordrq.prefilter on and off,
+# forced, and as the planner chooses with prefilter on.
 #
 #   bash scripts/bench_filtered.sh [QUERIES]      # default 200 queries
 #   PG_CONFIG=.../pg_config bash scripts/bench_filtered.sh   # another PostgreSQL (the 18 of
@@ -26,19 +30,23 @@ bash scripts/install.sh
 cargo build --release --quiet -p quantvec-core --bin quantvec-data
 tool=target/release/quantvec-data
 
+preload=()
+vectorchord_install && preload=("shared_preload_libraries = 'vchord'")
 work=/tmp/quantvec-bench-filtered
 trap 'cluster_stop $work' EXIT
 cluster_start "$work" "${BENCH_PORT:-54356}" "shared_buffers = 1GB" "maintenance_work_mem = 1GB" \
-    "max_parallel_workers_per_gather = 0" "jit = off"
+    "max_parallel_workers_per_gather = 0" "jit = off" "${preload[@]}"
 sql() { cluster_psql "$work" -d postgres "$@"; }
 pgvector=$(sql -At -c "SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'")
+vchord=0
+[ "${#preload[@]}" = 1 ] && [ "$pgvector" = 1 ] && vchord=1
 
 echo "== loading 100,000 vectors and $queries queries from $data"
 sql -q -c "CREATE EXTENSION quantvec" -c "CREATE TABLE floats (id int PRIMARY KEY, f real[])" \
     -c "CREATE TABLE queries (id int PRIMARY KEY, f real[])"
 "$tool" copy "$data/base_f16.npy" | sql -q -c "COPY floats FROM STDIN"
 "$tool" copy "$data/queries_f16.npy" --limit "$queries" | sql -q -c "COPY queries FROM STDIN"
-sql -q -v pgvector="$pgvector" <<'SQL'
+sql -q -v pgvector="$pgvector" -v vchord="$vchord" <<'SQL'
 \set ON_ERROR_STOP on
 -- Labels: uniform ones from the id, and the nearest of 100 anchor rows (a cluster label,
 -- which a query's neighbours tend to share).
@@ -67,6 +75,13 @@ CREATE INDEX ON pv (c10);
 CREATE INDEX ON pv (c100);
 CREATE INDEX ON pv (anchor);
 \endif
+SELECT :vchord = 1 AS vchord \gset
+\if :vchord
+CREATE EXTENSION vchord;
+-- pv's columns, key and btrees (its HNSW index comes later).
+CREATE TABLE vc (LIKE pv INCLUDING ALL);
+INSERT INTO vc SELECT * FROM pv;
+\endif
 CREATE TABLE filters (ord int, filter text, label text, query_label text);
 INSERT INTO filters VALUES
   (1, '50%, uniform', 'c2', 'c2'), (2, '10%, uniform', 'c10', 'c10'), (3, '1%, uniform', 'c100', 'c100'),
@@ -89,6 +104,14 @@ timed() { # name, statement
 timed "quantvec (int8vec_cosine_ops)" "CREATE INDEX items_e ON items USING quantvec (e int8vec_cosine_ops)"
 if [ "$pgvector" = 1 ]; then
     timed "pgvector HNSW (m 16, ef_construction 64)" "CREATE INDEX pv_v ON pv USING hnsw (v vector_cosine_ops)"
+fi
+if [ "$vchord" = 1 ]; then
+    lists=$(sql -At -c "SELECT lists FROM quantvec_index_check('items_e')")
+    timed "VectorChord vchordrq ($lists lists)" "CREATE INDEX vc_v ON vc USING vchordrq (v vector_cosine_ops) WITH (options = \$\$
+[build.internal]
+lists = [$lists]
+spherical_centroids = true
+build_threads = $(sql -At -c "SELECT least(current_setting('max_parallel_maintenance_workers')::int + 1, $(nproc))")\$\$)"
 fi
 
 echo "== exact filtered top 10 of each query (float cosine)"
@@ -145,6 +168,19 @@ INSERT INTO sides VALUES
 SQL
 else
     echo "pgvector is not installed in $("$PG_CONFIG" --version): its side is left out"
+fi
+if [ "$vchord" = 1 ]; then
+    sql -q -v probes="'${BENCH_VCHORD_PROBES:-60}'" <<'SQL'
+INSERT INTO sides VALUES
+  (7, 'VectorChord, the planner''s choice, prefilter', 'SELECT id FROM vc WHERE %1$s = $2 ORDER BY v <=> $1::vector(384) LIMIT 10',
+   format('SET vchordrq.probes = %s; SET vchordrq.prefilter = on', :probes)),
+  (8, 'VectorChord vchordrq forced, prefilter off', 'SELECT id FROM vc WHERE %1$s = $2 ORDER BY v <=> $1::vector(384) LIMIT 10',
+   format('SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off; SET vchordrq.probes = %s', :probes)),
+  (9, 'VectorChord vchordrq forced, prefilter on', 'SELECT id FROM vc WHERE %1$s = $2 ORDER BY v <=> $1::vector(384) LIMIT 10',
+   format('SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off; SET vchordrq.probes = %s; SET vchordrq.prefilter = on', :probes));
+SQL
+else
+    echo "VectorChord is not installed in $("$PG_CONFIG" --version) (VECTORCHORD_SRC names a checkout to build it from): its side is left out"
 fi
 
 echo "== WHERE <label> = \$2 ORDER BY <=> \$1 LIMIT 10 ($queries queries; ms a query, second of two passes)"

@@ -33,6 +33,19 @@ cluster_start() {
         { cat "$dir/data/server.log"; return 1; }
 }
 
+# vectorchord_install: succeeds when VectorChord is installed in PG_CONFIG's PostgreSQL,
+# after building and installing it (`make build && make install`, ~10 minutes on 2 cores)
+# where it is not and VECTORCHORD_SRC names a checkout of tensorchord/VectorChord. A
+# cluster that uses it needs shared_preload_libraries = 'vchord'.
+vectorchord_install() {
+    local log=/tmp/quantvec-vectorchord-build.log
+    [ -f "$("$PG_CONFIG" --pkglibdir)/vchord.so" ] && return 0
+    [ -n "${VECTORCHORD_SRC:-}" ] || return 1
+    echo "== building VectorChord from $VECTORCHORD_SRC (make build && make install; log in $log)"
+    (cd "$VECTORCHORD_SRC" && make build PG_CONFIG="$PG_CONFIG" && make install PG_CONFIG="$PG_CONFIG") >"$log" 2>&1 ||
+        { tail -20 "$log"; return 1; }
+}
+
 cluster_psql() {
     local dir=$1
     shift

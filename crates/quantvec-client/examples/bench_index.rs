@@ -1,8 +1,8 @@
 //! Search benchmark client: QPS the way a client sees it (one session, one prepared
 //! statement per run, the query vector sent as a real[] parameter, wall time over all
-//! queries after a warm-up pass; the best of three timed passes, taken in rounds over all
-//! runs, as the machines are noisy) and recall@10 against the exact top-10 of
-//! wordnet-minilm-384.
+//! queries after a warm-up pass; the best of BENCH_ROUNDS (default 3) timed passes, taken in
+//! rounds over all runs, as the machines are noisy) and recall@10 against the exact top-10 of
+//! a shared data set (wordnet-minilm-384, pkg-summaries: the same layout).
 //!
 //! Reads runs from standard input, one per line:
 //! `series<TAB>label<TAB>SET commands<TAB>query with $1`, prints a result line per run and,
@@ -33,6 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(path) => Some(std::fs::OpenOptions::new().create(true).append(true).open(path)?),
         None => None,
     };
+    let rounds: usize = std::env::var("BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(3).max(1);
     let mut runs = Vec::new();
     for line in std::io::stdin().lock().lines() {
         let line = line?;
@@ -64,7 +65,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     // Rounds: every run once per round, so that a burst of noise from other tenants slows
     // one pass of several runs rather than every pass of one run.
-    for round in 0..=ROUNDS {
+    for round in 0..=rounds {
         for run in runs.iter_mut() {
             let (r, seconds) = pass(&mut client, run)?;
             if round > 0 {
@@ -72,7 +73,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 (run.recall, run.seconds) = (r, run.seconds.min(seconds));
             }
         }
-        eprintln!("round {round} of {ROUNDS} done");
+        eprintln!("round {round} of {rounds} done");
     }
     println!("{:<44} {:>9} {:>9} {:>9}", "run", "recall@10", "QPS", "ms/query");
     for run in &runs {
@@ -84,9 +85,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     Ok(())
 }
-
-/// Timed passes per run, after a warm-up round.
-const ROUNDS: usize = 3;
 
 struct Run {
     series: String,

@@ -2,10 +2,11 @@
 //! `search.tsv` (`series<TAB>label<TAB>recall<TAB>QPS`) becomes `recall_qps.svg`, one line
 //! per configuration through the best of its runs (the series of one index at each rescore
 //! factor, and at each recall target, are one configuration); `sizes.tsv` (`setup<TAB>table MiB<TAB>index MiB`) becomes
-//! `sizes.svg`, a stacked bar per setup. It also prints the ratios the figures give:
-//! queries per second at equal recall, and sizes, of quantvec against pgvector.
+//! `sizes.svg`, a stacked bar per setup. It also prints what the figures give: each side's
+//! queries per second at recall 0.95 and 0.99, and quantvec's speed and size against
+//! VectorChord's and pgvector's.
 //!
-//!     cargo run -p quantvec-client --example plot_bench -- DIR
+//!     cargo run -p quantvec-client --example plot_bench -- DIR ["100k x 384"]
 
 use std::error::Error;
 use std::path::Path;
@@ -15,11 +16,13 @@ use plotters::prelude::*;
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
 fn main() -> Result<()> {
-    let dir = std::env::args().nth(1).ok_or("usage: plot_bench DIR (holding search.tsv and sizes.tsv)")?;
+    let mut args = std::env::args().skip(1);
+    let dir = args.next().ok_or("usage: plot_bench DIR (holding search.tsv and sizes.tsv) [DATA, e.g. \"100k x 384\"]")?;
+    let data = args.next().unwrap_or_else(|| "100k x 384".to_owned());
     let dir = Path::new(&dir);
     let (search, size_rows) = (read_tsv(&dir.join("search.tsv"))?, read_tsv(&dir.join("sizes.tsv"))?);
-    recall_qps(&search, &dir.join("recall_qps.svg"))?;
-    sizes(&size_rows, &dir.join("sizes.svg"))?;
+    recall_qps(&search, &data, &dir.join("recall_qps.svg"))?;
+    sizes(&size_rows, &data, &dir.join("sizes.svg"))?;
     qps_ratios(&search)?;
     size_ratios(&size_rows)?;
     println!("wrote {} and {}", dir.join("recall_qps.svg").display(), dir.join("sizes.svg").display());
@@ -54,54 +57,84 @@ fn series(rows: &[Vec<String>]) -> Result<Vec<Series>> {
     Ok(all)
 }
 
-/// QPS of a series (points sorted by recall) at `recall`, interpolated between the runs
-/// around it; None outside the recall its runs span.
-fn qps_at(points: &[(f64, f64)], recall: f64) -> Option<f64> {
-    let above = points.iter().position(|p| p.0 >= recall)?;
-    if points[above].0 == recall {
-        return Some(points[above].1);
-    }
-    let (low, high) = (points.get(above.checked_sub(1)?)?, points[above]);
+/// A series' configuration: its name up to the first setting (`rescore_factor=2`,
+/// `epsilon=1.9`) and without a trailing `target_recall`, so that a grid over settings and
+/// the recall targets of one index are one line, and one side of the comparison.
+fn configuration(series: &str) -> String {
+    let words: Vec<&str> = series.split(' ').take_while(|w| !w.contains('=')).collect();
+    let name = words.join(" ");
+    name.strip_suffix(" target_recall").unwrap_or(&name).to_owned()
+}
+
+/// QPS on a frontier (points by recall, each faster than every more accurate one) at
+/// `recall`, interpolated between the runs around it, or the slowest run's where none is
+/// below; None where no run reaches it.
+fn qps_at(frontier: &[(f64, f64)], recall: f64) -> Option<f64> {
+    let above = frontier.iter().position(|p| p.0 >= recall)?;
+    let high = frontier[above];
+    let Some(low) = above.checked_sub(1).map(|i| frontier[i]) else {
+        return Some(high.1);
+    };
     Some(low.1 + (recall - low.0) / (high.0 - low.0) * (high.1 - low.1))
 }
 
-/// For a few recall levels: quantvec's fastest run at that recall or above, against each
-/// pgvector series at the same recall.
+/// Each side's QPS at recall 0.95 and 0.99 (interpolated on its frontier), and quantvec's
+/// default index (configuration `quantvec`) against each peer and against the best
+/// VectorChord and pgvector sides.
 fn qps_ratios(rows: &[Vec<String>]) -> Result<()> {
-    let theirs: Vec<Series> = series(rows)?.into_iter().filter(|(name, _)| name.starts_with("pgvector")).collect();
-    for target in [0.95, 0.97, 0.99] {
-        let mut best: Option<(&str, f64, f64)> = None;
-        for row in rows.iter().filter(|r| r[0].starts_with("quantvec")) {
-            let (recall, qps) = (number(row.get(2))?, number(row.get(3))?);
-            if recall >= target && best.is_none_or(|b| qps > b.2) {
-                best = Some((row[1].as_str(), recall, qps));
-            }
-        }
-        let Some((label, recall, qps)) = best else {
-            println!("recall >= {target}: no quantvec run");
+    let sides = frontiers(rows)?;
+    const LEVELS: [f64; 2] = [0.95, 0.99];
+    let shown = |q: Option<f64>| q.map_or("     -".to_owned(), |q| format!("{q:>6.0}"));
+    println!("{:<44} {:>8} {:>8} {:>8}", "side", "top", "QPS@0.95", "QPS@0.99");
+    for (name, frontier) in sides.iter().filter(|(name, _)| name != "client floor") {
+        let top = frontier.last().map_or(0.0, |p| p.0);
+        println!("{name:<44} {top:>8.4} {:>8} {:>8}", shown(qps_at(frontier, LEVELS[0])), shown(qps_at(frontier, LEVELS[1])));
+    }
+    let Some((_, ours)) = sides.iter().find(|(name, _)| name == "quantvec") else {
+        return Ok(());
+    };
+    // The floor's recall is meaningless (it searches nothing): its one run is its speed.
+    if let (Some(floor), Some(mine)) = (rows.iter().find(|r| r[0] == "client floor"), qps_at(ours, LEVELS[0])) {
+        let floor_ms = 1000.0 / number(floor.get(3))?;
+        println!("recall {}: quantvec {:.3} ms a query, {:.2}x the client floor ({floor_ms:.3} ms)", LEVELS[0], 1000.0 / mine, 1000.0 / mine / floor_ms);
+    }
+    for level in LEVELS {
+        let Some(mine) = qps_at(ours, level) else {
+            println!("recall {level}: quantvec does not reach it");
             continue;
         };
-        for (name, points) in &theirs {
-            match qps_at(points, recall) {
-                Some(q) => println!("recall >= {target}: quantvec {qps:.0} QPS at {recall:.4} ({label}), {name} {q:.0} at that recall: {:.2}x", qps / q),
-                None => println!("recall >= {target}: quantvec {qps:.0} QPS at {recall:.4} ({label}), {name}: no runs around that recall"),
+        for peer in ["VectorChord", "pgvector"] {
+            let best = sides
+                .iter()
+                .filter(|(name, _)| name.starts_with(peer))
+                .filter_map(|(name, frontier)| Some((name, qps_at(frontier, level)?)))
+                .max_by(|a, b| a.1.total_cmp(&b.1));
+            match best {
+                Some((name, theirs)) => println!("recall {level}: quantvec {mine:.0} QPS, {:.2}x {peer}'s best side ({name}, {theirs:.0})", mine / theirs),
+                None if sides.iter().any(|(name, _)| name.starts_with(peer)) => println!("recall {level}: quantvec {mine:.0} QPS; no {peer} side reaches it"),
+                None => {}
             }
         }
     }
     Ok(())
 }
 
-/// quantvec's index against pgvector's halfvec index, and its table and index against a
-/// third of pgvector's vector table and halfvec index.
+/// quantvec's table and index against pgvector's halfvec index and VectorChord's rabitq8
+/// configuration.
 fn size_ratios(rows: &[Vec<String>]) -> Result<()> {
     let find = |name: &str| rows.iter().find(|r| r[0] == name).map(|r| Ok::<_, Box<dyn Error>>((number(r.get(1))?, number(r.get(2))?))).transpose();
-    if let (Some(ours), Some(halfvec)) = (find("int8vec + quantvec index")?, find("pgvector: vector + HNSW on halfvec")?) {
+    let Some(ours) = find("int8vec + quantvec index")? else {
+        return Ok(());
+    };
+    if let Some(halfvec) = find("pgvector: vector + HNSW on halfvec")? {
         println!("index: {:.2} MiB, {:.0}% of pgvector's halfvec HNSW index ({:.2} MiB)", ours.1, 100.0 * ours.1 / halfvec.1, halfvec.1);
-        let third = (halfvec.0 + halfvec.1) / 3.0;
+    }
+    if let Some(rabitq8) = find("VectorChord: rabitq8 + vchordrq")? {
         println!(
-            "table + index: {:.2} MiB against a third of pgvector's vector table + halfvec index, {third:.2} MiB: {:.3}x that third",
+            "table + index: {:.2} MiB, {:.2}x VectorChord's rabitq8 table + index ({:.2} MiB)",
             ours.0 + ours.1,
-            (ours.0 + ours.1) / third
+            (ours.0 + ours.1) / (rabitq8.0 + rabitq8.1),
+            rabitq8.0 + rabitq8.1
         );
     }
     Ok(())
@@ -125,7 +158,7 @@ const COLORS: [RGBColor; 10] = [
 fn frontiers(rows: &[Vec<String>]) -> Result<Vec<Series>> {
     let mut merged: Vec<Series> = Vec::new();
     for (name, points) in series(rows)? {
-        let configuration = name.split(" rescore_factor=").next().unwrap_or(&name).trim_end_matches(" target_recall").to_owned();
+        let configuration = configuration(&name);
         match merged.iter_mut().find(|(n, _)| *n == configuration) {
             Some((_, all)) => all.extend(points),
             None => merged.push((configuration, points)),
@@ -144,8 +177,8 @@ fn frontiers(rows: &[Vec<String>]) -> Result<Vec<Series>> {
     Ok(merged)
 }
 
-fn recall_qps(rows: &[Vec<String>], out: &Path) -> Result<()> {
-    let all = frontiers(rows)?;
+fn recall_qps(rows: &[Vec<String>], data: &str, out: &Path) -> Result<()> {
+    let all: Vec<Series> = frontiers(rows)?.into_iter().filter(|(name, _)| name != "client floor").collect();
     let points = || all.iter().flat_map(|(_, p)| p.iter().copied());
     // Recall below 0.85 is not a setting anyone would choose; leave it off the chart.
     let low_recall = points().map(|p| p.0).fold(1.0, f64::min).max(0.85);
@@ -154,7 +187,7 @@ fn recall_qps(rows: &[Vec<String>], out: &Path) -> Result<()> {
     let root = SVGBackend::new(out, (900, 560)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
-        .caption("recall@10 vs queries per second (100k x 384, one session)", ("sans-serif", 20))
+        .caption(format!("recall@10 vs queries per second ({data}, one session)"), ("sans-serif", 20))
         .margin(16)
         .x_label_area_size(44)
         .y_label_area_size(64)
@@ -174,13 +207,13 @@ fn recall_qps(rows: &[Vec<String>], out: &Path) -> Result<()> {
     Ok(())
 }
 
-fn sizes(rows: &[Vec<String>], out: &Path) -> Result<()> {
+fn sizes(rows: &[Vec<String>], data: &str, out: &Path) -> Result<()> {
     let bars: Vec<(&str, f64, f64)> = rows.iter().map(|r| Ok((r[0].as_str(), number(r.get(1))?, number(r.get(2))?))).collect::<Result<_>>()?;
     let widest = bars.iter().map(|b| b.1 + b.2).fold(0.0, f64::max);
     let root = SVGBackend::new(out, (900, 120 + 60 * bars.len() as u32)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
-        .caption("on-disk size, 100k x 384 (MiB): table and index", ("sans-serif", 20))
+        .caption(format!("on-disk size, {data} (MiB): table and index"), ("sans-serif", 20))
         .margin(16)
         .x_label_area_size(40)
         // An empty row at the bottom holds the legend.

@@ -60,8 +60,16 @@ pub fn decode_i32(bytes: &[u8]) -> Result<Matrix<i32>> {
 
 /// Writes a 2-d float16 array (used to cut the sample the repository ships).
 pub fn write_f16(path: &Path, rows: usize, cols: usize, data: &[f32]) -> Result<()> {
-    assert_eq!(data.len(), rows * cols);
-    let mut header = format!("{{'descr': '<f2', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    write(path, "<f2", rows, cols, data.iter().flat_map(|&v| f16::from_f32(v).to_le_bytes()))
+}
+
+/// Writes a 2-d int32 array (the exact neighbours of a cut sample).
+pub fn write_i32(path: &Path, rows: usize, cols: usize, data: &[i32]) -> Result<()> {
+    write(path, "<i4", rows, cols, data.iter().flat_map(|&v| v.to_le_bytes()))
+}
+
+fn write(path: &Path, dtype: &str, rows: usize, cols: usize, data: impl Iterator<Item = u8>) -> Result<()> {
+    let mut header = format!("{{'descr': '{dtype}', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
     // Magic (6) + version (2) + length (2) + header + newline is padded to a multiple of 64.
     while (10 + header.len() + 1) % 64 != 0 {
         header.push(' ');
@@ -70,9 +78,9 @@ pub fn write_f16(path: &Path, rows: usize, cols: usize, data: &[f32]) -> Result<
     let mut out = b"\x93NUMPY\x01\x00".to_vec();
     out.extend_from_slice(&(header.len() as u16).to_le_bytes());
     out.extend_from_slice(header.as_bytes());
-    for &v in data {
-        out.extend_from_slice(&f16::from_f32(v).to_le_bytes());
-    }
+    let start = out.len();
+    out.extend(data);
+    assert_eq!(out.len() - start, rows * cols * if dtype == "<f2" { 2 } else { 4 });
     std::fs::write(path, out).map_err(|e| io_error(path, e))
 }
 
@@ -134,6 +142,11 @@ mod tests {
         assert_eq!(m.data, data);
         assert_eq!(m.row(1), &data[3..]);
         assert!(read_i32(&path).is_err());
+        let ids = [7, -1, i32::MAX, 0];
+        write_i32(&path, 2, 2, &ids).unwrap();
+        let m = read_i32(&path).unwrap();
+        assert_eq!((m.rows, m.cols, m.data.as_slice()), (2, 2, &ids[..]));
+        assert!(read_f32(&path).is_err());
         std::fs::remove_dir_all(dir).unwrap();
     }
 

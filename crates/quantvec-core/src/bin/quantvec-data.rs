@@ -5,7 +5,8 @@
 //!   quantvec-data truth BASE.npy QUERIES.npy [--base N] [--queries N] [--k K]
 //!                                                         query<TAB>{id,...}: exact cosine top-K
 //!   quantvec-data sample SRC_DIR DST_DIR --base N --queries N
-//!                                                         first rows of base/queries as float16
+//!                                                         first rows of base/queries as float16,
+//!                                                         and their exact cosine top-100
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -39,17 +40,25 @@ fn truncated(mut m: Matrix<f32>, rows: usize) -> Matrix<f32> {
     m
 }
 
-fn truth(base: &str, queries: &str, max_base: usize, max_queries: usize, k: usize) -> Result<(), String> {
-    let base = truncated(npy::read_f32(Path::new(base)).map_err(|e| e.to_string())?, max_base);
-    let queries = truncated(npy::read_f32(Path::new(queries)).map_err(|e| e.to_string())?, max_queries);
+/// Each query's exact cosine top `k` among the base rows.
+fn exact_top(base: &Matrix<f32>, queries: &Matrix<f32>, k: usize) -> Vec<Vec<usize>> {
     let dot = kernels::active().dot_f32;
     let norm = |v: &[f32]| f64::from(dot(v, v)).sqrt();
     let base_norms: Vec<f64> = (0..base.rows).map(|i| norm(base.row(i))).collect();
+    (0..queries.rows)
+        .map(|q| {
+            let query = queries.row(q);
+            let query_norm = norm(query);
+            nearest(base.rows, k, |i| 1.0 - f64::from(dot(query, base.row(i))) / (query_norm * base_norms[i]))
+        })
+        .collect()
+}
+
+fn truth(base: &str, queries: &str, max_base: usize, max_queries: usize, k: usize) -> Result<(), String> {
+    let base = truncated(npy::read_f32(Path::new(base)).map_err(|e| e.to_string())?, max_base);
+    let queries = truncated(npy::read_f32(Path::new(queries)).map_err(|e| e.to_string())?, max_queries);
     let mut out = BufWriter::new(std::io::stdout().lock());
-    for q in 0..queries.rows {
-        let query = queries.row(q);
-        let query_norm = norm(query);
-        let ids = nearest(base.rows, k, |i| 1.0 - f64::from(dot(query, base.row(i))) / (query_norm * base_norms[i]));
+    for (q, ids) in exact_top(&base, &queries, k).iter().enumerate() {
         let ids: Vec<String> = ids.iter().map(usize::to_string).collect();
         writeln!(out, "{q}\t{{{}}}", ids.join(",")).map_err(|e| e.to_string())?;
     }
@@ -62,7 +71,10 @@ fn sample(source: &str, destination: &str, base: usize, queries: usize) -> Resul
     for (name, m) in [("base_f16.npy", &data.base), ("queries_f16.npy", &data.queries)] {
         npy::write_f16(&Path::new(destination).join(name), m.rows, m.cols, &m.data).map_err(|e| e.to_string())?;
     }
-    Ok(())
+    // Rows read back from float16 are what a benchmark loads, so the truth is theirs.
+    let k = 100.min(data.base.rows);
+    let ids: Vec<i32> = exact_top(&data.base, &data.queries, k).into_iter().flatten().map(|id| id as i32).collect();
+    npy::write_i32(&Path::new(destination).join("gt_cosine_top100.npy"), data.queries.rows, k, &ids).map_err(|e| e.to_string())
 }
 
 fn main() -> ExitCode {
