@@ -16,7 +16,7 @@ use quantvec_core::ivf::paged::build::Writer;
 use quantvec_core::ivf::paged::lists::PagedLists;
 use quantvec_core::ivf::recall::{self, Calibration, Offered, Truths};
 use quantvec_core::ivf::search::Lists;
-use quantvec_core::ivf::{EncodedRow, ItemPointer, Metric, Quantizer, KMEANS_ITERATIONS};
+use quantvec_core::ivf::{Assigner, EncodedRow, ItemPointer, Metric, Quantizer, KMEANS_ITERATIONS};
 use quantvec_core::kernels;
 use quantvec_core::ErrorKind;
 use rayon::prelude::*;
@@ -31,6 +31,9 @@ use crate::memory::RowContext;
 
 /// Rows encoded together (in parallel) before they are written.
 const BATCH_ROWS: usize = 4096;
+/// Rows assigned to lists together, each group on one thread (see
+/// `Quantizer::lists_of_stored`).
+const ASSIGN_ROWS: usize = 128;
 
 pub const PHASE_SAMPLING: i64 = 2;
 pub const PHASE_KMEANS: i64 = 3;
@@ -120,6 +123,8 @@ fn tid_of(tag: u64) -> ItemPointer {
 
 struct AssignState<'s> {
     writer: Writer<'s, PgStore<'s>>,
+    /// The writer's centroids, packed for assigning a batch's rows in groups.
+    assigner: Assigner,
     pool: rayon::ThreadPool,
     batch: Vec<(ItemPointer, Vec<u8>)>,
     row_memory: RowContext,
@@ -132,8 +137,17 @@ impl AssignState<'_> {
         let k = kernels::active();
         let quantizer = self.writer.quantizer();
         let batch = std::mem::take(&mut self.batch);
-        let encoded: Vec<quantvec_core::Result<EncodedRow>> =
-            self.pool.install(|| batch.par_iter().map(|(tid, payload)| quantizer.encode_stored(k, *tid, payload)).collect());
+        let assigner = &self.assigner;
+        let encoded: Vec<quantvec_core::Result<EncodedRow>> = self.pool.install(|| {
+            batch
+                .par_chunks(ASSIGN_ROWS)
+                .flat_map_iter(|rows| {
+                    // A malformed row fails here as it would alone, in encode_stored.
+                    let lists = quantizer.lists_of_stored(k, assigner, rows.iter().map(|(_, payload)| payload.as_slice())).ok();
+                    rows.iter().enumerate().map(move |(i, (tid, payload))| quantizer.encode_stored_in(k, *tid, payload, lists.as_ref().map(|l| l[i])))
+                })
+                .collect()
+        });
         let encoded: Vec<EncodedRow> = encoded.into_iter().map(OrRaise::or_raise).collect();
         let targets: Vec<ItemPointer> = batch.iter().zip(&encoded).map(|((tid, _), row)| self.writer.add(row, *tid).or_raise()).collect();
         if let Some(truths) = &mut self.truths {
@@ -289,8 +303,10 @@ pub fn build(heap: Option<pg_sys::Relation>, index: pg_sys::Relation, index_info
     // Pass 2: assign, encode and write every row.
     progress(pg_sys::PROGRESS_CREATEIDX_SUBPHASE, PHASE_ASSIGNING);
     progress(pg_sys::PROGRESS_CREATEIDX_TUPLES_TOTAL, rows as i64);
+    let assigner = quantizer.assigner();
     let writer = Writer::new(&store, quantizer);
-    let mut assigning = AssignState { writer, pool, batch: Vec::with_capacity(BATCH_ROWS), row_memory: RowContext::new(c"quantvec build row"), truths };
+    let mut assigning =
+        AssignState { writer, assigner, pool, batch: Vec::with_capacity(BATCH_ROWS), row_memory: RowContext::new(c"quantvec build row"), truths };
     if let Some(heap) = heap {
         heap::scan(heap, index, index_info, Rows::ForBuild, &mut assigning);
     }

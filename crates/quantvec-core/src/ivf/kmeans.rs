@@ -8,10 +8,7 @@ use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 
 use crate::error::Result;
-use crate::kernels::Kernels;
-
-/// Rows handed to one rayon task at a time.
-const CHUNK_ROWS: usize = 256;
+use crate::kernels::{self, scalar::PACKED_ROWS, Kernels};
 
 #[derive(Clone, Debug)]
 pub struct KMeans {
@@ -29,31 +26,57 @@ pub fn normalize(v: &mut [f32]) {
     }
 }
 
-/// The nearest of `centroids` (rows of `dims`) to `x`: by inner product when `spherical`,
-/// else by L2 (`norms` holds each centroid's squared norm). `dots` is scratch space of one
-/// float per centroid.
-pub fn nearest(k: &Kernels, x: &[f32], centroids: &[f32], norms: &[f32], spherical: bool, dots: &mut [f32]) -> usize {
-    (k.dot_f32_rows)(x, centroids, dots);
-    let mut best = (f32::INFINITY, 0);
-    for (i, &dot) in dots.iter().enumerate() {
-        let score = if spherical { -dot } else { norms[i] - 2.0 * dot };
-        if score < best.0 {
-            best = (score, i);
+/// Packed centroids scored against a group of rows at a time: a tile that stays in the
+/// core's L2 cache while the group's rows pass over it (128 KiB), instead of every centroid
+/// streaming in from memory once per row.
+const TILE_FLOATS: usize = 1 << 15;
+/// Rows scored together against each tile.
+const GROUP_ROWS: usize = 32;
+
+/// Gives each row of `rows` (of `dims` floats) its nearest centroid, the first of equals:
+/// by inner product when `spherical`, else by L2 (`norms`: each centroid's squared norm).
+/// `packed` holds the centroids as [`kernels::pack_rows`] lays them out. Returns how many
+/// rows changed centroid.
+pub(crate) fn assign(k: &Kernels, rows: &[f32], dims: usize, packed: &[f32], norms: &[f32], spherical: bool, assigned: &mut [usize]) -> usize {
+    let block = PACKED_ROWS * dims;
+    let tile_blocks = (TILE_FLOATS / block).max(1);
+    let mut dots = vec![0.0; GROUP_ROWS * tile_blocks * PACKED_ROWS];
+    let mut changed = 0;
+    for (group, slots) in rows.chunks(GROUP_ROWS * dims).zip(assigned.chunks_mut(GROUP_ROWS)) {
+        let mut best = [(f32::INFINITY, 0usize); GROUP_ROWS];
+        for (t, tile) in packed.chunks(tile_blocks * block).enumerate() {
+            let (first, columns) = (t * tile_blocks * PACKED_ROWS, tile.len() / dims);
+            let dots = &mut dots[..slots.len() * columns];
+            (k.dot_f32_packed)(group, tile, dims, dots);
+            // Past the last centroid, the padding rows of the last block.
+            let real = norms.len().saturating_sub(first).min(columns);
+            for (best, row) in best.iter_mut().zip(dots.chunks_exact(columns)) {
+                for (j, &dot) in row[..real].iter().enumerate() {
+                    let score = if spherical { -dot } else { norms[first + j] - 2.0 * dot };
+                    if score < best.0 {
+                        *best = (score, first + j);
+                    }
+                }
+            }
+        }
+        for (slot, &(_, nearest)) in slots.iter_mut().zip(&best) {
+            changed += usize::from(*slot != nearest);
+            *slot = nearest;
         }
     }
-    best.1
+    changed
 }
 
 pub fn squared_norms(k: &Kernels, centroids: &[f32], dims: usize) -> Vec<f32> {
     centroids.chunks_exact(dims).map(|c| (k.dot_f32)(c, c)).collect()
 }
 
-/// Rows of one slice of an iteration's work: about 2^26 multiply-adds of the assignment
-/// step, so that the caller's check runs every few milliseconds even for many lists of
-/// many dimensions (a whole iteration can take seconds).
+/// Rows of one slice of the assignment step: about 2^28 multiply-adds (a few milliseconds
+/// on two cores), so that the caller's check runs that often even for many lists of many
+/// dimensions, in groups enough to keep every thread busy.
 fn slice_rows(clusters: usize, dims: usize) -> usize {
-    let rows = (1usize << 26) / (clusters * dims).max(1);
-    rows.div_ceil(CHUNK_ROWS).max(1) * CHUNK_ROWS
+    let rows = (1usize << 28) / (clusters * dims).max(1);
+    rows.div_ceil(GROUP_ROWS).max(1) * GROUP_ROWS
 }
 
 /// Trains `options.clusters` centroids (fewer when there are fewer rows) on `data`, rows
@@ -76,21 +99,13 @@ pub fn train(k: &Kernels, pool: &rayon::ThreadPool, data: &[f32], dims: usize, o
     let slice = slice_rows(clusters, dims);
     for _ in 0..options.iterations {
         let norms = squared_norms(k, &centroids, dims);
+        let packed = kernels::pack_rows(&centroids, dims);
         let mut changed = 0;
         for (rows, assigned) in data.chunks(dims * slice).zip(assignment.chunks_mut(slice)) {
             changed += pool.install(|| {
-                rows.par_chunks(dims * CHUNK_ROWS)
-                    .zip(assigned.par_chunks_mut(CHUNK_ROWS))
-                    .map(|(chunk, assigned)| {
-                        let mut changed = 0;
-                        let mut dots = vec![0.0; clusters];
-                        for (x, slot) in chunk.chunks_exact(dims).zip(assigned) {
-                            let best = nearest(k, x, &centroids, &norms, options.spherical, &mut dots);
-                            changed += usize::from(*slot != best);
-                            *slot = best;
-                        }
-                        changed
-                    })
+                rows.par_chunks(dims * GROUP_ROWS)
+                    .zip(assigned.par_chunks_mut(GROUP_ROWS))
+                    .map(|(group, assigned)| assign(k, group, dims, &packed, &norms, options.spherical, assigned))
                     .sum::<usize>()
             });
             check()?;
@@ -98,38 +113,32 @@ pub fn train(k: &Kernels, pool: &rayon::ThreadPool, data: &[f32], dims: usize, o
         if changed == 0 {
             break;
         }
-        // Update: per-cluster sums in f64, folded per task, reduced per slice, added up.
-        let mut sums = vec![0.0f64; clusters * dims];
-        let mut counts = vec![0usize; clusters];
-        for (rows, assigned) in data.chunks(dims * slice).zip(assignment.chunks(slice)) {
-            let (slice_sums, slice_counts) = pool.install(|| {
-                rows.par_chunks(dims * CHUNK_ROWS)
-                    .zip(assigned.par_chunks(CHUNK_ROWS))
-                    .fold(
-                        || (vec![0.0f64; clusters * dims], vec![0usize; clusters]),
-                        |(mut sums, mut counts), (chunk, assigned)| {
-                            for (x, &c) in chunk.chunks_exact(dims).zip(assigned) {
-                                counts[c] += 1;
-                                for (s, &v) in sums[c * dims..(c + 1) * dims].iter_mut().zip(x) {
-                                    *s += f64::from(v);
-                                }
-                            }
-                            (sums, counts)
-                        },
-                    )
-                    .reduce(
-                        || (vec![0.0f64; clusters * dims], vec![0usize; clusters]),
-                        |(mut a, mut ca), (b, cb)| {
-                            a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                            ca.iter_mut().zip(&cb).for_each(|(x, y)| *x += y);
-                            (a, ca)
-                        },
-                    )
-            });
-            sums.iter_mut().zip(&slice_sums).for_each(|(x, y)| *x += y);
-            counts.iter_mut().zip(&slice_counts).for_each(|(x, y)| *x += y);
-            check()?;
-        }
+        // Update: per-cluster sums in f64, one part of the rows per thread (each part's sums
+        // are clusters x dims floats), added up.
+        let part = rows.div_ceil(pool.current_num_threads().max(1));
+        let (sums, counts) = pool.install(|| {
+            data.par_chunks(dims * part)
+                .zip(assignment.par_chunks(part))
+                .map(|(rows, assigned)| {
+                    let (mut sums, mut counts) = (vec![0.0f64; clusters * dims], vec![0usize; clusters]);
+                    for (x, &c) in rows.chunks_exact(dims).zip(assigned) {
+                        counts[c] += 1;
+                        for (s, &v) in sums[c * dims..(c + 1) * dims].iter_mut().zip(x) {
+                            *s += f64::from(v);
+                        }
+                    }
+                    (sums, counts)
+                })
+                .reduce(
+                    || (vec![0.0f64; clusters * dims], vec![0usize; clusters]),
+                    |(mut a, mut ca), (b, cb)| {
+                        a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                        ca.iter_mut().zip(&cb).for_each(|(x, y)| *x += y);
+                        (a, ca)
+                    },
+                )
+        });
+        check()?;
         for (c, centroid) in centroids.chunks_exact_mut(dims).enumerate() {
             if counts[c] == 0 {
                 // An empty cluster restarts at a random row.
@@ -151,7 +160,6 @@ pub fn train(k: &Kernels, pool: &rayon::ThreadPool, data: &[f32], dims: usize, o
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels;
 
     #[test]
     fn finds_separated_clusters() {
@@ -176,13 +184,13 @@ mod tests {
 
     #[test]
     fn checks_between_slices_of_one_iteration() {
-        // 64 lists of 1,024 dimensions: a slice is 1,024 rows, so 4 slices of assignment
-        // and 4 of update in the one iteration.
+        // 64 lists of 1,024 dimensions: a slice is 4,096 rows, so 4 slices of assignment
+        // and the update in the one iteration.
         let (clusters, dims) = (64, 1024);
-        assert_eq!(slice_rows(clusters, dims), 1024);
-        assert_eq!(slice_rows(10_000, 64_000), CHUNK_ROWS, "at least one chunk per slice");
+        assert_eq!(slice_rows(clusters, dims), 4096);
+        assert_eq!(slice_rows(10_000, 64_000), GROUP_ROWS, "at least one group per slice");
         let mut rng = SmallRng::seed_from_u64(3);
-        let data: Vec<f32> = (0..4 * 1024 * dims).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+        let data: Vec<f32> = (0..4 * 4096 * dims).map(|_| rng.random_range(-1.0f32..1.0)).collect();
         let options = KMeans { clusters, iterations: 1, spherical: false, seed: 7 };
         let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
         let mut calls = 0;
@@ -191,7 +199,7 @@ mod tests {
             Ok(())
         })
         .unwrap();
-        assert_eq!(calls, 8);
+        assert_eq!(calls, 5);
     }
 
     #[test]

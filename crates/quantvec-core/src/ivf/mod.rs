@@ -35,7 +35,7 @@ use crate::error::{bail, Result};
 use crate::floats::Query;
 use crate::int4::{self, Int4Ref};
 use crate::int8::{self, Int8Ref, Int8Vector, Params};
-use crate::kernels::Kernels;
+use crate::kernels::{self, Kernels};
 
 /// The distance an index orders by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -242,40 +242,72 @@ impl Quantizer {
         dots.iter().enumerate().map(|e| (score(e), e.0)).fold((f32::INFINITY, 0), |best, s| if s.0 < best.0 { s } else { best }).1
     }
 
+    /// The centroids laid out for [`Quantizer::lists_of_stored`].
+    pub fn assigner(&self) -> Assigner {
+        // The values list_of scores, float16's.
+        let centroids: Vec<f32> = self.centroid_halves.iter().map(|&h| half::f16::from_bits(h).to_f32()).collect();
+        Assigner { packed: kernels::pack_rows(&centroids, self.dims) }
+    }
+
+    /// The lists of stored column values (see [`Quantizer::encode_stored`]), as
+    /// [`Quantizer::list_of`] assigns them, scored together: a build assigns its rows so,
+    /// streaming the centroids once per group of rows instead of once per row.
+    pub fn lists_of_stored<'p>(&self, k: &Kernels, assigner: &Assigner, payloads: impl ExactSizeIterator<Item = &'p [u8]>) -> Result<Vec<usize>> {
+        let mut lists = vec![usize::MAX; payloads.len()];
+        let mut xs = Vec::with_capacity(lists.len() * self.dims);
+        for payload in payloads {
+            let x = stored_floats(self.metric, self.vector_bits, payload)?;
+            if x.len() != self.dims {
+                bail!(DataException, "expected {} dimensions, not {}", self.dims, x.len());
+            }
+            xs.extend(x);
+        }
+        kmeans::assign(k, &xs, self.dims, &assigner.packed, &self.centroid_norms, self.metric.spherical(), &mut lists);
+        Ok(lists)
+    }
+
     /// Assigns an int8 row to its list and encodes it.
     pub fn encode_int8(&self, k: &Kernels, tid: ItemPointer, row: &Int8Ref) -> Result<EncodedRow> {
+        self.encode_int8_in(k, tid, row, None)
+    }
+
+    fn encode_int8_in(&self, k: &Kernels, tid: ItemPointer, row: &Int8Ref, list: Option<usize>) -> Result<EncodedRow> {
         if self.vector_bits != 8 {
             bail!(DataException, "an index of int4vec rows takes no int8vec row");
         }
         let codes = |out: &mut [u8]| out.iter_mut().zip(row.codes).for_each(|(byte, &c)| *byte = c as u8);
-        self.encode_vector(k, tid, row.dequantize_finite(), row.params.scale, row.params.zero_point as u8, codes)
+        self.encode_vector(k, tid, row.dequantize_finite(), list, (row.params.scale, row.params.zero_point as u8), codes)
     }
 
     /// Assigns a 4-bit row to its list and encodes it (its vector keeps the packed codes).
     pub fn encode_int4(&self, k: &Kernels, tid: ItemPointer, row: &Int4Ref) -> Result<EncodedRow> {
+        self.encode_int4_in(k, tid, row, None)
+    }
+
+    fn encode_int4_in(&self, k: &Kernels, tid: ItemPointer, row: &Int4Ref, list: Option<usize>) -> Result<EncodedRow> {
         if self.vector_bits != 4 {
             bail!(DataException, "an index of int8vec rows takes no int4vec row");
         }
         let codes = |out: &mut [u8]| out.copy_from_slice(row.packed());
-        self.encode_vector(k, tid, row.dequantize_finite(), row.params.scale, row.params.zero_point, codes)
+        self.encode_vector(k, tid, row.dequantize_finite(), list, (row.params.scale, row.params.zero_point), codes)
     }
 
-    /// Encodes the row `x` (dequantized) whose vector item gets the scale and zero-point
-    /// of its codes, which `write_codes` writes.
+    /// Encodes the row `x` (dequantized) into `list`, or the list it is nearest, whose
+    /// vector item gets the (scale, zero-point) of its codes, which `write_codes` writes.
     fn encode_vector(
         &self,
         k: &Kernels,
         tid: ItemPointer,
         mut x: Vec<f32>,
-        scale: f32,
-        zero_point: u8,
+        list: Option<usize>,
+        (scale, zero_point): (f32, u8),
         write_codes: impl FnOnce(&mut [u8]),
     ) -> Result<EncodedRow> {
         if !self.has_vectors() || x.len() != self.dims {
             bail!(DataException, "expected {} dimensions, not {}", self.dims, x.len());
         }
         let norm = crate::floats::norm(&x);
-        let list = self.list_of(k, &x);
+        let list = list.filter(|&l| l < self.lists()).unwrap_or_else(|| self.list_of(k, &x));
         if self.metric.spherical() {
             kmeans::normalize(&mut x);
         }
@@ -310,19 +342,29 @@ impl Quantizer {
     /// Decodes a stored column value (an `int8vec` or `int4vec` payload, or a `bitvec`
     /// one for a Hamming index) and encodes it as row `tid`.
     pub fn encode_stored(&self, k: &Kernels, tid: ItemPointer, payload: &[u8]) -> Result<EncodedRow> {
+        self.encode_stored_in(k, tid, payload, None)
+    }
+
+    /// [`Quantizer::encode_stored`] into `list` where it is given (from
+    /// [`Quantizer::lists_of_stored`]).
+    pub fn encode_stored_in(&self, k: &Kernels, tid: ItemPointer, payload: &[u8], list: Option<usize>) -> Result<EncodedRow> {
         match (self.has_vectors(), self.vector_bits) {
-            (false, _) => self.encode_bits(k, &BitRef::decode(payload)?),
-            (true, 4) => self.encode_int4(k, tid, &Int4Ref::decode(payload)?),
-            (true, _) => self.encode_int8(k, tid, &Int8Ref::decode(payload)?),
+            (false, _) => self.encode_bits_in(k, &BitRef::decode(payload)?, list),
+            (true, 4) => self.encode_int4_in(k, tid, &Int4Ref::decode(payload)?, list),
+            (true, _) => self.encode_int8_in(k, tid, &Int8Ref::decode(payload)?, list),
         }
     }
 
     /// Assigns a bit row to its list (by its ±1 vector) and encodes it.
     pub fn encode_bits(&self, k: &Kernels, row: &BitRef) -> Result<EncodedRow> {
+        self.encode_bits_in(k, row, None)
+    }
+
+    fn encode_bits_in(&self, k: &Kernels, row: &BitRef, list: Option<usize>) -> Result<EncodedRow> {
         if self.has_vectors() || row.dims() != self.dims {
             bail!(DataException, "expected {} dimensions, not {}", self.dims, row.dims());
         }
-        let list = self.list_of(k, &signs(row));
+        let list = list.filter(|&l| l < self.lists()).unwrap_or_else(|| self.list_of(k, &signs(row)));
         Ok(EncodedRow { list, code: row.bytes().to_vec(), alpha: 0.0, beta: 0.0, vector: Vec::new() })
     }
 }
@@ -401,6 +443,11 @@ pub fn stored_dims(metric: Metric, vector_bits: u8, payload: &[u8]) -> Result<us
 }
 
 /// A bit vector as ±1 floats, the space its lists are clustered in.
+/// The centroids of a [`Quantizer`] packed for scoring many rows at once.
+pub struct Assigner {
+    packed: Vec<f32>,
+}
+
 pub fn signs(row: &BitRef) -> Vec<f32> {
     (0..row.dims()).map(|i| if row.get(i) { 1.0 } else { -1.0 }).collect()
 }
@@ -726,6 +773,62 @@ mod tests {
             let row = quantizer.encode_int8(k, ItemPointer { block: 1, offset: 1 }, &huge.view()).unwrap();
             assert!(row.list < 2, "{metric:?}");
         }
+    }
+
+    /// A build assigns its rows in groups (`lists_of_stored`) to the lists that one row at a
+    /// time (`list_of`, as inserts do) gives them, but for near-ties that the two sums'
+    /// rounding may break apart, and encodes them into a given list as into its own.
+    #[test]
+    fn grouped_assignment_matches_one_row_at_a_time() {
+        use rand::{Rng, SeedableRng};
+        let k = crate::kernels::active();
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(11);
+        let (dims, lists, rows) = (70, 37, 1000);
+        let floats = |rng: &mut rand::rngs::SmallRng, n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-1.0f32..1.0)).collect() };
+        for (metric, vector_bits) in [(Metric::L2, 8), (Metric::InnerProduct, 8), (Metric::Cosine, 8), (Metric::Cosine, 4), (Metric::Hamming, 8)] {
+            let quantizer = Quantizer::new(k, metric, dims, true, floats(&mut rng, lists * dims)).and_then(|q| q.with_vector_bits(vector_bits)).unwrap();
+            let payloads: Vec<Vec<u8>> = (0..rows)
+                .map(|_| {
+                    let x = floats(&mut rng, dims);
+                    match (metric, vector_bits) {
+                        (Metric::Hamming, _) => crate::bits::BitVector::from_signs(&x).unwrap().encode(),
+                        (_, 4) => crate::int4::Int4Vector::quantize_minmax(&x).unwrap().encode(),
+                        _ => Int8Vector::quantize_minmax(&x).unwrap().encode(),
+                    }
+                })
+                .collect();
+            let grouped = quantizer.lists_of_stored(k, &quantizer.assigner(), payloads.iter().map(Vec::as_slice)).unwrap();
+            let score = |x: &[f32], list: usize| -> f64 {
+                let dot: f64 = x.iter().zip(quantizer.centroid(list)).map(|(&a, &c)| f64::from(a) * f64::from(c)).sum();
+                if metric.spherical() {
+                    -dot
+                } else {
+                    f64::from(quantizer.centroid_norms[list]) - 2.0 * dot
+                }
+            };
+            let mut same = 0;
+            for (payload, &list) in payloads.iter().zip(&grouped) {
+                let x = stored_floats(metric, vector_bits, payload).unwrap();
+                let alone = quantizer.list_of(k, &x);
+                if list == alone {
+                    same += 1;
+                    let tid = ItemPointer { block: 3, offset: 9 };
+                    let (given, own) = (quantizer.encode_stored_in(k, tid, payload, Some(list)).unwrap(), quantizer.encode_stored(k, tid, payload).unwrap());
+                    assert_eq!(
+                        (given.list, given.code, given.alpha.to_bits(), given.beta.to_bits(), given.vector),
+                        (own.list, own.code, own.alpha.to_bits(), own.beta.to_bits(), own.vector)
+                    );
+                } else {
+                    assert!((score(&x, list) - score(&x, alone)).abs() < 1e-4, "{metric:?}: list {list} against {alone}");
+                }
+            }
+            assert!(same >= rows - 2, "{metric:?}: {same} of {rows} rows in the same list");
+        }
+        let four = Quantizer::new(k, Metric::L2, 4, true, vec![0.0; 8]).unwrap();
+        assert!(four.lists_of_stored(k, &four.assigner(), [&[1u8, 2, 3][..]].into_iter()).is_err(), "a malformed value is refused");
+        let two = Int8Vector::quantize_minmax(&[1.0, 2.0]).unwrap().encode();
+        let err = four.lists_of_stored(k, &four.assigner(), [two.as_slice()].into_iter()).unwrap_err();
+        assert_eq!(err.kind, crate::ErrorKind::DataException);
     }
 
     /// Index size estimates (from reltuples, which may be anything) saturate instead of

@@ -9,7 +9,7 @@
 
 use std::arch::x86_64::*;
 
-use super::scalar;
+use super::{scalar, PackedTile};
 use crate::int8::Params;
 
 /// Elements per block whose 32-bit lane sums cannot overflow; see `dot_i8`.
@@ -361,6 +361,54 @@ pub unsafe fn fastscan(lut: &[u8], block: &[u8], out: &mut [u32; scalar::BLOCK_R
         for j in 0..16 {
             out[2 * j] += u32::from(e[j]);
             out[2 * j + 1] += u32::from(o[j]);
+        }
+    }
+}
+
+/// [`scalar::dot_f32_packed`]: up to four rows of `xs` against one block (16 packed rows, two
+/// vectors) at a time, in eight accumulators.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn dot_f32_packed(xs: &[f32], packed: &[f32], d: usize, out: &mut [f32]) {
+    let (rows, columns) = scalar::packed_shape(xs, packed, d, out);
+    for r in (0..rows).step_by(4) {
+        for b in 0..columns / scalar::PACKED_ROWS {
+            let tile = PackedTile::at(xs, packed, d, out, columns, (r, b));
+            // SAFETY: the AVX2 table is in use, so the CPU has AVX2 and FMA; the tile's rows
+            // and block exist.
+            unsafe {
+                match (rows - r).min(4) {
+                    4 => packed_tile::<4>(tile),
+                    3 => packed_tile::<3>(tile),
+                    2 => packed_tile::<2>(tile),
+                    _ => packed_tile::<1>(tile),
+                }
+            }
+        }
+    }
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn packed_tile<const R: usize>(tile: PackedTile) {
+    let PackedTile { xs, packed, d, out, columns } = tile;
+    assert!(xs.len() >= R * d && packed.len() >= scalar::PACKED_ROWS * d && out.len() >= (R - 1) * columns + scalar::PACKED_ROWS);
+    let (px, pp) = (xs.as_ptr(), packed.as_ptr());
+    let mut acc = [[_mm256_setzero_ps(); 2]; R];
+    for i in 0..d {
+        // SAFETY: i < d, so every read is inside the R rows and the block asserted above.
+        unsafe {
+            let column = [_mm256_loadu_ps(pp.add(i * scalar::PACKED_ROWS)), _mm256_loadu_ps(pp.add(i * scalar::PACKED_ROWS + 8))];
+            for (r, row) in acc.iter_mut().enumerate() {
+                let x = _mm256_set1_ps(*px.add(r * d + i));
+                for (a, &c) in row.iter_mut().zip(&column) {
+                    *a = _mm256_fmadd_ps(x, c, *a);
+                }
+            }
+        }
+    }
+    for (r, row) in acc.iter().enumerate() {
+        for (half, &a) in row.iter().enumerate() {
+            // SAFETY: inside `out`, as asserted above.
+            unsafe { _mm256_storeu_ps(out.as_mut_ptr().add(r * columns + half * 8), a) };
         }
     }
 }

@@ -8,6 +8,8 @@
 
 use std::arch::x86_64::*;
 
+use super::{scalar, PackedTile};
+
 use crate::int8::Params;
 
 /// Elements per block whose 32-bit lane sums cannot overflow; see `dot_i8`.
@@ -404,6 +406,63 @@ pub unsafe fn dot_f32_rows(x: &[f32], rows: &[f32], out: &mut [f32]) {
     for (o, row) in out[j..].iter_mut().zip(rows[j * d..].chunks_exact(d.max(1))) {
         // SAFETY: this function runs only where the AVX-512 kernels are supported.
         *o = unsafe { dot_f32(x, row) };
+    }
+}
+
+/// [`scalar::dot_f32_packed`]: up to four rows of `xs` against up to two blocks (32 packed
+/// rows) at a time, in eight accumulators, so that each load of packed values serves four
+/// fused multiply-adds and the FMA units rather than the loads bound it.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+pub unsafe fn dot_f32_packed(xs: &[f32], packed: &[f32], d: usize, out: &mut [f32]) {
+    let (rows, columns) = scalar::packed_shape(xs, packed, d, out);
+    let blocks = columns / scalar::PACKED_ROWS;
+    for r in (0..rows).step_by(4) {
+        for b in (0..blocks).step_by(2) {
+            let tile = PackedTile::at(xs, packed, d, out, columns, (r, b));
+            // SAFETY: the AVX-512 table is in use, so the CPU has AVX-512 F; the tile's rows
+            // and blocks exist, since both counts are at most what is left.
+            unsafe {
+                match ((rows - r).min(4), (blocks - b).min(2)) {
+                    (4, 2) => packed_tile::<4, 2>(tile),
+                    (4, _) => packed_tile::<4, 1>(tile),
+                    (3, 2) => packed_tile::<3, 2>(tile),
+                    (3, _) => packed_tile::<3, 1>(tile),
+                    (2, 2) => packed_tile::<2, 2>(tile),
+                    (2, _) => packed_tile::<2, 1>(tile),
+                    (_, 2) => packed_tile::<1, 2>(tile),
+                    _ => packed_tile::<1, 1>(tile),
+                }
+            }
+        }
+    }
+}
+
+#[target_feature(enable = "avx512f")]
+unsafe fn packed_tile<const R: usize, const B: usize>(tile: PackedTile) {
+    let PackedTile { xs, packed, d, out, columns } = tile;
+    assert!(xs.len() >= R * d && packed.len() >= B * scalar::PACKED_ROWS * d && out.len() >= (R - 1) * columns + B * scalar::PACKED_ROWS);
+    let (px, pp) = (xs.as_ptr(), packed.as_ptr());
+    let mut acc = [[_mm512_setzero_ps(); B]; R];
+    for i in 0..d {
+        // SAFETY: i < d, so every read is inside the R rows and B blocks asserted above.
+        unsafe {
+            let mut column = [_mm512_setzero_ps(); B];
+            for (b, c) in column.iter_mut().enumerate() {
+                *c = _mm512_loadu_ps(pp.add(b * scalar::PACKED_ROWS * d + i * scalar::PACKED_ROWS));
+            }
+            for (r, row) in acc.iter_mut().enumerate() {
+                let x = _mm512_set1_ps(*px.add(r * d + i));
+                for (a, &c) in row.iter_mut().zip(&column) {
+                    *a = _mm512_fmadd_ps(x, c, *a);
+                }
+            }
+        }
+    }
+    for (r, row) in acc.iter().enumerate() {
+        for (b, &a) in row.iter().enumerate() {
+            // SAFETY: inside `out`, as asserted above.
+            unsafe { _mm512_storeu_ps(out.as_mut_ptr().add(r * columns + b * scalar::PACKED_ROWS), a) };
+        }
     }
 }
 

@@ -41,6 +41,10 @@ pub struct Kernels {
     pub dot_f32_rows: fn(&[f32], &[f32], &mut [f32]),
     /// The same over float16 rows, given as bits (ranking an index's lists).
     pub dot_f16_rows: fn(&[f32], &[u16], &mut [f32]),
+    /// Every row of a batch against every row of a packed matrix (see
+    /// [`scalar::dot_f32_packed`]): k-means' assignment step, which streams each packed row
+    /// once per few rows of the batch instead of once per row.
+    pub dot_f32_packed: fn(&[f32], &[f32], usize, &mut [f32]),
     /// Σ a·b over 4-bit codes packed two per byte.
     pub dot_u4: fn(&[u8], &[u8]) -> i64,
     /// (Σ q, Σ q²) over 4-bit codes packed two per byte.
@@ -139,6 +143,7 @@ static SCALAR: Kernels = Kernels {
     dot_f32: scalar::dot_f32,
     dot_f32_rows: scalar::dot_f32_rows,
     dot_f16_rows: scalar::dot_f16_rows,
+    dot_f32_packed: scalar::dot_f32_packed,
     dot_u4: scalar::dot_u4,
     sums_u4: scalar::sums_u4,
     unpack_u4: scalar::unpack_u4,
@@ -173,6 +178,7 @@ mod avx2_table {
         fn dot_f32(a: &[f32], b: &[f32]) -> f32;
         fn dot_f32_rows(x: &[f32], rows: &[f32], out: &mut [f32]) -> ();
         fn dot_f16_rows(x: &[f32], rows: &[u16], out: &mut [f32]) -> ();
+        fn dot_f32_packed(xs: &[f32], packed: &[f32], d: usize, out: &mut [f32]) -> ();
         fn hamming(a: &[u8], b: &[u8]) -> u64;
         fn and_or(a: &[u8], b: &[u8]) -> (u64, u64);
         fn masked_sum(x: &[f32], bits: &[u8]) -> f32;
@@ -191,6 +197,7 @@ mod avx2_table {
         dot_f32,
         dot_f32_rows,
         dot_f16_rows,
+        dot_f32_packed,
         dot_u4,
         sums_u4,
         unpack_u4,
@@ -213,6 +220,7 @@ mod avx512_table {
         fn dot_f32(a: &[f32], b: &[f32]) -> f32;
         fn dot_f32_rows(x: &[f32], rows: &[f32], out: &mut [f32]) -> ();
         fn dot_f16_rows(x: &[f32], rows: &[u16], out: &mut [f32]) -> ();
+        fn dot_f32_packed(xs: &[f32], packed: &[f32], d: usize, out: &mut [f32]) -> ();
         fn hamming(a: &[u8], b: &[u8]) -> u64;
         fn and_or(a: &[u8], b: &[u8]) -> (u64, u64);
         fn masked_sum(x: &[f32], bits: &[u8]) -> f32;
@@ -230,6 +238,7 @@ mod avx512_table {
         dot_f32,
         dot_f32_rows,
         dot_f16_rows,
+        dot_f32_packed,
         dot_u4,
         sums_u4,
         unpack_u4,
@@ -251,6 +260,7 @@ static NEON: Kernels = Kernels {
     dot_f32: neon::dot_f32,
     dot_f32_rows: scalar::dot_f32_rows,
     dot_f16_rows: scalar::dot_f16_rows,
+    dot_f32_packed: scalar::dot_f32_packed,
     dot_u4: neon::dot_u4,
     sums_u4: neon::sums_u4,
     unpack_u4: neon::unpack_u4,
@@ -261,6 +271,42 @@ static NEON: Kernels = Kernels {
 };
 
 /// The table of a tier, if this CPU can run it.
+/// Rows of `d` floats laid out for [`Kernels::dot_f32_packed`]: blocks of
+/// [`scalar::PACKED_ROWS`] rows (the last padded with zero rows), each block component-major,
+/// so that one load gives one component of 16 rows.
+pub fn pack_rows(rows: &[f32], d: usize) -> Vec<f32> {
+    let count = rows.len().checked_div(d).unwrap_or(0);
+    let mut packed = vec![0.0; count.next_multiple_of(scalar::PACKED_ROWS) * d];
+    for (j, row) in rows.chunks_exact(d.max(1)).enumerate() {
+        let block = &mut packed[(j / scalar::PACKED_ROWS) * scalar::PACKED_ROWS * d..];
+        for (i, &v) in row.iter().enumerate() {
+            block[i * scalar::PACKED_ROWS + j % scalar::PACKED_ROWS] = v;
+        }
+    }
+    packed
+}
+
+/// One call's part of [`Kernels::dot_f32_packed`] in a SIMD table: rows of `xs` from its
+/// start against blocks from the start of `packed`, into `out` from its start (a row of
+/// results every `columns`).
+#[cfg(target_arch = "x86_64")]
+struct PackedTile<'a> {
+    xs: &'a [f32],
+    packed: &'a [f32],
+    d: usize,
+    out: &'a mut [f32],
+    columns: usize,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl<'a> PackedTile<'a> {
+    /// The tile whose first row is row `r` of `xs` and whose first block is block `b`.
+    fn at(xs: &'a [f32], packed: &'a [f32], d: usize, out: &'a mut [f32], columns: usize, (r, b): (usize, usize)) -> PackedTile<'a> {
+        let first = b * scalar::PACKED_ROWS;
+        PackedTile { xs: &xs[r * d..], packed: &packed[first * d..], d, out: &mut out[r * columns + first..], columns }
+    }
+}
+
 pub fn table(isa: Isa) -> Option<&'static Kernels> {
     if !isa.is_supported() {
         return None;

@@ -47,6 +47,36 @@ pub fn dot_f32_rows(x: &[f32], rows: &[f32], out: &mut [f32]) {
     }
 }
 
+/// Rows in one block of [`super::pack_rows`]'s layout.
+pub const PACKED_ROWS: usize = 16;
+
+/// `out[r][j]` = row r of `xs` · row j of `packed`, for rows of `d` floats, with `packed` in
+/// [`super::pack_rows`]'s layout (blocks of 16 rows, component-major) and `out` row-major, 16
+/// columns per block. Each sum is fused multiply-adds in component order, which SIMD tables
+/// do in their lanes, so every table gives the same bits.
+pub fn dot_f32_packed(xs: &[f32], packed: &[f32], d: usize, out: &mut [f32]) {
+    let (rows, columns) = packed_shape(xs, packed, d, out);
+    for (x, out) in xs.chunks_exact(d.max(1)).take(rows).zip(out.chunks_exact_mut(columns.max(1))) {
+        for (block, out) in packed.chunks_exact((PACKED_ROWS * d).max(1)).zip(out.chunks_exact_mut(PACKED_ROWS)) {
+            for (lane, o) in out.iter_mut().enumerate() {
+                *o = x.iter().enumerate().fold(0.0f32, |acc, (i, &v)| v.mul_add(block[i * PACKED_ROWS + lane], acc));
+            }
+        }
+    }
+}
+
+/// (rows of `xs`, columns of `out`) for [`dot_f32_packed`], checking that the slices agree.
+pub(super) fn packed_shape(xs: &[f32], packed: &[f32], d: usize, out: &[f32]) -> (usize, usize) {
+    if d == 0 {
+        assert!(xs.is_empty() && packed.is_empty());
+        return (0, 0);
+    }
+    assert!(xs.len().is_multiple_of(d) && packed.len().is_multiple_of(PACKED_ROWS * d));
+    let (rows, columns) = (xs.len() / d, packed.len() / d);
+    assert_eq!(out.len(), rows * columns);
+    (rows, columns)
+}
+
 /// `out[j] = x · rows[j]` for consecutive rows of `x.len()` float16 values (as bits).
 pub fn dot_f16_rows(x: &[f32], rows: &[u16], out: &mut [f32]) {
     assert_eq!(rows.len(), x.len() * out.len());

@@ -242,6 +242,41 @@ fn dot_rows_match_scalar() {
 }
 
 #[test]
+fn packed_dots_match_scalar_exactly_and_row_dots_closely() {
+    let tables = simd_tables();
+    let mut rng = SmallRng::seed_from_u64(5);
+    for d in [1, 2, 7, 16, 33, 256, 385] {
+        for rows in 1..=9 {
+            for count in [1, 15, 16, 17, 40, 64] {
+                let (xs, m) = (floats(&mut rng, rows * d), floats(&mut rng, count * d));
+                let packed = pack_rows(&m, d);
+                let columns = count.next_multiple_of(scalar::PACKED_ROWS);
+                assert_eq!(packed.len(), columns * d);
+                let mut want = vec![f32::NAN; rows * columns];
+                scalar::dot_f32_packed(&xs, &packed, d, &mut want);
+                for (x, want) in xs.chunks_exact(d).zip(want.chunks_exact(columns)) {
+                    let mut by_rows = vec![0.0; count];
+                    scalar::dot_f32_rows(x, &m, &mut by_rows);
+                    for (j, (&w, &r)) in want.iter().zip(&by_rows).enumerate() {
+                        let magnitude: f64 = x.iter().zip(&m[j * d..(j + 1) * d]).map(|(a, b)| f64::from(a * b).abs()).sum();
+                        assert_close("dot_f32_packed", Isa::Scalar, d, w, r, magnitude);
+                    }
+                    assert!(want[count..].iter().all(|&padding| padding == 0.0), "padding rows score 0");
+                }
+                for k in &tables {
+                    let mut got = vec![f32::NAN; rows * columns];
+                    (k.dot_f32_packed)(&xs, &packed, d, &mut got);
+                    assert!(got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()), "dot_f32_packed on {} at d = {d}, {rows} x {count}", k.isa.name());
+                }
+            }
+        }
+    }
+    let mut none: [f32; 0] = [];
+    scalar::dot_f32_packed(&[], &[], 0, &mut none);
+    assert!(pack_rows(&[], 0).is_empty());
+}
+
+#[test]
 fn fastscan_matches_scalar_exactly() {
     let tables = simd_tables();
     let mut rng = SmallRng::seed_from_u64(3);
