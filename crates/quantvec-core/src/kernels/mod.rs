@@ -20,9 +20,9 @@ mod avx512;
 mod neon;
 
 /// One implementation of every kernel. Integer kernels are exact in every table; float
-/// kernels differ between tables only by summation order. Float kernels sum in f32: one
-/// that overflows returns an infinite or NaN value, never a wrong finite one, which the
-/// distance functions check for to redo the sum in f64.
+/// kernels differ between tables only by summation order and fused multiply-adds. Float
+/// kernels sum in f32: one that overflows returns an infinite or NaN value, never a wrong
+/// finite one, which the distance functions check for to redo the sum in f64.
 pub struct Kernels {
     pub isa: Isa,
     /// Σ a·b over int8 codes.

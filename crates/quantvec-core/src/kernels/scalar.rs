@@ -52,15 +52,20 @@ pub const PACKED_ROWS: usize = 16;
 
 /// `out[r][j]` = row r of `xs` · row j of `packed`, for rows of `d` floats, with `packed` in
 /// [`super::pack_rows`]'s layout (blocks of 16 rows, component-major) and `out` row-major, 16
-/// columns per block. Each sum is fused multiply-adds in component order, which SIMD tables
-/// do in their lanes, so every table gives the same bits.
+/// columns per block. Each sum runs in component order; the SIMD tables fuse each
+/// multiply-add (and so agree with each other to the bit), this one rounds the product and
+/// the sum apart, which lets the compiler keep the 16 sums in vector registers.
 pub fn dot_f32_packed(xs: &[f32], packed: &[f32], d: usize, out: &mut [f32]) {
     let (rows, columns) = packed_shape(xs, packed, d, out);
     for (x, out) in xs.chunks_exact(d.max(1)).take(rows).zip(out.chunks_exact_mut(columns.max(1))) {
         for (block, out) in packed.chunks_exact((PACKED_ROWS * d).max(1)).zip(out.chunks_exact_mut(PACKED_ROWS)) {
-            for (lane, o) in out.iter_mut().enumerate() {
-                *o = x.iter().enumerate().fold(0.0f32, |acc, (i, &v)| v.mul_add(block[i * PACKED_ROWS + lane], acc));
+            let mut sums = [0.0f32; PACKED_ROWS];
+            for (&v, column) in x.iter().zip(block.chunks_exact(PACKED_ROWS)) {
+                for (sum, &c) in sums.iter_mut().zip(column) {
+                    *sum += v * c;
+                }
             }
+            out.copy_from_slice(&sums);
         }
     }
 }
