@@ -97,11 +97,22 @@ impl VisitRow for HeapCheck<'_> {
         self.heap_rows += 1;
         let quantizer = self.quantizer;
         let k = kernels::active();
-        // SAFETY: the row's non-null value, read within the per-row context.
-        let expected = self.row_memory.run(|| quantizer.encode_stored(k, tid, unsafe { crate::varlena::payload(value) })).or_raise();
         let Some(Entry { list, row }) = self.entries.remove(&tid) else {
             corrupt(format!("heap row ({}, {}) is not in the index", tid.block, tid.offset));
         };
+        let expected = self
+            .row_memory
+            .run(|| {
+                // SAFETY: the row's non-null value, read within the per-row context.
+                let payload = unsafe { crate::varlena::payload(value) };
+                let alone = quantizer.encode_stored(k, tid, payload)?;
+                // A near-tie may have gone the other way when the build scored the row.
+                if list != alone.list && quantizer.lists_tie(payload, list, alone.list)? {
+                    return quantizer.encode_stored_in(k, tid, payload, Some(list));
+                }
+                Ok(alone)
+            })
+            .or_raise();
         let matches = list == expected.list
             && row.code == expected.code
             && row.vector == expected.vector

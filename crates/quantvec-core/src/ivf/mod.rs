@@ -266,6 +266,28 @@ impl Quantizer {
         Ok(lists)
     }
 
+    /// Whether lists `a` and `b` are equally near a stored column value within the rounding
+    /// of the f32 sums that score lists: each of them may be where a build (in groups) or an
+    /// insert (one row at a time), on any kernel table, put the value.
+    pub fn lists_tie(&self, payload: &[u8], a: usize, b: usize) -> Result<bool> {
+        let x = stored_floats(self.metric, self.vector_bits, payload)?;
+        if x.len() != self.dims || a.max(b) >= self.lists() {
+            return Ok(false);
+        }
+        // The score list_of compares, in f64, with the bound of its f32 sum's rounding.
+        let scored = |list: usize| {
+            let (mut dot, mut norm, mut magnitude) = (0.0f64, 0.0f64, 0.0f64);
+            for (&v, &h) in x.iter().zip(&self.centroid_halves[list * self.dims..(list + 1) * self.dims]) {
+                let c = f64::from(half::f16::from_bits(h).to_f32());
+                (dot, norm, magnitude) = (dot + f64::from(v) * c, norm + c * c, magnitude + (f64::from(v) * c).abs());
+            }
+            let score = if self.metric.spherical() { -dot } else { norm - 2.0 * dot };
+            (score, 4.0 * (self.dims as f64 + 2.0) * f64::from(f32::EPSILON) * (2.0 * magnitude + norm))
+        };
+        let ((score_a, bound_a), (score_b, bound_b)) = (scored(a), scored(b));
+        Ok((score_a - score_b).abs() <= bound_a + bound_b)
+    }
+
     /// Assigns an int8 row to its list and encodes it.
     pub fn encode_int8(&self, k: &Kernels, tid: ItemPointer, row: &Int8Ref) -> Result<EncodedRow> {
         self.encode_int8_in(k, tid, row, None)
@@ -820,10 +842,19 @@ mod tests {
                     );
                 } else {
                     assert!((score(&x, list) - score(&x, alone)).abs() < 1e-4, "{metric:?}: list {list} against {alone}");
+                    assert!(quantizer.lists_tie(payload, list, alone).unwrap(), "{metric:?}: a near-tie the check accepts");
                 }
+                let farthest = (0..lists).max_by(|&a, &b| score(&x, a).total_cmp(&score(&x, b))).unwrap();
+                assert!(!quantizer.lists_tie(payload, farthest, list).unwrap(), "{metric:?}: the farthest list is no tie");
+                assert!(quantizer.lists_tie(payload, list, list).unwrap());
             }
             assert!(same >= rows - 2, "{metric:?}: {same} of {rows} rows in the same list");
         }
+        // An exact tie, and a clear preference, on a quantizer of two lists.
+        let two_lists = Quantizer::new(k, Metric::L2, 2, true, vec![0.0, 1.0, 0.0, -1.0]).unwrap();
+        let (between, near_first) = (Int8Vector::quantize_minmax(&[1.0, 0.0]).unwrap().encode(), Int8Vector::quantize_minmax(&[0.0, 1.0]).unwrap().encode());
+        assert!(two_lists.lists_tie(&between, 0, 1).unwrap() && !two_lists.lists_tie(&near_first, 0, 1).unwrap());
+        assert!(!two_lists.lists_tie(&between, 0, 2).unwrap(), "no such list");
         let four = Quantizer::new(k, Metric::L2, 4, true, vec![0.0; 8]).unwrap();
         assert!(four.lists_of_stored(k, &four.assigner(), [&[1u8, 2, 3][..]].into_iter()).is_err(), "a malformed value is refused");
         let two = Int8Vector::quantize_minmax(&[1.0, 2.0]).unwrap().encode();
