@@ -464,12 +464,12 @@ pub fn stored_dims(metric: Metric, vector_bits: u8, payload: &[u8]) -> Result<us
     })
 }
 
-/// A bit vector as ±1 floats, the space its lists are clustered in.
 /// The centroids of a [`Quantizer`] packed for scoring many rows at once.
 pub struct Assigner {
     packed: Vec<f32>,
 }
 
+/// A bit vector as ±1 floats, the space its lists are clustered in.
 pub fn signs(row: &BitRef) -> Vec<f32> {
     (0..row.dims()).map(|i| if row.get(i) { 1.0 } else { -1.0 }).collect()
 }

@@ -71,6 +71,16 @@ pub fn stored_block_mut<'d>(quantizer: &Quantizer, data: &'d mut [u8], index: u1
     Some(data.get_mut(at..at + len)?.split_at_mut(BLOCK_LINK))
 }
 
+/// Which bytes of a unit's data one of its pages gets. (Named here rather than a `Vec<&[u8]>`:
+/// the extension's link keeps every section (`--no-gc-sections`), and the growth code of
+/// that common vector type resolved to an instance in pgrx's schema-generation crate, which
+/// pulled that crate and syn into quantvec.so, 4.5 MB.)
+#[derive(Clone, Copy)]
+enum Part {
+    All,
+    Wide(usize),
+}
+
 /// The part of a wide block's stored bytes that its `page`-th page holds.
 fn wide_part(stored: &[u8], page: usize) -> &[u8] {
     &stored[(page * CAPACITY).min(stored.len())..((page + 1) * CAPACITY).min(stored.len())]
@@ -188,22 +198,22 @@ impl<L: Locked> Unit<L> {
         // A wide block's pages whose part changes: only those are written (a new block's
         // link changes the first page alone, which leaves room in the record for the new
         // block's pages).
-        let (own, parts): (Vec<&mut L>, Vec<&[u8]>) = match self {
-            Unit::Page(locked) => (vec![locked], vec![data]),
-            Unit::Wide(locks, stored) => locks
-                .iter_mut()
-                .enumerate()
-                .map(|(i, locked)| (locked, (wide_part(stored, i), wide_part(data, i))))
-                .filter(|(_, (old, new))| old != new)
-                .map(|(locked, (_, new))| (locked, new))
-                .unzip(),
+        let (own, parts): (Vec<&mut L>, Vec<Part>) = match self {
+            Unit::Page(locked) => (vec![locked], vec![Part::All]),
+            Unit::Wide(locks, stored) => {
+                locks.iter_mut().enumerate().filter(|(i, _)| wide_part(stored, *i) != wide_part(data, *i)).map(|(i, locked)| (locked, Part::Wide(i))).unzip()
+            }
         };
         let count = own.len();
         let mut pages: Vec<&mut L> = own.into_iter().chain(extra.iter_mut().map(|l| &mut **l)).collect();
         store.write(&mut pages, |pages| {
             let (unit, others) = pages.split_at_mut(count);
             for (page, part) in unit.iter_mut().zip(&parts) {
-                put_unit_data(std::slice::from_mut(page), part)?;
+                let bytes = match *part {
+                    Part::All => data,
+                    Part::Wide(i) => wide_part(data, i),
+                };
+                put_unit_data(std::slice::from_mut(page), bytes)?;
             }
             edit(others)
         })?;
