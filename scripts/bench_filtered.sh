@@ -107,12 +107,9 @@ if [ "$pgvector" = 1 ]; then
     timed "pgvector HNSW (m 16, ef_construction 64)" "CREATE INDEX pv_v ON pv USING hnsw (v vector_cosine_ops)"
 fi
 if [ "$vchord" = 1 ]; then
-    lists=$(sql -At -c "SELECT lists FROM quantvec_index_check('items_e')")
-    timed "VectorChord vchordrq ($lists lists)" "CREATE INDEX vc_v ON vc USING vchordrq (v vector_cosine_ops) WITH (options = \$\$
-[build.internal]
-lists = [$lists]
-spherical_centroids = true
-build_threads = $(sql -At -c "SELECT least(current_setting('max_parallel_maintenance_workers')::int + 1, $(nproc))")\$\$)"
+    lists=$(sql -At -c "SELECT lists FROM quantvec_index_stats('items_e')")
+    timed "VectorChord vchordrq ($lists lists)" \
+        "CREATE INDEX vc_v ON vc USING vchordrq (v vector_cosine_ops) WITH (options = \$\$$(vectorchord_options "$work" "$lists")\$\$)"
 fi
 
 echo "== exact filtered top 10 of each query (float cosine)"

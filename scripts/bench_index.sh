@@ -121,12 +121,11 @@ build() {
         "$(mib "pg_table_size('$3') + pg_relation_size('$4')")"
     printf '%s\t%s\t%s\n' "$5" "$table" "$index" >>"$out/sizes.tsv"
 }
-threads=$(sql -At -c "SELECT least(current_setting('max_parallel_maintenance_workers')::int + 1, $(nproc))")
-echo "== builds ($rows rows; quantvec and VectorChord with maintenance_work_mem $mwm and $threads threads)"
+echo "== builds ($rows rows; quantvec and VectorChord with maintenance_work_mem $mwm and $(cluster_build_threads "$work") threads)"
 printf 'real[] table, no index\t%s\t0\n' "$(mib "pg_table_size('floats')")" >>"$out/sizes.tsv"
 build "quantvec (int8vec_cosine_ops)" "CREATE INDEX items_e ON items USING quantvec (e int8vec_cosine_ops)" items items_e \
     "int8vec + quantvec index" "$mwm"
-lists=$(sql -At -c "SELECT lists FROM quantvec_index_check('items_e')")
+lists=$(sql -At -c "SELECT lists FROM quantvec_index_stats('items_e')")
 echo "quantvec lists: $lists"
 if [ "$with_variants" = 1 ]; then
     build "quantvec, 4-bit codes (code_bits = 4)" "CREATE INDEX items4_e ON items4 USING quantvec (e int8vec_cosine_ops) WITH (code_bits = 4)" \
@@ -135,10 +134,7 @@ if [ "$with_variants" = 1 ]; then
         items_int4 items_int4_e "int4vec + quantvec index" "$mwm"
 fi
 if [ "$vchord" = 1 ]; then
-    vchord_options="[build.internal]
-lists = [$lists]
-spherical_centroids = true
-build_threads = $threads"
+    vchord_options=$(vectorchord_options "$work" "$lists")
     build "VectorChord vchordrq on vector" "CREATE INDEX vc_v ON vc USING vchordrq (v vector_cosine_ops) WITH (options = \$\$$vchord_options\$\$)" \
         vc vc_v "VectorChord: vector + vchordrq" "$mwm"
     build "VectorChord vchordrq on rabitq8" "CREATE INDEX vc8_r ON vc8 USING vchordrq (r rabitq8_cosine_ops) WITH (options = \$\$$vchord_options\$\$)" \

@@ -46,6 +46,20 @@ vectorchord_install() {
         { tail -20 "$log"; return 1; }
 }
 
+# cluster_build_threads DIR: the threads a quantvec build takes on the cluster in DIR (its
+# max_parallel_maintenance_workers + 1, within this machine's cores), which a peer's build
+# is given too.
+cluster_build_threads() {
+    cluster_psql "$1" -d postgres -At -c "SELECT least(current_setting('max_parallel_maintenance_workers')::int + 1, $(nproc))"
+}
+
+# vectorchord_options DIR LISTS: vchordrq build options that match a quantvec index of LISTS
+# lists on the cluster in DIR: the same lists, spherical centroids (for cosine), the same
+# build threads.
+vectorchord_options() {
+    printf '[build.internal]\nlists = [%s]\nspherical_centroids = true\nbuild_threads = %s\n' "$2" "$(cluster_build_threads "$1")"
+}
+
 cluster_psql() {
     local dir=$1
     shift

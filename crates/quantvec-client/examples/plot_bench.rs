@@ -67,8 +67,8 @@ fn configuration(series: &str) -> String {
 }
 
 /// QPS on a frontier (points by recall, each faster than every more accurate one) at
-/// `recall`, interpolated between the runs around it, or the slowest run's where none is
-/// below; None where no run reaches it.
+/// `recall`, interpolated between the runs around it, or, where no run is below it, that of
+/// the least accurate (fastest) run reaching it; None where no run reaches it.
 fn qps_at(frontier: &[(f64, f64)], recall: f64) -> Option<f64> {
     let above = frontier.iter().position(|p| p.0 >= recall)?;
     let high = frontier[above];
