@@ -10,10 +10,11 @@ use quantvec_core::floats::Query;
 use quantvec_core::int8::{self, Int8Vector};
 use quantvec_core::pgvector;
 
-use crate::distances::{k, negated, prepared_by};
+use crate::distances::{datum_of, distance_functions, k, negated, prepared_by, Argument, PreparedQuery};
 use crate::error::OrRaise;
 use crate::types::bitvec::BitVecOutput;
 use crate::types::int8vec::{Int8VecInput, Int8VecOutput};
+use crate::varlena::payload;
 
 /// Cast `vector` → `int8vec(n)`: per-vector min/max quantization, as from `real[]`.
 #[pg_extern(immutable, strict, parallel_safe, sql = false)]
@@ -50,24 +51,36 @@ fn pgvector_from_int8vec(vector: Int8VecInput) -> Vec<u8> {
 // which converts it to a real[] at every execution (1.3 µs for 384 dimensions; the README
 // has the timings).
 
-/// The vector query prepared at this call site, recognised by its component bytes: a
+/// A `vector` query, prepared once per call site and recognised by its component bytes: a
 /// scan's later rows neither decode nor copy it.
-fn prepared_vector<'a>(fcinfo: pg_sys::FunctionCallInfo, value: &[u8]) -> &'a Query {
-    let components = pgvector::vector_components(value).or_raise();
-    prepared_by(fcinfo, |cached| cached.is_for_bytes(components), || Query::new(&pgvector::decode_vector(value)?))
+struct VectorQuery<'a>(PreparedQuery<'a>);
+
+impl std::ops::Deref for VectorQuery<'_> {
+    type Target = Query;
+
+    fn deref(&self) -> &Query {
+        &self.0
+    }
 }
 
-#[pg_extern(immutable, strict, parallel_safe, sql = false)]
-fn int8vec_pgvector_l2_distance(a: Int8VecInput, value: &[u8], fcinfo: pg_sys::FunctionCallInfo) -> f64 {
-    int8::l2_distance_f32(k(), &a, prepared_vector(fcinfo, value)).or_raise()
+impl Argument for VectorQuery<'_> {
+    unsafe fn read(fcinfo: pg_sys::FunctionCallInfo, n: usize) -> Self {
+        // SAFETY: per the contract, argument n is a non-null `vector`, a varlena that lives
+        // through the call.
+        let value = || unsafe { payload(datum_of(fcinfo, n)) };
+        let is_this = |cached: &Query| cached.is_for_bytes(pgvector::vector_components(value()).or_raise());
+        VectorQuery(prepared_by(fcinfo, n, is_this, || Query::new(&pgvector::decode_vector(value())?)))
+    }
 }
 
-#[pg_extern(immutable, strict, parallel_safe, sql = false)]
-fn int8vec_pgvector_negative_inner_product(a: Int8VecInput, value: &[u8], fcinfo: pg_sys::FunctionCallInfo) -> f64 {
-    negated(int8::inner_product_f32(k(), &a, prepared_vector(fcinfo, value)).or_raise())
-}
-
-#[pg_extern(immutable, strict, parallel_safe, sql = false)]
-fn int8vec_pgvector_cosine_distance(a: Int8VecInput, value: &[u8], fcinfo: pg_sys::FunctionCallInfo) -> f64 {
-    int8::cosine_distance_f32(k(), &a, prepared_vector(fcinfo, value)).or_raise()
+distance_functions! {
+    fn int8vec_pgvector_l2_distance_wrapper, pg_finfo_int8vec_pgvector_l2_distance_wrapper(a: Int8VecInput, x: VectorQuery) {
+        int8::l2_distance_f32(k(), &a, &x)
+    }
+    fn int8vec_pgvector_negative_inner_product_wrapper, pg_finfo_int8vec_pgvector_negative_inner_product_wrapper(a: Int8VecInput, x: VectorQuery) {
+        int8::inner_product_f32(k(), &a, &x).map(negated)
+    }
+    fn int8vec_pgvector_cosine_distance_wrapper, pg_finfo_int8vec_pgvector_cosine_distance_wrapper(a: Int8VecInput, x: VectorQuery) {
+        int8::cosine_distance_f32(k(), &a, &x)
+    }
 }

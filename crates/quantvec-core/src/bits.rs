@@ -131,6 +131,7 @@ pub struct BitRef<'a> {
 
 impl<'a> BitRef<'a> {
     /// Reads a stored payload, checking the header against the length.
+    #[inline]
     pub fn decode(payload: &'a [u8]) -> Result<BitRef<'a>> {
         let Some((head, bytes)) = payload.split_first_chunk::<HEADER_LEN>() else {
             bail!(InvalidBinary, "corrupt {TYPE_NAME} value: {} bytes is shorter than the header", payload.len());
@@ -185,17 +186,20 @@ impl<'a> BitRef<'a> {
     }
 }
 
+#[inline]
 fn same_dims(a: &BitRef, b: &BitRef) -> Result<()> {
     floats::check_same_dims(a.dims, b.dims, TYPE_NAME)
 }
 
 /// Number of differing bits.
+#[inline]
 pub fn hamming_distance(k: &Kernels, a: &BitRef, b: &BitRef) -> Result<f64> {
     same_dims(a, b)?;
     Ok((k.hamming)(a.bytes, b.bytes) as f64)
 }
 
 /// 1 − |a ∧ b| / |a ∨ b|; 0 for two all-zero vectors (identical sets).
+#[inline]
 pub fn jaccard_distance(k: &Kernels, a: &BitRef, b: &BitRef) -> Result<f64> {
     same_dims(a, b)?;
     let (and, or) = (k.and_or)(a.bytes, b.bytes);
@@ -206,6 +210,7 @@ pub fn jaccard_distance(k: &Kernels, a: &BitRef, b: &BitRef) -> Result<f64> {
 }
 
 /// ⟨x, ±1⟩ = 2·Σ_{set bits} x − Σx.
+#[inline]
 pub fn inner_product_f32(k: &Kernels, a: &BitRef, x: &Query) -> Result<f64> {
     x.check_dims(a.dims, TYPE_NAME)?;
     let set_sum = (k.masked_sum)(x.values(), a.bytes);
@@ -218,6 +223,7 @@ pub fn inner_product_f32(k: &Kernels, a: &BitRef, x: &Query) -> Result<f64> {
 }
 
 /// Cosine distance between x and the ±1 vector (whose norm is √dims).
+#[inline]
 pub fn cosine_distance_f32(k: &Kernels, a: &BitRef, x: &Query) -> Result<f64> {
     let dot = inner_product_f32(k, a, x)?;
     let norms = (a.dims as f64).sqrt() * x.norm();

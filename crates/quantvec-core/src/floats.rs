@@ -96,6 +96,7 @@ impl Query {
     }
 }
 
+#[inline]
 pub fn check_same_dims(left: usize, right: usize, what: &str) -> Result<()> {
     if left != right {
         bail!(DataException, "different {what} dimensions {left} and {right}");

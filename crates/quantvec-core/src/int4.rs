@@ -254,6 +254,7 @@ pub struct Int4Ref<'a> {
 impl<'a> Int4Ref<'a> {
     /// Reads a stored payload. Checks the header against the length so that no read can
     /// leave the buffer, and the padding nibble, which the kernels add in.
+    #[inline]
     pub fn decode(payload: &'a [u8]) -> Result<Int4Ref<'a>> {
         let corrupt = |detail: String| Error::new(ErrorKind::InvalidBinary, format!("corrupt {TYPE_NAME} value")).with_detail(detail);
         if payload.len() < HEADER_LEN {

@@ -256,6 +256,7 @@ impl<'a> Int8Ref<'a> {
 
     /// Reads a stored payload. Checks the header against the length so that no read can
     /// leave the buffer; the cached sums are trusted, as only `encode_into` writes them.
+    #[inline]
     pub fn decode(payload: &'a [u8]) -> Result<Int8Ref<'a>> {
         let corrupt = |detail: String| Error::new(ErrorKind::InvalidBinary, format!("corrupt {TYPE_NAME} value")).with_detail(detail);
         if payload.len() < HEADER_LEN {
@@ -324,21 +325,25 @@ impl<'a> Int8Ref<'a> {
 }
 
 /// Σ(qa − za)(qb − zb), exact: one integer dot product plus corrections from the cached sums.
+#[inline]
 fn centered_dot(k: &Kernels, a: &Int8Ref, b: &Int8Ref) -> i64 {
     let n = a.dims() as i64;
     let (za, zb) = (i64::from(a.params.zero_point), i64::from(b.params.zero_point));
     (k.dot_i8)(a.codes, b.codes) - zb * i64::from(a.sum) - za * i64::from(b.sum) + n * za * zb
 }
 
+#[inline]
 fn same_dims(a: &Int8Ref, b: &Int8Ref) -> Result<()> {
     floats::check_same_dims(a.dims(), b.dims(), TYPE_NAME)
 }
 
+#[inline]
 pub fn inner_product(k: &Kernels, a: &Int8Ref, b: &Int8Ref) -> Result<f64> {
     same_dims(a, b)?;
     Ok(f64::from(a.params.scale) * f64::from(b.params.scale) * centered_dot(k, a, b) as f64)
 }
 
+#[inline]
 pub fn l2_distance_sq(k: &Kernels, a: &Int8Ref, b: &Int8Ref) -> Result<f64> {
     same_dims(a, b)?;
     let dot = centered_dot(k, a, b);
@@ -354,11 +359,13 @@ pub fn l2_distance_sq(k: &Kernels, a: &Int8Ref, b: &Int8Ref) -> Result<f64> {
     Ok(value.max(0.0))
 }
 
+#[inline]
 pub fn l2_distance(k: &Kernels, a: &Int8Ref, b: &Int8Ref) -> Result<f64> {
     Ok(l2_distance_sq(k, a, b)?.sqrt())
 }
 
 /// 1 − cos; NaN when either vector is zero (as in pgvector), so such rows sort last.
+#[inline]
 pub fn cosine_distance(k: &Kernels, a: &Int8Ref, b: &Int8Ref) -> Result<f64> {
     same_dims(a, b)?;
     // The scales are positive, so they cancel out of the cosine.
@@ -366,6 +373,7 @@ pub fn cosine_distance(k: &Kernels, a: &Int8Ref, b: &Int8Ref) -> Result<f64> {
     Ok(cosine_from(centered_dot(k, a, b) as f64, denominator))
 }
 
+#[inline]
 pub(crate) fn cosine_from(dot: f64, norms: f64) -> f64 {
     if norms == 0.0 {
         return f64::NAN;
@@ -373,6 +381,7 @@ pub(crate) fn cosine_from(dot: f64, norms: f64) -> f64 {
     (1.0 - dot / norms).clamp(0.0, 2.0)
 }
 
+#[inline]
 pub fn l1_distance(k: &Kernels, a: &Int8Ref, b: &Int8Ref) -> Result<f64> {
     same_dims(a, b)?;
     Ok(codes_l1(k, a.codes, a.params, b.codes, b.params))
@@ -400,16 +409,19 @@ pub(crate) fn codes_l1(k: &Kernels, a: &[i8], pa: Params, b: &[i8], pb: Params) 
 /// not hold the sum (see `asymmetric_l2_sq`); then it is redone in f64, which holds every
 /// such sum of finite f32 inputs. The index rescores through the same `asymmetric_*`
 /// functions, so that it orders rows exactly as these operators do.
+#[inline]
 pub fn inner_product_f32(k: &Kernels, a: &Int8Ref, x: &Query) -> Result<f64> {
     x.check_dims(a.dims(), TYPE_NAME)?;
     Ok(asymmetric_dot(k, a.codes, a.params, x))
 }
 
+#[inline]
 pub fn l2_distance_f32(k: &Kernels, a: &Int8Ref, x: &Query) -> Result<f64> {
     x.check_dims(a.dims(), TYPE_NAME)?;
     Ok(asymmetric_l2_sq(k, a.codes, a.params, x).sqrt())
 }
 
+#[inline]
 pub fn cosine_distance_f32(k: &Kernels, a: &Int8Ref, x: &Query) -> Result<f64> {
     x.check_dims(a.dims(), TYPE_NAME)?;
     Ok(asymmetric_cosine(k, a.codes, a.params.zero_point, a.centered_norm_sq(), x))

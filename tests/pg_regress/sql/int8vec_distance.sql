@@ -17,6 +17,20 @@ SELECT id, round((e <-> '{1,0,2}'::real[])::numeric, 5) AS l2,
        round((e <=> '{1,0,2}'::real[])::numeric, 5) AS cosine
   FROM v ORDER BY id;
 SELECT id FROM v ORDER BY e <=> '{1,0,2}'::real[] LIMIT 2;
+-- A query is prepared once per call site. Where it changes from row to row (a join), each
+-- row is measured against its own: queries 1 and 3 give the distances above, query 2 others.
+SELECT q.qid, v.id, round((v.e <-> q.x)::numeric, 5) AS l2, round((v.e <=> q.x)::numeric, 5) AS cosine
+  FROM (VALUES (1, '{1,0,2}'::real[]), (2, '{0,1,0}'), (3, '{1,0,2}')) q(qid, x), v
+ ORDER BY 1, 2;
+-- A parameter is read once per execution; each execution of a generic plan has its own.
+SET plan_cache_mode = force_generic_plan;
+PREPARE nearest(real[]) AS SELECT array_agg(id) FROM (SELECT id FROM v ORDER BY e <=> $1 LIMIT 2) s;
+EXECUTE nearest('{1,0,2}');
+EXECUTE nearest('{0,1,0}');
+EXECUTE nearest('{-1,-2,-1}');
+SELECT generic_plans FROM pg_prepared_statements WHERE name = 'nearest';
+DEALLOCATE nearest;
+RESET plan_cache_mode;
 SELECT id FROM v ORDER BY e <-> '(1,0)[1,0,0]' LIMIT 2;
 -- Zero vectors have no direction: cosine distance is NaN and sorts last.
 SELECT '(1,0)[0,0,0]'::int8vec <=> '(1,0)[1,2,3]';

@@ -5,7 +5,7 @@
 //! only after the CPU has been checked for its features. The same binary therefore loads
 //! and gives the same answers on a CPU without AVX2 (it uses the scalar table).
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 use crate::error::{bail, Result};
 use crate::int8::Params;
@@ -324,8 +324,9 @@ pub fn table(isa: Isa) -> Option<&'static Kernels> {
     }
 }
 
-/// 0 until the first use, then the `Isa` discriminant of the active table.
-static ACTIVE: AtomicU8 = AtomicU8::new(0);
+/// Null until the first use, then the active table (a pointer, so that the per-row calls of
+/// an exact scan find it with one load).
+static ACTIVE: AtomicPtr<Kernels> = AtomicPtr::new(std::ptr::null_mut());
 
 /// Environment variable that picks the tier at first use (`scalar`, `avx2`, `avx512`,
 /// `neon` or `auto`); a tier this CPU lacks is ignored in favour of the best one.
@@ -333,6 +334,7 @@ pub const ENV_OVERRIDE: &str = "QUANTVEC_SIMD";
 
 /// Asks the CPU to start loading the cache lines of the `len` bytes at `at`, so that the
 /// misses of several reads overlap. A hint: nothing is read, and any address is allowed.
+#[inline]
 pub fn prefetch(at: *const u8, len: usize) {
     #[cfg(target_arch = "x86_64")]
     {
@@ -349,14 +351,17 @@ pub fn prefetch(at: *const u8, len: usize) {
 
 /// The kernels in use: the best tier this CPU supports unless [`select`] or
 /// [`ENV_OVERRIDE`] chose another.
+#[inline]
 pub fn active() -> &'static Kernels {
     let chosen = ACTIVE.load(Ordering::Relaxed);
-    if let Some(kernels) = Isa::ALL.into_iter().find(|isa| *isa as u8 == chosen).and_then(table) {
+    // SAFETY: ACTIVE is null or points to one of the 'static tables (stored below and by
+    // `select`).
+    if let Some(kernels) = unsafe { chosen.as_ref() } {
         return kernels;
     }
-    let isa = default_isa();
-    ACTIVE.store(isa as u8, Ordering::Relaxed);
-    table(isa).expect("the default tier is supported")
+    let kernels = table(default_isa()).expect("the default tier is supported");
+    ACTIVE.store(std::ptr::from_ref(kernels).cast_mut(), Ordering::Relaxed);
+    kernels
 }
 
 /// The tier named by [`ENV_OVERRIDE`] if this CPU supports it, else the best one.
@@ -366,10 +371,10 @@ pub fn default_isa() -> Isa {
 
 /// Makes `isa` the active tier for this process.
 pub fn select(isa: Isa) -> Result<()> {
-    if !isa.is_supported() {
+    let Some(kernels) = table(isa) else {
         bail!(InvalidParameter, "this CPU does not support the {} kernels", isa.name());
-    }
-    ACTIVE.store(isa as u8, Ordering::Relaxed);
+    };
+    ACTIVE.store(std::ptr::from_ref(kernels).cast_mut(), Ordering::Relaxed);
     Ok(())
 }
 
