@@ -177,7 +177,7 @@ impl VisitRow for AssignState<'_> {
 
 /// Threads for k-means and encoding: the build's own plus its parallel maintenance
 /// workers' share, within the machine.
-fn thread_pool() -> rayon::ThreadPool {
+pub(super) fn thread_pool() -> rayon::ThreadPool {
     // SAFETY: reading an integer GUC.
     let workers = unsafe { pg_sys::max_parallel_maintenance_workers }.max(0) as usize;
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -187,7 +187,7 @@ fn thread_pool() -> rayon::ThreadPool {
         .unwrap_or_else(|e| raise_with(ErrorKind::InvalidParameter, format!("cannot start build threads: {e}")))
 }
 
-fn new_build_id(index: pg_sys::Relation) -> u64 {
+pub(super) fn new_build_id(index: pg_sys::Relation) -> u64 {
     // SAFETY: reading the clock, the backend's pid and the open index's file number.
     unsafe {
         let now = pg_sys::GetCurrentTimestamp() as u64;
@@ -347,7 +347,7 @@ fn calibration_queries(quantizer: &Arc<Quantizer>, rows: &[f32], tags: &[u64]) -
 /// its code blocks copied into memory, the queries spread over the build's threads, where
 /// the blocks fit in half of `maintenance_work_mem`; else one query after another through
 /// shared buffers.
-fn calibrate(index: pg_sys::Relation, truths: &Truths, pool: &rayon::ThreadPool) -> Calibration {
+pub(super) fn calibrate(index: pg_sys::Relation, truths: &Truths, pool: &rayon::ThreadPool) -> Calibration {
     let cached = pages::cached(index);
     let store = cached.store(index);
     let lists = PagedLists::new(&store, &cached.opened, pages::fail);

@@ -1346,6 +1346,7 @@ fn random_calibration(rng: &mut SmallRng) -> Calibration {
         codes: (0..probes).map(|_| rng.random_range(0.0f32..1e7)).collect(),
         rescore_factors: (0..factors).map(|_| rng.random_range(1.0f32..300.0)).collect(),
         recall: (0..probes * factors).map(|_| f32::from(rng.random::<u16>()) / 65535.0).collect(),
+        rows: rng.random(),
         code_cost: 1.0,
     }
     .for_code_bits(if rng.random() { 4 } else { 1 })

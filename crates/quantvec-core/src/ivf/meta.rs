@@ -47,7 +47,8 @@ pub struct Meta {
     pub code_tail: u32,
     /// Centroids are stored divided by 2^centroid_exponent (see `round_centroids`).
     pub centroid_exponent: i16,
-    /// Changes with every build, so that caches of an older build are not used.
+    /// Changes with every build and recalibration, so that caches of an older one are not
+    /// used.
     pub build_id: u64,
     pub rows_at_build: u64,
 }

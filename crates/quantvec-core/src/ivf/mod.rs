@@ -633,6 +633,17 @@ pub fn vector_centered_norm_sq(k: &Kernels, quantizer: &Quantizer, vector: &[u8]
     with_vector_codes(k, quantizer, vector, |codes, zero_point| int8::codes_centered_norm_sq(k, codes, zero_point))
 }
 
+/// The row a vector item holds, as floats s·(q − z): a query like the row (for a cosine
+/// row the scale is s/‖x‖, which keeps its direction); None for a cosine row of zeros,
+/// which has none.
+pub fn vector_floats(k: &Kernels, quantizer: &Quantizer, vector: &[u8]) -> Option<Vec<f32>> {
+    let scale = f32::from_ne_bytes(vector[VECTOR_SCALE_AT..VECTOR_ZERO_POINT_AT].try_into().expect("4 bytes"));
+    if !scale.is_finite() {
+        return None;
+    }
+    Some(with_vector_codes(k, quantizer, vector, |codes, zero_point| codes.iter().map(|&c| scale * (f32::from(c) - f32::from(zero_point))).collect()))
+}
+
 /// Runs `f` on a vector item's codes, one byte each (4-bit ones unpacked: 0..=15 are int8
 /// codes too), and its zero-point.
 fn with_vector_codes<R>(k: &Kernels, quantizer: &Quantizer, vector: &[u8], f: impl FnOnce(&[i8], i8) -> R) -> R {

@@ -125,6 +125,8 @@ pub struct Truths {
     quantizer: Arc<Quantizer>,
     k: &'static Kernels,
     truths: Vec<Truth>,
+    /// Rows offered so far.
+    rows: u64,
 }
 
 impl Truths {
@@ -141,7 +143,7 @@ impl Truths {
                 Ok(Truth { scorer, own_tid: tid, own_target: None, neighbours })
             })
             .collect::<Result<_>>()?;
-        Ok(Truths { quantizer: quantizer.clone(), k, truths })
+        Ok(Truths { quantizer: quantizer.clone(), k, truths, rows: 0 })
     }
 
     /// Queries from outside the table with their true neighbours given, nearest first
@@ -154,7 +156,7 @@ impl Truths {
                 Ok(Truth { scorer, own_tid: ItemPointer::NONE, own_target: None, neighbours: Neighbours::Given(neighbours) })
             })
             .collect::<Result<_>>()?;
-        Ok(Truths { quantizer: quantizer.clone(), k, truths })
+        Ok(Truths { quantizer: quantizer.clone(), k, truths, rows: 0 })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -164,6 +166,7 @@ impl Truths {
     /// Offers written rows to every query: an int8 dot product per row and query (in
     /// parallel over the queries), rescoring none.
     pub fn offer(&mut self, rows: &[Offered]) {
+        self.rows += rows.len() as u64;
         let (k, quantizer) = (self.k, &*self.quantizer);
         let norms: Vec<i64> = rows.par_iter().map(|row| vector_centered_norm_sq(k, quantizer, row.vector)).collect();
         self.truths.par_iter_mut().for_each(|truth| {
@@ -196,6 +199,9 @@ pub struct Calibration {
     pub rescore_factors: Vec<f32>,
     /// Probes-major: `recall[p * rescore_factors.len() + r]`.
     pub recall: Vec<f32>,
+    /// The rows whose neighbours the queries were measured among (0 where not recorded: the
+    /// calibrations of builds before it was, and those of queries with given neighbours).
+    pub rows: u64,
     /// What scoring one code costs, in units of a 1-bit code: not stored, but set from the
     /// index's quantizer by [`Calibration::for_code_bits`] (by a measurement itself, and by a
     /// reader of the stored bytes).
@@ -290,6 +296,7 @@ impl Tally {
             codes: self.codes.iter().map(|&c| (c as f64 / queries as f64) as f32).collect(),
             rescore_factors: RESCORE_FACTORS.to_vec(),
             recall: self.found.iter().map(|&f| stored_recall(if neighbours == 0 { 1.0 } else { f as f64 / neighbours as f64 })).collect(),
+            rows: truths.rows,
             code_cost: 1.0,
         };
         measured.for_code_bits(truths.quantizer.code_bits)
@@ -416,7 +423,7 @@ fn each_estimate(source: &dyn Lists, quantizer: &Quantizer, scorer: &Scorer, lis
 impl Default for Calibration {
     /// No calibration: nothing measured.
     fn default() -> Calibration {
-        Calibration { queries: 0, probes: Vec::new(), codes: Vec::new(), rescore_factors: Vec::new(), recall: Vec::new(), code_cost: 1.0 }
+        Calibration { queries: 0, probes: Vec::new(), codes: Vec::new(), rescore_factors: Vec::new(), recall: Vec::new(), rows: 0, code_cost: 1.0 }
     }
 }
 
@@ -508,18 +515,19 @@ impl Calibration {
         curve
     }
 
-    /// Stored after the metapage's fields: a tag, the grid sizes and query count, then
-    /// the probe counts (u32), codes (f32), rescore factors (f32) and recalls (u16, in
-    /// 65535ths). No calibration is no bytes.
+    /// Stored after the metapage's fields: a tag, the grid sizes, the query count and the
+    /// row count, then the probe counts (u32), codes (f32), rescore factors (f32) and
+    /// recalls (u16, in 65535ths). No calibration is no bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         if self.is_empty() {
             return Vec::new();
         }
-        let mut out = Vec::with_capacity(Self::len_of(self.probes.len(), self.rescore_factors.len()));
+        let mut out = Vec::with_capacity(Self::len_of(HEADER, self.probes.len(), self.rescore_factors.len()));
         out.extend_from_slice(&TAG.to_ne_bytes());
         out.extend_from_slice(&(self.probes.len() as u16).to_ne_bytes());
         out.extend_from_slice(&(self.rescore_factors.len() as u16).to_ne_bytes());
         out.extend_from_slice(&self.queries.to_ne_bytes());
+        out.extend_from_slice(&self.rows.to_ne_bytes());
         self.probes.iter().for_each(|p| out.extend_from_slice(&p.to_ne_bytes()));
         self.codes.iter().for_each(|c| out.extend_from_slice(&c.to_ne_bytes()));
         self.rescore_factors.iter().for_each(|r| out.extend_from_slice(&r.to_ne_bytes()));
@@ -527,8 +535,8 @@ impl Calibration {
         out
     }
 
-    fn len_of(probes: usize, factors: usize) -> usize {
-        HEADER + 8 * probes + 4 * factors + 2 * probes * factors
+    fn len_of(header: usize, probes: usize, factors: usize) -> usize {
+        header + 8 * probes + 4 * factors + 2 * probes * factors
     }
 
     /// Reads what `to_bytes` wrote; an empty slice is no calibration (indexes built
@@ -540,15 +548,17 @@ impl Calibration {
         let u16_at = |at: usize| u16::from_ne_bytes([bytes[at], bytes[at + 1]]) as usize;
         let word_at = |at: usize| u32::from_ne_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
         let damaged = || crate::Error::new(ErrorKind::DataException, "quantvec index metapage has a damaged recall calibration; REINDEX the index");
-        if bytes.len() < HEADER || word_at(0) != TAG {
-            return Err(damaged());
-        }
+        let (header, rows) = match bytes.get(..4).map(|_| word_at(0)) {
+            Some(TAG) if bytes.len() >= HEADER => (HEADER, u64::from_ne_bytes(bytes[12..20].try_into().expect("8 bytes"))),
+            Some(TAG_WITHOUT_ROWS) if bytes.len() >= HEADER_WITHOUT_ROWS => (HEADER_WITHOUT_ROWS, 0),
+            _ => return Err(damaged()),
+        };
         let (probes, factors) = (u16_at(4), u16_at(6));
-        if bytes.len() != Self::len_of(probes, factors) || probes == 0 || factors == 0 {
+        if bytes.len() != Self::len_of(header, probes, factors) || probes == 0 || factors == 0 {
             return Err(damaged());
         }
         let words = |start: usize, count: usize| (0..count).map(move |i| word_at(start + 4 * i));
-        let probes_at = HEADER;
+        let probes_at = header;
         let codes_at = probes_at + 4 * probes;
         let factors_at = codes_at + 4 * probes;
         let recall_at = factors_at + 4 * factors;
@@ -558,6 +568,7 @@ impl Calibration {
             codes: words(codes_at, probes).map(f32::from_bits).collect(),
             rescore_factors: words(factors_at, factors).map(f32::from_bits).collect(),
             recall: (0..probes * factors).map(|i| u16_at(recall_at + 2 * i) as f32 / 65535.0).collect(),
+            rows,
             code_cost: 1.0,
         };
         let finite = calibration.codes.iter().chain(&calibration.rescore_factors).all(|v| v.is_finite() && *v >= 0.0);
@@ -583,9 +594,12 @@ fn stored_recall(recall: f64) -> f32 {
     f32::from(recall_units(recall)) / 65535.0
 }
 
-/// "QVRC".
-const TAG: u32 = 0x5156_5243;
-const HEADER: usize = 12;
+/// "QVR2": the header has the row count.
+const TAG: u32 = 0x5156_5232;
+const HEADER: usize = 20;
+/// "QVRC": calibrations written before the row count was (read as 0 rows).
+const TAG_WITHOUT_ROWS: u32 = 0x5156_5243;
+const HEADER_WITHOUT_ROWS: usize = 12;
 
 #[cfg(test)]
 mod tests;

@@ -106,7 +106,25 @@ pub fn update_meta<S: Store>(store: &S, change: impl FnOnce(&mut Meta)) -> Resul
     })
 }
 
-/// Everything about an index that does not change until it is rebuilt.
+/// Replaces the recall calibration after the metapage's fields, and gives the index a new
+/// build id (`build_id`) so that backends read the metapage again rather than use their
+/// cached copy with the old calibration. An index of format 1, which had none, becomes
+/// format 2 (the same pages with one).
+pub fn replace_calibration<S: Store>(store: &S, calibration: &Calibration, build_id: u64) -> Result<()> {
+    let mut locked = store.lock(META_BLOCK, Lock::Exclusive)?;
+    let mut meta = Meta::from_bytes(page_of(store, &locked, Kind::Meta)?.data())?;
+    meta.build_id = build_id;
+    meta.format = meta.format.max(meta::format_for(meta.code_bits, meta.vector_bits));
+    write_one(store, &mut locked, |page| {
+        page.truncate(0);
+        assert!(page.append(&meta.to_bytes())?, "the metapage's fields fit it");
+        assert!(page.append(&calibration.to_bytes())?, "a calibration fits the metapage");
+        Ok(())
+    })
+}
+
+/// Everything about an index that does not change until it is rebuilt (or, for the
+/// calibration, recalibrated).
 pub struct Opened {
     pub meta: Meta,
     /// Recall at each search setting, measured by the build.

@@ -15,6 +15,7 @@ pub mod insert;
 pub mod lists;
 pub mod memory;
 pub mod page;
+pub mod recalibrate;
 pub mod store;
 pub mod vacuum;
 

@@ -148,6 +148,7 @@ fn sample_calibration() -> Calibration {
         codes: vec![3000.0, 4000.0],
         rescore_factors: vec![1.0, 2.0, 4.0],
         recall: vec![0.80, 0.90, 0.93, 0.85, 0.96, 0.99].into_iter().map(stored_recall).collect(),
+        rows: 40_000,
         code_cost: 1.0,
     }
 }
@@ -211,9 +212,17 @@ fn calibrations_round_trip_and_damage_is_refused() {
     let mut zero_probes = bytes.clone();
     zero_probes[HEADER..HEADER + 4].copy_from_slice(&0u32.to_ne_bytes());
     assert!(Calibration::from_bytes(&zero_probes).is_err());
-    let mut nan_codes = bytes;
+    let mut nan_codes = bytes.clone();
     nan_codes[HEADER + 8..HEADER + 12].copy_from_slice(&f32::NAN.to_ne_bytes());
     assert!(Calibration::from_bytes(&nan_codes).is_err());
+    // As builds before the row count wrote it: read with no rows.
+    let mut without_rows = TAG_WITHOUT_ROWS.to_ne_bytes().to_vec();
+    without_rows.extend_from_slice(&bytes[4..12]);
+    without_rows.extend_from_slice(&bytes[HEADER..]);
+    assert_eq!(without_rows.len(), bytes.len() - (HEADER - HEADER_WITHOUT_ROWS));
+    assert_eq!(Calibration::from_bytes(&without_rows).unwrap(), Calibration { rows: 0, ..c });
+    without_rows.pop();
+    assert!(Calibration::from_bytes(&without_rows).is_err());
 }
 
 #[test]
