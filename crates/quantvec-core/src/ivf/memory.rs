@@ -297,6 +297,41 @@ mod tests {
         }
     }
 
+    /// Deep scans (a filter that rejects most rows) keep the candidates of the probed lists
+    /// once they must look past the first ones: over the same lists they return exactly
+    /// what scoring the lists again returned, scoring far fewer codes, and past its limit
+    /// the reserve is given up; either way a drained index returns every row once.
+    #[test]
+    fn a_reserve_returns_what_scoring_the_lists_again_returns() {
+        let k = kernels::active();
+        let floats = random_rows(3000, 16);
+        let rows: Vec<Int8Vector> = floats.iter().map(|f| Int8Vector::quantize_minmax(f).unwrap()).collect();
+        let index = MemoryIndex::build_int8(k, Metric::L2, &rows, &BuildOptions { lists: 40, sample_rows: 1000, iterations: 3, code_bits: 1 }, true).unwrap();
+        let run = |query: usize, probes: usize, depth: usize, limit: usize| {
+            let scorer = Scorer::new(index.quantizer.clone(), k, IndexQuery::Floats(Query::new(&floats[query]).unwrap())).unwrap();
+            let mut search = Search::new(scorer, SearchOptions { probes, rescore_factor: 4.0 }).with_reserve_limit(limit);
+            let rows: Vec<(ItemPointer, f64)> = std::iter::from_fn(|| search.next(&index)).take(depth).collect();
+            (rows, search.counters())
+        };
+        // Every list probed from the start: only the refills differ.
+        for (query, depth) in [(0, 300), (1, 3000), (2, 120)] {
+            let (with_reserve, counted) = run(query, 40, depth, usize::MAX);
+            let (rescanning, rescanned) = run(query, 40, depth, 0);
+            assert_eq!(with_reserve, rescanning, "query {query}, {depth} rows");
+            assert_eq!((counted.rescored, counted.rescans), (rescanned.rescored, 1));
+            assert!(rescanned.rescans > 1 && counted.codes_scored < rescanned.codes_scored, "{counted:?} against {rescanned:?}");
+        }
+        // Deepening as rows are returned, with and without a reserve, and one given up.
+        for (probes, limit) in [(3, usize::MAX), (3, 0), (5, 500)] {
+            let (drained, counters) = run(3, probes, usize::MAX, limit);
+            let distinct: HashSet<ItemPointer> = drained.iter().map(|&(tid, _)| tid).collect();
+            assert_eq!((drained.len(), distinct.len()), (3000, 3000), "probes {probes}, reserve limit {limit}: {counters:?}");
+        }
+        let (_, reserve) = run(3, 3, 300, usize::MAX);
+        let (_, rescanning) = run(3, 3, 300, 0);
+        assert!(reserve.codes_scored * 2 < rescanning.codes_scored, "{reserve:?} against {rescanning:?}");
+    }
+
     #[test]
     fn lists_are_ranked_from_int8_centroids_within_their_error() {
         let k = kernels::active();

@@ -11,6 +11,7 @@
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::{block, vector_tid, ItemPointer, Scorer};
 use crate::eval::Scored;
@@ -30,6 +31,13 @@ const MIN_ROWS: usize = 10;
 /// Candidates moved from the pool into the sorted frontier at a time.
 const FRONTIER: usize = 64;
 
+/// Candidates a reserve may hold (12 bytes each: 12 MiB), beyond which a scan scores its
+/// probed lists again for each refill instead.
+const RESERVE_LIMIT: usize = 1 << 20;
+
+/// A batch that keeps every candidate offered.
+const KEEP_ALL: usize = usize::MAX / 4;
+
 #[derive(Clone, Copy, Debug)]
 pub struct SearchOptions {
     pub probes: usize,
@@ -45,11 +53,23 @@ fn nearer(a: &Candidate, b: &Candidate) -> Ordering {
 /// First-pass candidates, handed out nearest first. Probing scores thousands of rows and
 /// a query usually takes a few dozen: the nearest `keep` are kept as they are scored
 /// (see [`Batch`]) and nothing of the rest. When a query wants more (a filter rejected
-/// many rows), the probed lists are scored again for the nearest rows not yet handed out.
+/// many rows, or it went deeper), the probed lists are scored once more and every row not
+/// handed out yet goes into a heap, the reserve, which then hands rows out and takes the
+/// rows of lists probed later: no list is scored twice after that. (Scoring the probed
+/// lists again for each refill, with twice the rows kept each time, scored about four
+/// times the rows of the lists at last probed in a scan through a 10% filter.)
 #[derive(Default)]
 struct Pool {
-    /// The nearest candidates, sorted farthest first (so `pop` takes the nearest).
+    /// The nearest candidates, sorted farthest first (so `pop` takes the nearest), while
+    /// there is no reserve.
     frontier: Vec<Candidate>,
+    /// Every scored candidate of the probed lists not handed out, nearest on top: None
+    /// until the lists had to be scored again, and for good past `reserve_limit`
+    /// candidates (then each refill scores the probed lists again).
+    reserve: Option<BinaryHeap<Reverse<Ranked>>>,
+    reserve_too_large: bool,
+    /// [`RESERVE_LIMIT`], but for tests.
+    reserve_limit: usize,
     /// Targets handed out so far, which a rescan must not offer again (newly probed
     /// lists cannot hold them).
     handed: Vec<ItemPointer>,
@@ -59,6 +79,50 @@ struct Pool {
     /// lists again would find nothing again (and, once every list is probed, each further
     /// row asked for would cost a scan of the whole index).
     dry_at: Option<usize>,
+}
+
+/// Targets handed out, which scoring the probed lists again must skip: looked up once per
+/// row scored, with a multiply per field for a hash (SipHash took 5% of the profile of a
+/// scan through a 10% filter). The targets are the index's own slots, not chosen by a user.
+type Handed = HashSet<ItemPointer, BuildHasherDefault<TargetHasher>>;
+
+#[derive(Default)]
+struct TargetHasher(u64);
+
+impl Hasher for TargetHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        bytes.iter().for_each(|&b| self.add(u64::from(b)));
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.add(u64::from(n));
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.add(u64::from(n));
+    }
+
+    fn finish(&self) -> u64 {
+        // The multiply leaves the high bits mixed; the table indexes by the low ones.
+        self.0.rotate_left(26)
+    }
+}
+
+impl TargetHasher {
+    fn add(&mut self, value: u64) {
+        self.0 = (self.0.rotate_left(5) ^ value).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+/// A candidate as an integer pair that orders as [`nearer`] does.
+type Ranked = (u32, ItemPointer);
+
+fn ranked((estimate, target): Candidate) -> Ranked {
+    (ordered(estimate), target)
+}
+
+fn unranked((key, target): Ranked) -> Candidate {
+    (f32::from_bits(if key >> 31 == 1 { key & !(1 << 31) } else { !key }), target)
 }
 
 /// The nearest `keep` candidates offered. Offers below the threshold are appended, and
@@ -111,9 +175,30 @@ impl Batch {
 
 impl Pool {
     fn pop(&mut self) -> Option<Candidate> {
-        let candidate = self.frontier.pop()?;
+        let candidate = match &mut self.reserve {
+            Some(reserve) => unranked(reserve.pop()?.0),
+            None => self.frontier.pop()?,
+        };
         self.handed.push(candidate.1);
         Some(candidate)
+    }
+
+    /// Adds `candidates` to the reserve, started with the frontier's where there is none
+    /// yet; past `reserve_limit` gives the reserve up and keeps the nearest `keep` in the
+    /// frontier.
+    fn reserve(&mut self, candidates: Vec<Candidate>, keep: usize) {
+        let mut reserve = self.reserve.take().unwrap_or_else(|| self.frontier.drain(..).map(|c| Reverse(ranked(c))).collect());
+        reserve.extend(candidates.into_iter().map(|c| Reverse(ranked(c))));
+        if reserve.len() <= self.reserve_limit {
+            self.reserve = Some(reserve);
+            return;
+        }
+        self.reserve_too_large = true;
+        let keep = keep.max(1);
+        let mut batch = Batch::new(keep, Vec::with_capacity(2 * keep));
+        reserve.into_iter().for_each(|Reverse(r)| batch.offer(unranked(r)));
+        self.frontier = batch.into_frontier();
+        self.last_keep = keep;
     }
 }
 
@@ -162,9 +247,17 @@ pub struct Search {
 /// A list and its rank as one integer that orders as the rank (`f32::total_cmp`) and then
 /// the list number do, so that selecting and sorting lists compares plain integers.
 pub(super) fn rank_key(rank: f32, list: u32) -> u64 {
-    let bits = rank.to_bits();
-    let ordered = if bits >> 31 == 1 { !bits } else { bits | 1 << 31 };
-    u64::from(ordered) << 32 | u64::from(list)
+    u64::from(ordered(rank)) << 32 | u64::from(list)
+}
+
+/// An f32 as an integer that orders as `f32::total_cmp` does.
+fn ordered(value: f32) -> u32 {
+    let bits = value.to_bits();
+    if bits >> 31 == 1 {
+        !bits
+    } else {
+        bits | 1 << 31
+    }
 }
 
 fn key_list(key: u64) -> u32 {
@@ -180,13 +273,20 @@ impl Search {
             lists,
             sorted: 0,
             next_list: 0,
-            pool: Pool::default(),
+            pool: Pool { reserve_limit: RESERVE_LIMIT, ..Pool::default() },
             results: BinaryHeap::new(),
             rescored: 0,
             returned: 0,
             codes_scored: 0,
             rescans: 0,
         }
+    }
+
+    /// This search with a reserve of at most `limit` candidates (0: none).
+    #[cfg(test)]
+    pub(crate) fn with_reserve_limit(mut self, limit: usize) -> Search {
+        self.pool.reserve_limit = limit;
+        self
     }
 
     pub fn counters(&self) -> SearchCounters {
@@ -225,7 +325,7 @@ impl Search {
 
     /// Scores the rows of `lists` into `batch`, skipping the targets in `handed`; returns
     /// the number of blocks scored.
-    fn score_lists(&self, source: &dyn Lists, lists: std::ops::Range<usize>, handed: &HashSet<ItemPointer>, batch: &mut Batch) -> usize {
+    fn score_lists(&self, source: &dyn Lists, lists: std::ops::Range<usize>, handed: &Handed, batch: &mut Batch) -> usize {
         let (quantizer, scorer) = (&self.scorer.quantizer, &self.scorer);
         let mut blocks = 0;
         for &key in &self.lists[lists] {
@@ -270,11 +370,12 @@ impl Search {
     }
 
     /// Probes further lists when `probes_wanted` has grown past them: the first time the
-    /// nearest `probes`, later at least half as many again as are probed (a few rescans
-    /// in all), scoring the lists probed before again with them, so that the frontier
-    /// holds the nearest candidates of all (the candidates of the new, farther lists alone
-    /// would be worse than the next ones of the nearer lists, which the frontier no
-    /// longer holds).
+    /// nearest `probes`; the second time the lists probed before are scored again with
+    /// them into the reserve, so that it holds the nearest candidates of all (the
+    /// candidates of the new, farther lists alone would be worse than the next ones of the
+    /// nearer lists, which the frontier no longer holds), and later only the new lists,
+    /// as many as `probes_wanted` says. (Without a reserve, each time at least half as
+    /// many again as are probed, all scored again: a few rescans in all.)
     fn deepen(&mut self, source: &dyn Lists) {
         let wanted = self.probes_wanted();
         if self.next_list >= wanted {
@@ -285,9 +386,18 @@ impl Search {
             return;
         }
         let before = self.next_list;
-        self.next_list = wanted.max(before + before / 2).min(self.lists.len());
+        // Without a reserve each deepening scores every probed list again: at least half
+        // as many lists again keeps those to a few.
+        let step = if self.pool.reserve_too_large { before / 2 } else { 0 };
+        self.next_list = wanted.max(before + step).min(self.lists.len());
         self.sort_lists_to(self.next_list);
-        self.score_probed_again(source, self.keep().max(self.pool.last_keep));
+        let keep = self.keep().max(self.pool.last_keep);
+        if self.pool.reserve.is_some() {
+            let rows = self.score_every_row(source, before..self.next_list, &Handed::default());
+            self.pool.reserve(rows, keep);
+        } else {
+            self.score_probed_again(source, keep);
+        }
         self.pool.dry_at = None;
     }
 
@@ -296,7 +406,8 @@ impl Search {
         self.probe_to(source, self.next_list + self.options.probes)
     }
 
-    /// Probes the lists up to the `end`-th nearest, merging their rows into the frontier.
+    /// Probes the lists up to the `end`-th nearest, merging their rows into the frontier
+    /// (or the reserve).
     fn probe_to(&mut self, source: &dyn Lists, end: usize) -> bool {
         let end = end.min(self.lists.len());
         if self.next_list >= end {
@@ -304,36 +415,56 @@ impl Search {
         }
         self.sort_lists_to(end);
         let keep = self.keep().max(self.pool.frontier.len());
-        let mut batch = Batch::new(keep, std::mem::take(&mut self.pool.frontier));
-        self.codes_scored += block::ROWS * self.score_lists(source, self.next_list..end, &HashSet::new(), &mut batch);
-        self.pool.frontier = batch.into_frontier();
-        self.pool.last_keep = keep;
+        if self.pool.reserve.is_some() {
+            let rows = self.score_every_row(source, self.next_list..end, &Handed::default());
+            self.pool.reserve(rows, keep);
+        } else {
+            let mut batch = Batch::new(keep, std::mem::take(&mut self.pool.frontier));
+            self.codes_scored += block::ROWS * self.score_lists(source, self.next_list..end, &Handed::default(), &mut batch);
+            self.pool.frontier = batch.into_frontier();
+            self.pool.last_keep = keep;
+        }
         self.next_list = end;
         true
     }
 
+    /// Every row of `lists` not in `handed`, scored.
+    fn score_every_row(&mut self, source: &dyn Lists, lists: std::ops::Range<usize>, handed: &Handed) -> Vec<Candidate> {
+        let mut batch = Batch::new(KEEP_ALL, Vec::new());
+        self.codes_scored += block::ROWS * self.score_lists(source, lists, handed, &mut batch);
+        batch.best
+    }
+
     /// Scores the probed lists again for the nearest rows not handed out yet; false when
-    /// there are none.
+    /// there are none (with a reserve, which holds them all, when it is empty).
     fn rescan(&mut self, source: &dyn Lists) -> bool {
-        if self.pool.dry_at == Some(self.next_list) {
+        if self.pool.dry_at == Some(self.next_list) || self.pool.reserve.as_ref().is_some_and(|r| r.is_empty()) {
             return false;
         }
         self.score_probed_again(source, self.keep().max(self.pool.last_keep.saturating_mul(2)));
-        if self.pool.frontier.is_empty() {
+        let found = !self.pool.frontier.is_empty() || self.pool.reserve.as_ref().is_some_and(|r| !r.is_empty());
+        if !found {
             self.pool.dry_at = Some(self.next_list);
         }
-        !self.pool.frontier.is_empty()
+        found
     }
 
-    /// Refills the frontier with the nearest `keep` rows of the probed lists not handed
-    /// out yet.
+    /// Scores the probed lists again for the rows not handed out yet: all of them into the
+    /// reserve, or (the reserve given up) the nearest `keep` into the frontier.
     fn score_probed_again(&mut self, source: &dyn Lists, keep: usize) {
-        let mut batch = Batch::new(keep, Vec::new());
-        let handed: HashSet<ItemPointer> = self.pool.handed.iter().copied().collect();
-        self.codes_scored += block::ROWS * self.score_lists(source, 0..self.next_list, &handed, &mut batch);
+        let handed: Handed = self.pool.handed.iter().copied().collect();
         self.rescans += 1;
-        self.pool.frontier = batch.into_frontier();
-        self.pool.last_keep = keep;
+        // The frontier's rows are among them.
+        self.pool.frontier.clear();
+        if self.pool.reserve_too_large {
+            let mut batch = Batch::new(keep, Vec::new());
+            self.codes_scored += block::ROWS * self.score_lists(source, 0..self.next_list, &handed, &mut batch);
+            self.pool.frontier = batch.into_frontier();
+            self.pool.last_keep = keep;
+        } else {
+            let rows = self.score_every_row(source, 0..self.next_list, &handed);
+            self.pool.reserve(rows, keep);
+        }
     }
 
     /// Rescores the candidates still wanted before the next row (at least one) from the
@@ -384,6 +515,22 @@ impl Search {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranked_candidates_order_as_nearer_and_read_back() {
+        let estimates = [f32::NEG_INFINITY, -3.5, -0.0, 0.0, 1e-30, 2.0, f32::INFINITY, f32::NAN, -f32::NAN, f32::MIN_POSITIVE, -1e-40];
+        let candidates: Vec<Candidate> = estimates
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &e)| [(e, ItemPointer { block: i as u32, offset: 1 }), (e, ItemPointer { block: 0, offset: 9 })])
+            .collect();
+        for a in &candidates {
+            assert_eq!(unranked(ranked(*a)).0.to_bits(), a.0.to_bits());
+            for b in &candidates {
+                assert_eq!(ranked(*a).cmp(&ranked(*b)), nearer(a, b), "{a:?} {b:?}");
+            }
+        }
+    }
 
     #[test]
     fn rank_keys_order_as_ranks_then_lists() {
