@@ -343,10 +343,10 @@ fn calibration_queries(quantizer: &Arc<Quantizer>, rows: &[f32], tags: &[u64]) -
     Some(Truths::new(quantizer, kernels::active(), queries).or_raise())
 }
 
-/// Measures recall at every setting over the index just written (see `ivf::recall`): from
-/// its code blocks copied into memory, the queries spread over the build's threads, where
-/// the blocks fit in half of `maintenance_work_mem`; else one query after another through
-/// shared buffers.
+/// Measures recall at every setting over the index (just written, or vacuumed; see
+/// `ivf::recall`): from its code blocks copied into memory, the queries spread over the
+/// build's threads, where the blocks fit in half of `maintenance_work_mem`; else one query
+/// after another through shared buffers.
 pub(super) fn calibrate(index: pg_sys::Relation, truths: &Truths, pool: &rayon::ThreadPool) -> Calibration {
     let cached = pages::cached(index);
     let store = cached.store(index);

@@ -127,7 +127,8 @@ pub fn replace_calibration<S: Store>(store: &S, calibration: &Calibration, build
 /// calibration, recalibrated).
 pub struct Opened {
     pub meta: Meta,
-    /// Recall at each search setting, measured by the build.
+    /// Recall at each search setting, measured by the build or by the last VACUUM that
+    /// measured it again.
     pub calibration: Calibration,
     pub quantizer: Arc<Quantizer>,
     /// The first block of each list.
