@@ -24,44 +24,40 @@ const OFFER_ROWS: usize = 4096;
 
 /// `queries` rows drawn uniformly from the index's live rows (with `seed`) as queries, and
 /// their true neighbours among all of them, found on `pool`'s threads (the store is called
-/// on this one only). Two passes over the vector pages (one to draw, one to offer), after
-/// one over the lists to learn each row's list. Concurrent inserts may or may not be seen,
-/// as a build's rows are.
+/// on this one only). One pass over the lists learns each row's list and draws the queries,
+/// whose vector items are then read; one pass over the vector pages offers every row.
+/// Concurrent inserts may or may not be seen, as a build's rows are.
 pub fn truths<S: Store>(store: &S, opened: &Opened, k: &'static Kernels, pool: &rayon::ThreadPool, queries: usize, seed: u64) -> Result<Truths> {
     let quantizer = &opened.quantizer;
-    let mut lists: HashMap<ItemPointer, u32> = HashMap::new();
-    for list in 0..quantizer.lists() {
-        lists.extend(list_targets(store, opened, list)?.0.into_iter().map(|target| (target, list as u32)));
-        store.pause();
-    }
-
     let mut rng = SmallRng::seed_from_u64(seed);
-    let (mut drawn, mut seen) = (Vec::with_capacity(queries), 0u64);
-    each_vector_page(store, opened, &lists, |rows| {
-        for (_, vector) in rows {
-            seen += 1;
-            let at = if drawn.len() < queries { drawn.len() } else { rng.random_range(0..seen) as usize };
-            if at >= queries {
-                continue;
-            }
-            // A zero cosine row has no direction to search from.
-            let Some(floats) = vector_floats(k, quantizer, vector) else { continue };
-            let query = (vector_tid(vector), floats);
-            if at == drawn.len() {
-                drawn.push(query);
-            } else {
-                drawn[at] = query;
+    let mut lists: HashMap<ItemPointer, u32> = HashMap::new();
+    let mut drawn: Vec<ItemPointer> = Vec::with_capacity(queries);
+    for list in 0..quantizer.lists() {
+        for target in list_targets(store, opened, list)?.0 {
+            lists.insert(target, list as u32);
+            // A reservoir: each row seen so far is drawn with the same chance.
+            if drawn.len() < queries {
+                drawn.push(target);
+            } else if let Some(slot) = drawn.get_mut(rng.random_range(0..lists.len())) {
+                *slot = target;
             }
         }
-        Ok(())
+        store.pause();
+    }
+    drawn.sort_unstable();
+    let mut rows = Vec::with_capacity(drawn.len());
+    store.read_items(&drawn, quantizer.vector_len(), Kind::Vectors, &mut |vector| {
+        // A zero cosine row has no direction to search from.
+        if let Some(floats) = vector_floats(k, quantizer, vector) {
+            rows.push((vector_tid(vector), floats));
+        }
     })?;
 
-    let mut truths = Truths::new(quantizer, k, drawn)?;
+    let mut truths = Truths::new(quantizer, k, rows)?;
     each_vector_page(store, opened, &lists, |rows| {
         let offered: Vec<Offered> =
             rows.iter().map(|&((target, list), vector)| Offered { tid: vector_tid(vector), target, list: list as usize, vector }).collect();
         pool.install(|| truths.offer(&offered));
-        Ok(())
     })?;
     Ok(truths)
 }
@@ -73,7 +69,7 @@ fn each_vector_page<S: Store>(
     store: &S,
     opened: &Opened,
     lists: &HashMap<ItemPointer, u32>,
-    mut visit: impl FnMut(&[((ItemPointer, u32), &[u8])]) -> Result<()>,
+    mut visit: impl FnMut(&[((ItemPointer, u32), &[u8])]),
 ) -> Result<()> {
     let len = opened.quantizer.vector_len();
     let mut copied: Vec<(u32, Vec<u8>)> = Vec::new();
@@ -86,9 +82,8 @@ fn each_vector_page<S: Store>(
             // A slot no list points at is free, or its row is being inserted or removed.
             .filter_map(|(target, vector)| lists.get(&target).map(|&list| ((target, list), vector)))
             .collect();
-        let visited = visit(&rows);
+        visit(&rows);
         copied.clear();
-        visited
     };
     let mut block = read_meta(store)?.vector_head;
     let mut steps = Steps::new(1);
@@ -101,10 +96,11 @@ fn each_vector_page<S: Store>(
             page.next()
         };
         if copied.len() * (super::PAGE_SIZE / len.max(1)) >= OFFER_ROWS {
-            flush(&mut copied)?;
+            flush(&mut copied);
         }
         store.pause();
         block = next;
     }
-    flush(&mut copied)
+    flush(&mut copied);
+    Ok(())
 }

@@ -305,7 +305,7 @@ fn recalibration_measures_the_rows_the_index_holds_now() {
         })
         .sum();
     let recall = found as f64 / (10.0 * queries.len() as f64);
-    // (Here: 5 of 6 lists and factor 12, 0.939 measured, 0.944 found.)
+    // (Here: 5 of 6 lists and factor 12, 0.931 measured, 0.937 found.)
     assert!(recall >= 0.87 && (recall - choice.recall).abs() < 0.04, "chose {choice:?}, which found {recall}");
 
     let before = directory::read_meta(&store).unwrap();
