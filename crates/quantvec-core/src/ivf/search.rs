@@ -63,11 +63,7 @@ struct Pool {
     /// The nearest candidates, sorted farthest first (so `pop` takes the nearest), while
     /// there is no reserve.
     frontier: Vec<Candidate>,
-    /// Every scored candidate of the probed lists not handed out, nearest on top: None
-    /// until the lists had to be scored again, and for good past `reserve_limit`
-    /// candidates (then each refill scores the probed lists again).
-    reserve: Option<BinaryHeap<Reverse<Ranked>>>,
-    reserve_too_large: bool,
+    reserve: Reserve,
     /// [`RESERVE_LIMIT`], but for tests.
     reserve_limit: usize,
     /// Targets handed out so far, which a rescan must not offer again (newly probed
@@ -79,6 +75,19 @@ struct Pool {
     /// lists again would find nothing again (and, once every list is probed, each further
     /// row asked for would cost a scan of the whole index).
     dry_at: Option<usize>,
+}
+
+/// What a [`Pool`] keeps beyond its frontier.
+#[derive(Default)]
+enum Reserve {
+    /// The probed lists have not had to be scored again.
+    #[default]
+    Unused,
+    /// Every scored candidate of the probed lists not handed out, nearest on top.
+    Kept(BinaryHeap<Reverse<Ranked>>),
+    /// It grew past `reserve_limit` candidates: from then on each refill scores the probed
+    /// lists again.
+    GivenUp,
 }
 
 /// Targets handed out, which scoring the probed lists again must skip: looked up once per
@@ -176,8 +185,8 @@ impl Batch {
 impl Pool {
     fn pop(&mut self) -> Option<Candidate> {
         let candidate = match &mut self.reserve {
-            Some(reserve) => unranked(reserve.pop()?.0),
-            None => self.frontier.pop()?,
+            Reserve::Kept(reserve) => unranked(reserve.pop()?.0),
+            Reserve::Unused | Reserve::GivenUp => self.frontier.pop()?,
         };
         self.handed.push(candidate.1);
         Some(candidate)
@@ -187,13 +196,16 @@ impl Pool {
     /// yet; past `reserve_limit` gives the reserve up and keeps the nearest `keep` in the
     /// frontier.
     fn reserve(&mut self, candidates: Vec<Candidate>, keep: usize) {
-        let mut reserve = self.reserve.take().unwrap_or_else(|| self.frontier.drain(..).map(|c| Reverse(ranked(c))).collect());
+        let mut reserve = match std::mem::take(&mut self.reserve) {
+            Reserve::Kept(reserve) => reserve,
+            Reserve::Unused | Reserve::GivenUp => self.frontier.drain(..).map(|c| Reverse(ranked(c))).collect(),
+        };
         reserve.extend(candidates.into_iter().map(|c| Reverse(ranked(c))));
         if reserve.len() <= self.reserve_limit {
-            self.reserve = Some(reserve);
+            self.reserve = Reserve::Kept(reserve);
             return;
         }
-        self.reserve_too_large = true;
+        self.reserve = Reserve::GivenUp;
         let keep = keep.max(1);
         let mut batch = Batch::new(keep, Vec::with_capacity(2 * keep));
         reserve.into_iter().for_each(|Reverse(r)| batch.offer(unranked(r)));
@@ -388,11 +400,11 @@ impl Search {
         let before = self.next_list;
         // Without a reserve each deepening scores every probed list again: at least half
         // as many lists again keeps those to a few.
-        let step = if self.pool.reserve_too_large { before / 2 } else { 0 };
+        let step = if matches!(self.pool.reserve, Reserve::GivenUp) { before / 2 } else { 0 };
         self.next_list = wanted.max(before + step).min(self.lists.len());
         self.sort_lists_to(self.next_list);
         let keep = self.keep().max(self.pool.last_keep);
-        if self.pool.reserve.is_some() {
+        if matches!(self.pool.reserve, Reserve::Kept(_)) {
             let rows = self.score_every_row(source, before..self.next_list, &Handed::default());
             self.pool.reserve(rows, keep);
         } else {
@@ -415,7 +427,7 @@ impl Search {
         }
         self.sort_lists_to(end);
         let keep = self.keep().max(self.pool.frontier.len());
-        if self.pool.reserve.is_some() {
+        if matches!(self.pool.reserve, Reserve::Kept(_)) {
             let rows = self.score_every_row(source, self.next_list..end, &Handed::default());
             self.pool.reserve(rows, keep);
         } else {
@@ -438,11 +450,11 @@ impl Search {
     /// Scores the probed lists again for the nearest rows not handed out yet; false when
     /// there are none (with a reserve, which holds them all, when it is empty).
     fn rescan(&mut self, source: &dyn Lists) -> bool {
-        if self.pool.dry_at == Some(self.next_list) || self.pool.reserve.as_ref().is_some_and(|r| r.is_empty()) {
+        if self.pool.dry_at == Some(self.next_list) || matches!(&self.pool.reserve, Reserve::Kept(r) if r.is_empty()) {
             return false;
         }
         self.score_probed_again(source, self.keep().max(self.pool.last_keep.saturating_mul(2)));
-        let found = !self.pool.frontier.is_empty() || self.pool.reserve.as_ref().is_some_and(|r| !r.is_empty());
+        let found = !self.pool.frontier.is_empty() || matches!(&self.pool.reserve, Reserve::Kept(r) if !r.is_empty());
         if !found {
             self.pool.dry_at = Some(self.next_list);
         }
@@ -456,7 +468,7 @@ impl Search {
         self.rescans += 1;
         // The frontier's rows are among them.
         self.pool.frontier.clear();
-        if self.pool.reserve_too_large {
+        if matches!(self.pool.reserve, Reserve::GivenUp) {
             let mut batch = Batch::new(keep, Vec::new());
             self.codes_scored += block::ROWS * self.score_lists(source, 0..self.next_list, &handed, &mut batch);
             self.pool.frontier = batch.into_frontier();
