@@ -245,12 +245,18 @@ mod tests {
         assert!(choice.recall >= 0.95, "{choice:?}");
     }
 
+    /// 3,000 random 16-d rows (as floats) and an L2 index of them in 40 lists.
+    fn three_thousand_rows_in_forty_lists() -> (Vec<Vec<f32>>, MemoryIndex) {
+        let floats = random_rows(3000, 16);
+        let rows: Vec<Int8Vector> = floats.iter().map(|f| Int8Vector::quantize_minmax(f).unwrap()).collect();
+        let options = BuildOptions { lists: 40, sample_rows: 1000, iterations: 3, code_bits: 1 };
+        (floats, MemoryIndex::build_int8(kernels::active(), Metric::L2, &rows, &options, true).unwrap())
+    }
+
     #[test]
     fn counters_say_what_a_search_did() {
         let k = kernels::active();
-        let floats = random_rows(3000, 16);
-        let rows: Vec<Int8Vector> = floats.iter().map(|f| Int8Vector::quantize_minmax(f).unwrap()).collect();
-        let index = MemoryIndex::build_int8(k, Metric::L2, &rows, &BuildOptions { lists: 40, sample_rows: 1000, iterations: 3, code_bits: 1 }, true).unwrap();
+        let (floats, index) = three_thousand_rows_in_forty_lists();
         let query = IndexQuery::Floats(Query::new(&floats[0]).unwrap());
         let mut search = Search::new(Scorer::new(index.quantizer.clone(), k, query).unwrap(), SearchOptions { probes: 5, rescore_factor: 4.0 });
         assert_eq!(search.counters(), SearchCounters::default());
@@ -283,9 +289,7 @@ mod tests {
     #[test]
     fn draining_an_index_scans_each_list_a_logarithmic_number_of_times() {
         let k = kernels::active();
-        let floats = random_rows(3000, 16);
-        let rows: Vec<Int8Vector> = floats.iter().map(|f| Int8Vector::quantize_minmax(f).unwrap()).collect();
-        let index = MemoryIndex::build_int8(k, Metric::L2, &rows, &BuildOptions { lists: 40, sample_rows: 1000, iterations: 3, code_bits: 1 }, true).unwrap();
+        let (floats, index) = three_thousand_rows_in_forty_lists();
         for probes in [1000, 3] {
             let counting = Counting(&index, std::cell::Cell::new(0));
             let query = IndexQuery::Floats(Query::new(&floats[0]).unwrap());
@@ -304,9 +308,7 @@ mod tests {
     #[test]
     fn a_reserve_returns_what_scoring_the_lists_again_returns() {
         let k = kernels::active();
-        let floats = random_rows(3000, 16);
-        let rows: Vec<Int8Vector> = floats.iter().map(|f| Int8Vector::quantize_minmax(f).unwrap()).collect();
-        let index = MemoryIndex::build_int8(k, Metric::L2, &rows, &BuildOptions { lists: 40, sample_rows: 1000, iterations: 3, code_bits: 1 }, true).unwrap();
+        let (floats, index) = three_thousand_rows_in_forty_lists();
         let run = |query: usize, probes: usize, depth: usize, limit: usize| {
             let scorer = Scorer::new(index.quantizer.clone(), k, IndexQuery::Floats(Query::new(&floats[query]).unwrap())).unwrap();
             let mut search = Search::new(scorer, SearchOptions { probes, rescore_factor: 4.0 }).with_reserve_limit(limit);
