@@ -35,6 +35,13 @@ const FRONTIER: usize = 64;
 /// probed lists again for each refill instead.
 const RESERVE_LIMIT: usize = 1 << 20;
 
+/// The nearest candidates of the probed lists a reserve starts with: at least this many,
+/// and this many times the candidates still wanted. A 10% filter at `probes` 65 of 632
+/// lists hands out about 600 in all. The rest of the probed lists' rows are left out
+/// until a deeper scan needs them (a rescan).
+const RESERVE_MIN: usize = 2048;
+const RESERVE_HEADROOM: usize = 8;
+
 /// A batch that keeps every candidate offered.
 const KEEP_ALL: usize = usize::MAX / 4;
 
@@ -53,11 +60,13 @@ fn nearer(a: &Candidate, b: &Candidate) -> Ordering {
 /// First-pass candidates, handed out nearest first. Probing scores thousands of rows and
 /// a query usually takes a few dozen: the nearest `keep` are kept as they are scored
 /// (see [`Batch`]) and nothing of the rest. When a query wants more (a filter rejected
-/// many rows, or it went deeper), the probed lists are scored once more and every row not
-/// handed out yet goes into a heap, the reserve, which then hands rows out and takes the
-/// rows of lists probed later: no list is scored twice after that. (Scoring the probed
-/// lists again for each refill, with twice the rows kept each time, scored about four
-/// times the rows of the lists at last probed in a scan through a 10% filter.)
+/// many rows, or it went deeper), the probed lists are scored once more and their
+/// nearest rows not handed out yet go into a heap, the reserve, with every row up to its
+/// bound. It hands rows out, and takes the rows of lists probed later up to its bound:
+/// few lists are scored twice after that. (Scoring the probed lists again for each
+/// refill, with twice the rows kept each time, scored about four times the rows of the
+/// lists at last probed in a scan through a 10% filter; a reserve of every row spent a
+/// fifth of such a scan on its heap, for rows it never handed out.)
 #[derive(Default)]
 struct Pool {
     /// The nearest candidates, sorted farthest first (so `pop` takes the nearest), while
@@ -83,8 +92,10 @@ enum Reserve {
     /// The probed lists have not had to be scored again.
     #[default]
     Unused,
-    /// Every scored candidate of the probed lists not handed out, nearest on top.
-    Kept(BinaryHeap<Reverse<Ranked>>),
+    /// The scored candidates of the probed lists not handed out, nearest on top: every one
+    /// up to `bound` (none is farther where it is None). Rows past it wait for the rescan
+    /// that follows handing out the last of these.
+    Kept { heap: BinaryHeap<Reverse<Ranked>>, bound: Option<f32>, started_with: usize },
     /// It grew past `reserve_limit` candidates: from then on each refill scores the probed
     /// lists again.
     GivenUp,
@@ -142,11 +153,18 @@ struct Batch {
     keep: usize,
     best: Vec<Candidate>,
     threshold: f32,
+    /// Whether a selection left rows out (all of them at or past the threshold).
+    left_out: bool,
 }
 
 impl Batch {
     fn new(keep: usize, start: Vec<Candidate>) -> Batch {
-        Batch { keep: keep.max(1), best: start, threshold: f32::INFINITY }
+        Batch { keep: keep.max(1), best: start, threshold: f32::INFINITY, left_out: false }
+    }
+
+    /// Every row offered up to `bound`, to go into a reserve with that bound.
+    fn within(bound: f32) -> Batch {
+        Batch { keep: KEEP_ALL, best: Vec::new(), threshold: bound, left_out: false }
     }
 
     /// Estimates beyond this cannot enter the batch.
@@ -169,6 +187,7 @@ impl Batch {
         if self.best.len() > self.keep {
             self.best.select_nth_unstable_by(self.keep - 1, nearer);
             self.best.truncate(self.keep);
+            self.left_out = true;
             // The farthest kept (NaN, the farthest of all, lets everything in).
             self.threshold = self.best[self.keep - 1].0;
         }
@@ -180,35 +199,62 @@ impl Batch {
         self.best.sort_unstable_by(|a, b| nearer(b, a));
         self.best
     }
+
+    /// The nearest `keep`, unordered, and whether rows were left out.
+    fn into_nearest(mut self) -> Batch {
+        self.shrink();
+        self
+    }
 }
 
 impl Pool {
     fn pop(&mut self) -> Option<Candidate> {
         let candidate = match &mut self.reserve {
-            Reserve::Kept(reserve) => unranked(reserve.pop()?.0),
+            Reserve::Kept { heap, .. } => unranked(heap.pop()?.0),
             Reserve::Unused | Reserve::GivenUp => self.frontier.pop()?,
         };
         self.handed.push(candidate.1);
         Some(candidate)
     }
 
-    /// Adds `candidates` to the reserve, started with the frontier's where there is none
-    /// yet; past `reserve_limit` gives the reserve up and keeps the nearest `keep` in the
-    /// frontier.
-    fn reserve(&mut self, candidates: Vec<Candidate>, keep: usize) {
-        let mut reserve = match std::mem::take(&mut self.reserve) {
-            Reserve::Kept(reserve) => reserve,
-            Reserve::Unused | Reserve::GivenUp => self.frontier.drain(..).map(|c| Reverse(ranked(c))).collect(),
-        };
-        reserve.extend(candidates.into_iter().map(|c| Reverse(ranked(c))));
-        if reserve.len() <= self.reserve_limit {
-            self.reserve = Reserve::Kept(reserve);
-            return;
+    /// Where a reserve is kept, the estimate up to which rows go into it (infinite where
+    /// it left no row out).
+    fn reserve_bound(&self) -> Option<f32> {
+        match &self.reserve {
+            Reserve::Kept { bound, .. } => Some(bound.unwrap_or(f32::INFINITY)),
+            Reserve::Unused | Reserve::GivenUp => None,
         }
-        self.reserve = Reserve::GivenUp;
+    }
+
+    /// Starts the reserve with the nearest rows of the probed lists, `batch`, which keeps
+    /// every row up to its threshold once it has left any out.
+    fn start_reserve(&mut self, batch: Batch, keep: usize) {
+        let batch = batch.into_nearest();
+        let (started_with, bound) = (batch.keep, batch.left_out.then_some(batch.threshold));
+        let heap = batch.best.into_iter().map(|c| Reverse(ranked(c))).collect();
+        self.reserve = Reserve::Kept { heap, bound, started_with };
+        self.limit_reserve(keep);
+    }
+
+    /// Adds rows of newly probed lists, each within the reserve's bound.
+    fn add_to_reserve(&mut self, candidates: Vec<Candidate>, keep: usize) {
+        if let Reserve::Kept { heap, .. } = &mut self.reserve {
+            heap.extend(candidates.into_iter().map(|c| Reverse(ranked(c))));
+        }
+        self.limit_reserve(keep);
+    }
+
+    /// Past `reserve_limit` candidates, gives the reserve up and keeps the nearest `keep`
+    /// in the frontier.
+    fn limit_reserve(&mut self, keep: usize) {
+        match &self.reserve {
+            Reserve::Kept { heap, .. } if heap.len() > self.reserve_limit => {}
+            _ => return,
+        }
+        let Reserve::Kept { heap, .. } = std::mem::replace(&mut self.reserve, Reserve::GivenUp) else { unreachable!() };
         let keep = keep.max(1);
         let mut batch = Batch::new(keep, Vec::with_capacity(2 * keep));
-        reserve.into_iter().for_each(|Reverse(r)| batch.offer(unranked(r)));
+        heap.into_iter().for_each(|Reverse(r)| batch.offer(unranked(r)));
         self.frontier = batch.into_frontier();
         self.last_keep = keep;
     }
@@ -404,9 +450,9 @@ impl Search {
         self.next_list = wanted.max(before + step).min(self.lists.len());
         self.sort_lists_to(self.next_list);
         let keep = self.keep().max(self.pool.last_keep);
-        if matches!(self.pool.reserve, Reserve::Kept(_)) {
-            let rows = self.score_every_row(source, before..self.next_list, &Handed::default());
-            self.pool.reserve(rows, keep);
+        if let Some(bound) = self.pool.reserve_bound() {
+            let rows = self.score_within(source, before..self.next_list, bound);
+            self.pool.add_to_reserve(rows, keep);
         } else {
             self.score_probed_again(source, keep);
         }
@@ -427,9 +473,9 @@ impl Search {
         }
         self.sort_lists_to(end);
         let keep = self.keep().max(self.pool.frontier.len());
-        if matches!(self.pool.reserve, Reserve::Kept(_)) {
-            let rows = self.score_every_row(source, self.next_list..end, &Handed::default());
-            self.pool.reserve(rows, keep);
+        if let Some(bound) = self.pool.reserve_bound() {
+            let rows = self.score_within(source, self.next_list..end, bound);
+            self.pool.add_to_reserve(rows, keep);
         } else {
             let mut batch = Batch::new(keep, std::mem::take(&mut self.pool.frontier));
             self.codes_scored += block::ROWS * self.score_lists(source, self.next_list..end, &Handed::default(), &mut batch);
@@ -440,43 +486,52 @@ impl Search {
         true
     }
 
-    /// Every row of `lists` not in `handed`, scored.
-    fn score_every_row(&mut self, source: &dyn Lists, lists: std::ops::Range<usize>, handed: &Handed) -> Vec<Candidate> {
-        let mut batch = Batch::new(KEEP_ALL, Vec::new());
-        self.codes_scored += block::ROWS * self.score_lists(source, lists, handed, &mut batch);
+    /// Every row of `lists` whose estimate is at most `bound`, scored.
+    fn score_within(&mut self, source: &dyn Lists, lists: std::ops::Range<usize>, bound: f32) -> Vec<Candidate> {
+        let mut batch = Batch::within(bound);
+        self.codes_scored += block::ROWS * self.score_lists(source, lists, &Handed::default(), &mut batch);
         batch.best
     }
 
     /// Scores the probed lists again for the nearest rows not handed out yet; false when
-    /// there are none (with a reserve, which holds them all, when it is empty).
+    /// there are none (with a reserve that left no row out, when it is empty).
     fn rescan(&mut self, source: &dyn Lists) -> bool {
-        if self.pool.dry_at == Some(self.next_list) || matches!(&self.pool.reserve, Reserve::Kept(r) if r.is_empty()) {
+        if self.pool.dry_at == Some(self.next_list) || matches!(&self.pool.reserve, Reserve::Kept { heap, bound: None, .. } if heap.is_empty()) {
             return false;
         }
         self.score_probed_again(source, self.keep().max(self.pool.last_keep.saturating_mul(2)));
-        let found = !self.pool.frontier.is_empty() || matches!(&self.pool.reserve, Reserve::Kept(r) if !r.is_empty());
+        let found = !self.pool.frontier.is_empty() || matches!(&self.pool.reserve, Reserve::Kept { heap, .. } if !heap.is_empty());
         if !found {
             self.pool.dry_at = Some(self.next_list);
         }
         found
     }
 
-    /// Scores the probed lists again for the rows not handed out yet: all of them into the
-    /// reserve, or (the reserve given up) the nearest `keep` into the frontier.
+    /// Scores the probed lists again for the rows not handed out yet: the nearest of them
+    /// into a new reserve (the last one, if any, is empty), or (the reserve given up) the
+    /// nearest `keep` into the frontier.
     fn score_probed_again(&mut self, source: &dyn Lists, keep: usize) {
         let handed: Handed = self.pool.handed.iter().copied().collect();
         self.rescans += 1;
         // The frontier's rows are among them.
         self.pool.frontier.clear();
-        if matches!(self.pool.reserve, Reserve::GivenUp) {
+        let reserve_keep = match self.pool.reserve {
+            Reserve::GivenUp => None,
+            // Each rescan of a reserve keeps 4 times as many as the last, so that a drained
+            // index scores each list a logarithmic number of times.
+            Reserve::Kept { started_with, .. } => Some(started_with.saturating_mul(4)),
+            Reserve::Unused => Some(0),
+        };
+        let Some(reserve_keep) = reserve_keep else {
             let mut batch = Batch::new(keep, Vec::new());
             self.codes_scored += block::ROWS * self.score_lists(source, 0..self.next_list, &handed, &mut batch);
             self.pool.frontier = batch.into_frontier();
             self.pool.last_keep = keep;
-        } else {
-            let rows = self.score_every_row(source, 0..self.next_list, &handed);
-            self.pool.reserve(rows, keep);
-        }
+            return;
+        };
+        let mut batch = Batch::new(reserve_keep.max(keep.saturating_mul(RESERVE_HEADROOM)).max(RESERVE_MIN), Vec::new());
+        self.codes_scored += block::ROWS * self.score_lists(source, 0..self.next_list, &handed, &mut batch);
+        self.pool.start_reserve(batch, keep);
     }
 
     /// Rescores the candidates still wanted before the next row (at least one) from the
