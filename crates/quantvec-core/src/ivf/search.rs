@@ -62,8 +62,9 @@ fn nearer(a: &Candidate, b: &Candidate) -> Ordering {
 /// (see [`Batch`]) and nothing of the rest. When a query wants more (a filter rejected
 /// many rows, or it went deeper), the probed lists are scored once more and their
 /// nearest rows not handed out yet go into a heap, the reserve, with every row up to its
-/// bound. It hands rows out, and takes the rows of lists probed later up to its bound:
-/// few lists are scored twice after that. (Scoring the probed lists again for each
+/// bound. It hands rows out, and takes the rows of lists probed later up to its bound. A
+/// scan that hands all of them out scores the probed lists once more, for a reserve of
+/// every row: no list is scored a third time. (Scoring the probed lists again for each
 /// refill, with twice the rows kept each time, scored about four times the rows of the
 /// lists at last probed in a scan through a 10% filter; a reserve of every row spent a
 /// fifth of such a scan on its heap, for rows it never handed out.)
@@ -95,7 +96,7 @@ enum Reserve {
     /// The scored candidates of the probed lists not handed out, nearest on top: every one
     /// up to `bound` (none is farther where it is None). Rows past it wait for the rescan
     /// that follows handing out the last of these.
-    Kept { heap: BinaryHeap<Reverse<Ranked>>, bound: Option<f32>, started_with: usize },
+    Kept { heap: BinaryHeap<Reverse<Ranked>>, bound: Option<f32> },
     /// It grew past `reserve_limit` candidates: from then on each refill scores the probed
     /// lists again.
     GivenUp,
@@ -230,9 +231,9 @@ impl Pool {
     /// every row up to its threshold once it has left any out.
     fn start_reserve(&mut self, batch: Batch, keep: usize) {
         let batch = batch.into_nearest();
-        let (started_with, bound) = (batch.keep, batch.left_out.then_some(batch.threshold));
+        let bound = batch.left_out.then_some(batch.threshold);
         let heap = batch.best.into_iter().map(|c| Reverse(ranked(c))).collect();
-        self.reserve = Reserve::Kept { heap, bound, started_with };
+        self.reserve = Reserve::Kept { heap, bound };
         self.limit_reserve(keep);
     }
 
@@ -517,10 +518,12 @@ impl Search {
         self.pool.frontier.clear();
         let reserve_keep = match self.pool.reserve {
             Reserve::GivenUp => None,
-            // Each rescan of a reserve keeps 4 times as many as the last, so that a drained
-            // index scores each list a logarithmic number of times.
-            Reserve::Kept { started_with, .. } => Some(started_with.saturating_mul(4)),
-            Reserve::Unused => Some(0),
+            Reserve::Unused => Some(keep.saturating_mul(RESERVE_HEADROOM).max(RESERVE_MIN)),
+            // A scan that has handed out a whole reserve goes deep (a filter that keeps
+            // 0.1% of the rows, say): its next reserve keeps every row, as bounding it
+            // again would take a rescan of all the probed lists each time it drained
+            // (10% more time a query through a 0.1% filter, growing 4-fold each time).
+            Reserve::Kept { .. } => Some(KEEP_ALL),
         };
         let Some(reserve_keep) = reserve_keep else {
             let mut batch = Batch::new(keep, Vec::new());
@@ -529,7 +532,7 @@ impl Search {
             self.pool.last_keep = keep;
             return;
         };
-        let mut batch = Batch::new(reserve_keep.max(keep.saturating_mul(RESERVE_HEADROOM)).max(RESERVE_MIN), Vec::new());
+        let mut batch = Batch::new(reserve_keep, Vec::new());
         self.codes_scored += block::ROWS * self.score_lists(source, 0..self.next_list, &handed, &mut batch);
         self.pool.start_reserve(batch, keep);
     }
