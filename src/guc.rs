@@ -1,5 +1,6 @@
 //! Settings (GUCs).
 
+use std::cell::Cell;
 use std::ffi::{c_int, c_void, CString};
 
 use pgrx::prelude::*;
@@ -83,6 +84,31 @@ pub fn effective_search_settings(lists: usize, calibration: &Calibration) -> Sea
             rescore_factor: rescore_factor.unwrap_or(UNCALIBRATED_RESCORE_FACTOR),
             expected_recall: None,
         },
+    }
+}
+
+/// An index's search settings in this backend, kept for the GUCs they were chosen under:
+/// choosing reads the calibration's whole grid (7% of a query at the default target on
+/// 100k rows), where the GUCs rarely change between queries.
+#[derive(Default)]
+pub struct SettingsMemo(Cell<Option<(SettingsKey, SearchSettings)>>);
+
+/// `quantvec.probes`, `quantvec.rescore_factor` and `quantvec.target_recall` as set now.
+type SettingsKey = (i32, u64, u64);
+
+impl SettingsMemo {
+    /// [`effective_search_settings`] for the index whose lists and calibration these are
+    /// (always the same ones for one memo).
+    pub fn get(&self, lists: usize, calibration: &Calibration) -> SearchSettings {
+        let key = (PROBES.get(), RESCORE_FACTOR.get().to_bits(), TARGET_RECALL.get().to_bits());
+        match self.0.get() {
+            Some((kept, settings)) if kept == key => settings,
+            _ => {
+                let settings = effective_search_settings(lists, calibration);
+                self.0.set(Some((key, settings)));
+                settings
+            }
+        }
     }
 }
 

@@ -21,8 +21,6 @@ use pgrx::prelude::*;
 use quantvec_core::ivf::Metric;
 
 use super::context::IndexErrors;
-use super::pages::PgStore;
-use crate::error::OrRaise;
 
 /// A rescored vector's cost, as a fraction of `random_page_cost`: measured on 100k × 384
 /// (rescore factor 8), each row past the first ten took 7 µs, and a sequential scan's cost
@@ -58,11 +56,13 @@ pub unsafe extern "C-unwind" fn amcostestimate(
         let index = pg_sys::index_open((*info).indexoid, pg_sys::NoLock as pg_sys::LOCKMODE);
         // A damaged metapage is an ERROR here already, as a btree's is to the planner.
         let errors = IndexErrors::name(index);
-        let (meta, calibration) = quantvec_core::ivf::paged::directory::read_meta_page(&PgStore::new(index)).or_raise();
+        // The backend's copy, with its settings for the GUCs of this plan.
+        let cached = super::pages::cached(index);
         drop(errors);
         pg_sys::index_close(index, pg_sys::NoLock as pg_sys::LOCKMODE);
+        let meta = &cached.opened.meta;
         let lists = meta.lists.max(1) as usize;
-        let settings = crate::guc::effective_search_settings(lists, &calibration);
+        let settings = cached.search_settings();
         let (probes, rescore_factor) = (settings.probes, settings.rescore_factor);
         let rows_out = (*(*info).rel).rows;
         let cost_per_row =

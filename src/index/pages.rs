@@ -336,9 +336,15 @@ pub struct Cached {
     pub opened: Opened,
     /// The buffers that last held the index's blocks in this backend.
     pub hints: BufferHints,
+    pub settings: crate::guc::SettingsMemo,
 }
 
 impl Cached {
+    /// The probes and rescore factor a query uses now.
+    pub fn search_settings(&self) -> crate::guc::SearchSettings {
+        self.settings.get(self.opened.quantizer.lists(), &self.opened.calibration)
+    }
+
     /// The index's store, with this backend's buffer hints.
     pub fn store<'a>(&'a self, index: pg_sys::Relation) -> PgStore<'a> {
         PgStore::new(index).with_hints(&self.hints)
@@ -391,7 +397,7 @@ pub fn cached(index: pg_sys::Relation) -> Rc<Cached> {
         return hit;
     }
     // A miss (once per build and backend) reads the metapage again, with its calibration.
-    let cached = Rc::new(Cached { opened: paged::open(&store, kernels::active()).or_raise(), hints: BufferHints::default() });
+    let cached = Rc::new(Cached { opened: paged::open(&store, kernels::active()).or_raise(), hints: BufferHints::default(), settings: Default::default() });
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         c.retain(|(o, _, _)| *o != oid);

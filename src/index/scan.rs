@@ -81,7 +81,7 @@ fn state<'s>(scan: pg_sys::IndexScanDesc) -> &'s mut ScanState {
 
 /// The GUCs that tune a scan, resolved for an index.
 fn search_options(cached: &Cached) -> SearchOptions {
-    let settings = crate::guc::effective_search_settings(cached.opened.quantizer.lists(), &cached.opened.calibration);
+    let settings = cached.search_settings();
     SearchOptions { probes: settings.probes, rescore_factor: settings.rescore_factor }
 }
 

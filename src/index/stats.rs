@@ -115,7 +115,7 @@ fn stats_of(oid: pg_sys::Oid) -> StatsRow {
         .unwrap_or(0);
     let build_options: Option<Vec<String>> = Spi::get_one_with_args("SELECT reloptions FROM pg_catalog.pg_class WHERE oid = $1", &[oid.into()])
         .unwrap_or_else(|e| raise_with(ErrorKind::InvalidParameter, format!("quantvec_index_stats: {e}")));
-    let settings = crate::guc::effective_search_settings(quantizer.lists(), &cached.opened.calibration);
+    let settings = cached.search_settings();
     let (probes, rescore_factor) = (settings.probes, settings.rescore_factor);
     let median = per_list.get(per_list.len() / 2).copied().unwrap_or(0);
     // SAFETY: closing what open_quantvec_index opened, keeping its lock to the end of the
