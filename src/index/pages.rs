@@ -336,6 +336,7 @@ pub struct Cached {
     pub opened: Opened,
     /// The buffers that last held the index's blocks in this backend.
     pub hints: BufferHints,
+    /// The probes and rescore factor chosen for this session's settings.
     pub settings: crate::guc::SettingsMemo,
 }
 
