@@ -525,16 +525,14 @@ impl Search {
             // (10% more time a query through a 0.1% filter, growing 4-fold each time).
             Reserve::Kept { .. } => Some(KEEP_ALL),
         };
-        let Some(reserve_keep) = reserve_keep else {
-            let mut batch = Batch::new(keep, Vec::new());
-            self.codes_scored += block::ROWS * self.score_lists(source, 0..self.next_list, &handed, &mut batch);
+        let mut batch = Batch::new(reserve_keep.unwrap_or(keep), Vec::new());
+        self.codes_scored += block::ROWS * self.score_lists(source, 0..self.next_list, &handed, &mut batch);
+        if reserve_keep.is_some() {
+            self.pool.start_reserve(batch, keep);
+        } else {
             self.pool.frontier = batch.into_frontier();
             self.pool.last_keep = keep;
-            return;
-        };
-        let mut batch = Batch::new(reserve_keep, Vec::new());
-        self.codes_scored += block::ROWS * self.score_lists(source, 0..self.next_list, &handed, &mut batch);
-        self.pool.start_reserve(batch, keep);
+        }
     }
 
     /// Rescores the candidates still wanted before the next row (at least one) from the
