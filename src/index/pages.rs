@@ -142,6 +142,14 @@ impl Drop for PgLocked {
     }
 }
 
+/// Asks the CPU to fetch `len` bytes at `offset` of the data of the page at `page`, and
+/// the header and special space that reading them checks first.
+fn prefetch_page(page: *const u8, offset: usize, len: usize) {
+    kernels::prefetch(page, paged::page::HEADER);
+    kernels::prefetch(page.wrapping_add(PAGE_SIZE - paged::page::SPECIAL), paged::page::SPECIAL);
+    kernels::prefetch(page.wrapping_add(paged::page::HEADER + offset), len);
+}
+
 /// A pinned buffer, not locked: its page stays in memory but may change; released on drop
 /// unless locked.
 struct Pinned {
@@ -156,9 +164,7 @@ impl Pinned {
     fn prefetch(&self, offset: usize, len: usize) {
         // SAFETY: a pinned buffer's page stays put; only its address is taken.
         let page = unsafe { pg_sys::BufferGetPage(self.buffer) }.cast::<u8>();
-        kernels::prefetch(page, paged::page::HEADER);
-        kernels::prefetch(page.wrapping_add(PAGE_SIZE - paged::page::SPECIAL), paged::page::SPECIAL);
-        kernels::prefetch(page.wrapping_add(paged::page::HEADER + offset), len);
+        prefetch_page(page, offset, len);
     }
 
     fn lock(self, lock: Lock) -> PgLocked {
@@ -296,6 +302,22 @@ impl Store for PgStore<'_> {
             // SAFETY: called between pages with none locked.
             Pace::Vacuum => unsafe { compat::vacuum_delay_point() },
         }
+    }
+
+    /// Through the buffer that last held `block` here, if any: its descriptor, which pinning
+    /// it locks, and its page. Unpinned, the buffer may hold another page by now, which
+    /// only wastes the hint.
+    fn prefetch(&self, block: u32, offset: usize, len: usize) {
+        let Some(buffer) = self.hints.filter(|_| self.fork == pg_sys::ForkNumber::MAIN_FORKNUM).and_then(|h| h.get(block)) else {
+            return;
+        };
+        // SAFETY: hints hold shared buffer numbers (1 to NBuffers) that ReadBuffer returned
+        // here, and the descriptors and pages of shared buffers stay mapped for the
+        // server's life: only their addresses are computed, for prefetches, which cannot
+        // fault and read nothing.
+        let (descriptor, page) = unsafe { (pg_sys::BufferDescriptors.add(buffer as usize - 1).cast::<u8>(), pg_sys::BufferGetPage(buffer).cast::<u8>()) };
+        kernels::prefetch(descriptor, std::mem::size_of::<pg_sys::BufferDescPadded>());
+        prefetch_page(page, offset, len);
     }
 
     fn read_items(&self, slots: &[ItemPointer], len: usize, kind: Kind, visit: &mut dyn FnMut(&[u8])) -> Result<()> {

@@ -23,6 +23,9 @@ pub trait Lists {
     /// Visits the vectors in `slots` (those that hold one), in order. Given together so
     /// that their memory can be fetched at once.
     fn read_vectors(&self, slots: &[ItemPointer], visit: &mut dyn FnMut(&[u8]));
+    /// Asks for the start of `list` to be fetched into the CPU's cache while another list
+    /// is scored: a hint.
+    fn prefetch_list(&self, _list: u32) {}
 }
 
 /// The number of rows a query is assumed to want before it has asked for more.
@@ -387,8 +390,12 @@ impl Search {
     fn score_lists(&self, source: &dyn Lists, lists: std::ops::Range<usize>, handed: &Handed, batch: &mut Batch) -> usize {
         let (quantizer, scorer) = (&self.scorer.quantizer, &self.scorer);
         let mut blocks = 0;
-        for &key in &self.lists[lists] {
+        let probed = &self.lists[lists];
+        for (i, &key) in probed.iter().enumerate() {
             let list = key_list(key);
+            if let Some(&following) = probed.get(i + 1) {
+                source.prefetch_list(key_list(following));
+            }
             let term = scorer.list_term(list);
             source.scan_list(list, &mut |block| {
                 blocks += 1;

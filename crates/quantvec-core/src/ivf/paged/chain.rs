@@ -117,6 +117,14 @@ pub fn put_unit_data(pages: &mut [PageMut<'_>], data: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Asks `store` to bring the stored block at `at` into the CPU's cache (its page's first
+/// part where a block spans pages).
+#[inline]
+pub fn prefetch_block<S: Store>(store: &S, quantizer: &Quantizer, at: ItemPointer) {
+    let len = stored_block_len(quantizer);
+    store.prefetch(at.block, usize::from(at.offset) * len, len.min(CAPACITY));
+}
+
 /// The pages holding one place of a chain, locked (see the module comment).
 pub enum Unit<L> {
     /// A code page and the blocks on it.
@@ -261,6 +269,9 @@ pub fn walk_blocks<S: Store>(
             let (next, _) = unit.stored(store, quantizer, at)?;
             // A wide block's successor is on other pages; a shared page's may be too.
             let last_on_unit = next.block != at.block || matches!(unit, Unit::Wide(..));
+            if last_on_unit && next != ItemPointer::NONE {
+                prefetch_block(store, quantizer, next);
+            }
             if let Walk::Stop = visit(&mut unit, Place { at, next, last_on_unit })? {
                 return Ok(());
             }

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::ivf::search::Lists;
 use crate::ivf::{block, ItemPointer};
 
-use super::chain::read_blocks;
+use super::chain::{prefetch_block, read_blocks};
 use super::directory::Opened;
 use super::page::Kind;
 use super::store::Store;
@@ -38,6 +38,13 @@ impl<S: Store> Lists for PagedLists<'_, S> {
         match read_blocks(self.store, &self.opened.quantizer, self.opened.heads[list as usize], |_, block| visit(block)) {
             Ok(pages) => self.count_pages(pages),
             Err(e) => (self.fail)(e),
+        }
+    }
+
+    fn prefetch_list(&self, list: u32) {
+        let head = self.opened.heads[list as usize];
+        if head != ItemPointer::NONE {
+            prefetch_block(self.store, &self.opened.quantizer, head);
         }
     }
 

@@ -33,6 +33,8 @@ struct Pool {
     /// Every record written, as the pages' images after it.
     wal: Vec<Vec<(u32, Rc<Vec<u8>>)>>,
     evictions: u64,
+    /// The prefetch hints received: block, offset and length.
+    prefetched: Vec<(u32, usize, usize)>,
 }
 
 impl Pool {
@@ -97,13 +99,18 @@ impl Drop for MemoryLocked {
 impl MemoryStore {
     /// An empty index whose pool keeps `cached` unlocked pages.
     pub fn new(cached: usize) -> MemoryStore {
-        let pool = Pool { disk: Vec::new(), frames: HashMap::new(), capacity: cached, clock: 0, wal: Vec::new(), evictions: 0 };
+        let pool = Pool { disk: Vec::new(), frames: HashMap::new(), capacity: cached, clock: 0, wal: Vec::new(), evictions: 0, prefetched: Vec::new() };
         MemoryStore { pool: Rc::new(RefCell::new(pool)) }
     }
 
     /// Pages evicted so far.
     pub fn evictions(&self) -> u64 {
         self.pool.borrow().evictions
+    }
+
+    /// The prefetch hints received since the last call: block, offset and length.
+    pub fn take_prefetched(&self) -> Vec<(u32, usize, usize)> {
+        std::mem::take(&mut self.pool.borrow_mut().prefetched)
     }
 
     /// WAL records written so far.
@@ -197,5 +204,9 @@ impl Store for MemoryStore {
 
     fn corrupt(&self, block: Option<u32>, what: &str) -> Error {
         corrupt_index(None, block, what)
+    }
+
+    fn prefetch(&self, block: u32, offset: usize, len: usize) {
+        self.pool.borrow_mut().prefetched.push((block, offset, len));
     }
 }

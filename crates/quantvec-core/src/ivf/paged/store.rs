@@ -50,6 +50,11 @@ pub trait Store {
     /// cost-based delay).
     fn pause(&self) {}
 
+    /// Asks for the `len` bytes at `offset` of `block`'s data to be brought into the CPU's
+    /// cache, ahead of reading them: a hint, which neither reads nor locks the page (an
+    /// index larger than the caches spends most of a search waiting on its pages).
+    fn prefetch(&self, _block: u32, _offset: usize, _len: usize) {}
+
     /// Reads the items of `len` bytes at `slots` of pages of `kind` (vector items), in
     /// order; a store may read them in batches, overlapping their cache misses.
     fn read_items(&self, slots: &[crate::ivf::ItemPointer], len: usize, kind: Kind, visit: &mut dyn FnMut(&[u8])) -> Result<()> {

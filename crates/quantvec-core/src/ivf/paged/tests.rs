@@ -169,11 +169,33 @@ fn check_search(store: &MemoryStore, opened: &Opened, case: &Case, rows: &HashMa
     } else {
         IndexQuery::Floats(Query::new(query).unwrap())
     };
+    store.take_prefetched();
     let mut search = Search::new(Scorer::new(opened.quantizer.clone(), k, index_query).unwrap(), SearchOptions { probes: 1000, rescore_factor: 1e9 });
     let found: Vec<(ItemPointer, f64)> = std::iter::from_fn(|| search.next(&lists)).collect();
     assert_eq!(found.len(), rows.len(), "every row once");
     assert!(found.windows(2).all(|w| w[0].1 <= w[1].1), "nearest first");
     assert!(lists.pages_read.get() > 0);
+    check_prefetches(store, opened);
+}
+
+/// The prefetch hints of the search just run name stored blocks of the lists' chains (the
+/// bytes the search reads next), one for each list after the first at least.
+fn check_prefetches(store: &MemoryStore, opened: &Opened) {
+    let prefetched = store.take_prefetched();
+    let quantizer = &opened.quantizer;
+    let stored_len = chain::stored_block_len(quantizer);
+    let mut places = HashSet::new();
+    for &head in opened.heads.iter().filter(|&&h| h != ItemPointer::NONE) {
+        chain::read_blocks(store, quantizer, head, |at, _| {
+            places.insert((at.block, usize::from(at.offset) * stored_len, stored_len.min(super::page::CAPACITY)));
+        })
+        .unwrap();
+    }
+    for hint in &prefetched {
+        assert!(places.contains(hint), "a prefetch of {hint:?} names no stored block");
+    }
+    let lists = opened.heads.iter().filter(|&&h| h != ItemPointer::NONE).count();
+    assert!(prefetched.len() + 1 >= lists, "{} prefetches for {lists} lists", prefetched.len());
 }
 
 /// Random inserts, deletes with vacuum, and crashes, through a pool of 2 pages: after each
