@@ -121,6 +121,9 @@ build() {
         "$(mib "pg_table_size('$3') + pg_relation_size('$4')")"
     printf '%s\t%s\t%s\n' "$5" "$table" "$index" >>"$out/sizes.tsv"
 }
+# Huge pages change every side's speed once the index outgrows the CPU's caches (TLB misses
+# on shared_buffers): PostgreSQL uses them (huge_pages = try) where the OS has reserved them.
+echo "== shared_buffers $(sql -At -c "SHOW shared_buffers") in huge pages: $(sql -At -c "SHOW huge_pages_status" 2>/dev/null || echo "not reported before PostgreSQL 17")"
 echo "== builds ($rows rows; quantvec and VectorChord with maintenance_work_mem $mwm and $(cluster_build_threads "$work") threads)"
 printf 'real[] table, no index\t%s\t0\n' "$(mib "pg_table_size('floats')")" >>"$out/sizes.tsv"
 build "quantvec (int8vec_cosine_ops)" "CREATE INDEX items_e ON items USING quantvec (e int8vec_cosine_ops)" items items_e \
