@@ -250,9 +250,10 @@ pub struct Place {
 }
 
 /// Walks a list's chain from `head`, a unit at a time locked as `lock` says, calling
-/// `visit` with each block's unit and place in chain order (each block read as it is
-/// visited, so that reading one streams the next into cache). A visit that changes a link
-/// stops the walk.
+/// `visit` with each block's unit and place in chain order. The next block is prefetched
+/// before a block is visited (from this unit, or through the store where it is on another
+/// page), so that its cache misses overlap the visit. A visit that changes a link stops
+/// the walk.
 pub fn walk_blocks<S: Store>(
     store: &S,
     quantizer: &Quantizer,
@@ -269,8 +270,12 @@ pub fn walk_blocks<S: Store>(
             let (next, _) = unit.stored(store, quantizer, at)?;
             // A wide block's successor is on other pages; a shared page's may be too.
             let last_on_unit = next.block != at.block || matches!(unit, Unit::Wide(..));
-            if last_on_unit && next != ItemPointer::NONE {
-                prefetch_block(store, quantizer, next);
+            if last_on_unit {
+                if next != ItemPointer::NONE {
+                    prefetch_block(store, quantizer, next);
+                }
+            } else if let Some((_, bytes)) = stored_block(quantizer, unit.data(), next.offset) {
+                crate::kernels::prefetch(bytes.as_ptr(), bytes.len());
             }
             if let Walk::Stop = visit(&mut unit, Place { at, next, last_on_unit })? {
                 return Ok(());
