@@ -35,6 +35,7 @@ use crate::error::{bail, Result};
 use crate::floats::Query;
 use crate::int4::{self, Int4Ref};
 use crate::int8::{self, Int8Ref, Int8Vector, Params};
+use crate::kernels::scalar::EstimateTerms;
 use crate::kernels::{self, Kernels};
 
 /// The distance an index orders by.
@@ -585,13 +586,8 @@ impl Scorer {
         // over the set bits), σ − 7.5·Σq for levels (σ = Σ u_i q_i).
         let (sum_weight, q_weight) = if self.quantizer.code_bits == 4 { (1.0, 7.5 * q_sum) } else { (2.0, q_sum) };
         let (alphas, betas) = block::factors(&self.quantizer, block);
-        // Fixed-size arrays let the compiler drop bounds checks and vectorise the loop.
-        let (alphas, betas): (&[u8; 4 * block::ROWS], &[u8; 4 * block::ROWS]) = (alphas.try_into().expect("32 factors"), betas.try_into().expect("32 factors"));
-        let factor = |bytes: &[u8; 4 * block::ROWS], r: usize| f32::from_ne_bytes([bytes[4 * r], bytes[4 * r + 1], bytes[4 * r + 2], bytes[4 * r + 3]]);
-        for (r, o) in out.iter_mut().enumerate() {
-            let set_sum = self.lut_scale * sums[r] as f32 + self.lut_offset;
-            *o = list_term + factor(betas, r) + factor(alphas, r) * (sum_weight * set_sum - q_weight);
-        }
+        let terms = EstimateTerms { lut_scale: self.lut_scale, lut_offset: self.lut_offset, sum_weight, q_weight, list_term };
+        (self.k.estimate_rows)(&sums, alphas.try_into().expect("32 factors"), betas.try_into().expect("32 factors"), terms, out);
     }
 
     /// The distance the operator would give, from a row's int8 vector.

@@ -365,6 +365,18 @@ pub unsafe fn fastscan(lut: &[u8], block: &[u8], out: &mut [u32; scalar::BLOCK_R
     }
 }
 
+/// [`scalar::estimate_rows`], vectorised by the compiler over AVX2's eight lanes.
+#[target_feature(enable = "avx2")]
+pub unsafe fn estimate_rows(
+    sums: &[u32; scalar::BLOCK_ROWS],
+    alphas: &[u8; 4 * scalar::BLOCK_ROWS],
+    betas: &[u8; 4 * scalar::BLOCK_ROWS],
+    terms: scalar::EstimateTerms,
+    out: &mut [f32; scalar::BLOCK_ROWS],
+) {
+    scalar::estimate_rows(sums, alphas, betas, terms, out);
+}
+
 /// [`scalar::dot_f32_packed`]: up to four rows of `xs` against one block (16 packed rows, two
 /// vectors) at a time, in eight accumulators.
 #[target_feature(enable = "avx2,fma")]

@@ -60,7 +60,14 @@ pub struct Kernels {
     /// FastScan: per row of a 32-row block, the sum of 4-bit LUT lookups (see
     /// [`scalar::fastscan`] for the layouts).
     pub fastscan: fn(&[u8], &[u8], &mut [u32; scalar::BLOCK_ROWS]),
+    /// A block's first-pass estimates from its FastScan sums and factors (see
+    /// [`scalar::estimate_rows`]).
+    pub estimate_rows: EstimateRows,
 }
+
+/// The type of [`Kernels::estimate_rows`].
+pub type EstimateRows =
+    fn(&[u32; scalar::BLOCK_ROWS], &[u8; 4 * scalar::BLOCK_ROWS], &[u8; 4 * scalar::BLOCK_ROWS], scalar::EstimateTerms, &mut [f32; scalar::BLOCK_ROWS]);
 
 /// Instruction-set tiers, in the order `best` prefers them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,6 +158,7 @@ static SCALAR: Kernels = Kernels {
     and_or: scalar::and_or,
     masked_sum: scalar::masked_sum,
     fastscan: scalar::fastscan,
+    estimate_rows: scalar::estimate_rows_scalar,
 };
 
 /// Safe wrappers around `#[target_feature]` kernels, for a table that `table` returns only
@@ -186,6 +194,13 @@ mod avx2_table {
         fn sums_u4(a: &[u8]) -> (i64, i64);
         fn unpack_u4(packed: &[u8], out: &mut [i8]) -> ();
         fn fastscan(lut: &[u8], block: &[u8], out: &mut [u32; scalar::BLOCK_ROWS]) -> ();
+        fn estimate_rows(
+            sums: &[u32; scalar::BLOCK_ROWS],
+            alphas: &[u8; 4 * scalar::BLOCK_ROWS],
+            betas: &[u8; 4 * scalar::BLOCK_ROWS],
+            terms: scalar::EstimateTerms,
+            out: &mut [f32; scalar::BLOCK_ROWS]
+        ) -> ();
     }
     pub(super) static TABLE: Kernels = Kernels {
         isa: Isa::Avx2,
@@ -205,6 +220,7 @@ mod avx2_table {
         and_or,
         masked_sum,
         fastscan,
+        estimate_rows,
     };
 }
 
@@ -246,6 +262,7 @@ mod avx512_table {
         and_or,
         masked_sum,
         fastscan: super::avx2_table::fastscan,
+        estimate_rows: super::avx2_table::estimate_rows,
     };
 }
 
@@ -268,6 +285,7 @@ static NEON: Kernels = Kernels {
     and_or: neon::and_or,
     masked_sum: scalar::masked_sum,
     fastscan: scalar::fastscan,
+    estimate_rows: scalar::estimate_rows_scalar,
 };
 
 /// The table of a tier, if this CPU can run it.

@@ -137,6 +137,42 @@ pub fn masked_sum(x: &[f32], bits: &[u8]) -> f32 {
 pub const BLOCK_ROWS: usize = 32;
 pub const PAIRS_PER_U16: usize = 256;
 
+/// What turns a row's FastScan sum σ and its factors α, β into its first-pass estimate:
+/// `list_term + β + α · (sum_weight · (lut_scale · σ + lut_offset) − q_weight)` (see
+/// `ivf::Scorer::estimate_block`).
+#[derive(Clone, Copy, Debug)]
+pub struct EstimateTerms {
+    pub lut_scale: f32,
+    pub lut_offset: f32,
+    pub sum_weight: f32,
+    pub q_weight: f32,
+    pub list_term: f32,
+}
+
+/// The first-pass estimates of a block's 32 rows from their FastScan sums and their α and β
+/// factors (32 native-endian f32 each, as a block stores them). Inlined into each tier's
+/// version, which the compiler vectorises with that tier's registers: every tier computes
+/// the same operations in the same order, so their results are equal bit for bit.
+#[inline(always)]
+pub fn estimate_rows(sums: &[u32; BLOCK_ROWS], alphas: &[u8; 4 * BLOCK_ROWS], betas: &[u8; 4 * BLOCK_ROWS], terms: EstimateTerms, out: &mut [f32; BLOCK_ROWS]) {
+    let factor = |bytes: &[u8; 4 * BLOCK_ROWS], r: usize| f32::from_ne_bytes([bytes[4 * r], bytes[4 * r + 1], bytes[4 * r + 2], bytes[4 * r + 3]]);
+    for (r, o) in out.iter_mut().enumerate() {
+        let set_sum = terms.lut_scale * sums[r] as f32 + terms.lut_offset;
+        *o = terms.list_term + factor(betas, r) + factor(alphas, r) * (terms.sum_weight * set_sum - terms.q_weight);
+    }
+}
+
+/// [`estimate_rows`] as a kernel of the scalar table (not inlined into a caller).
+pub fn estimate_rows_scalar(
+    sums: &[u32; BLOCK_ROWS],
+    alphas: &[u8; 4 * BLOCK_ROWS],
+    betas: &[u8; 4 * BLOCK_ROWS],
+    terms: EstimateTerms,
+    out: &mut [f32; BLOCK_ROWS],
+) {
+    estimate_rows(sums, alphas, betas, terms, out);
+}
+
 /// FastScan: for each of the 32 rows of a block, the sum of the LUT entries its code
 /// nibbles select. `block` holds 32 bytes per code byte p (byte r = row r's code byte p,
 /// whose low and high nibbles are 4-dimension groups 2p and 2p + 1); `lut` holds 32 bytes

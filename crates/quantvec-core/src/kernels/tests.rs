@@ -290,6 +290,39 @@ fn packed_dots_match_scalar_and_row_dots_closely_and_each_other_exactly() {
 }
 
 #[test]
+fn estimates_match_scalar_bit_for_bit() {
+    let tables = simd_tables();
+    let mut rng = SmallRng::seed_from_u64(4);
+    for _ in 0..200 {
+        let sums: [u32; 32] = std::array::from_fn(|_| rng.random_range(0..200_000));
+        let floats = |rng: &mut SmallRng| -> [u8; 128] {
+            let values: Vec<f32> = (0..32).map(|_| rng.random_range(-3.0..3.0f32)).collect();
+            std::array::from_fn(|i| values[i / 4].to_ne_bytes()[i % 4])
+        };
+        let (alphas, betas) = (floats(&mut rng), floats(&mut rng));
+        let terms = scalar::EstimateTerms {
+            lut_scale: rng.random_range(1e-4..1.0),
+            lut_offset: rng.random_range(-50.0..50.0),
+            sum_weight: [1.0, 2.0][rng.random_range(0..2)],
+            q_weight: rng.random_range(-20.0..20.0),
+            list_term: rng.random_range(-2.0..2.0),
+        };
+        let mut want = [0f32; 32];
+        scalar::estimate_rows(&sums, &alphas, &betas, terms, &mut want);
+        // The formula itself, on one row.
+        let row_alpha = f32::from_ne_bytes(alphas[12..16].try_into().unwrap());
+        let row_beta = f32::from_ne_bytes(betas[12..16].try_into().unwrap());
+        let row = terms.list_term + row_beta + row_alpha * (terms.sum_weight * (terms.lut_scale * sums[3] as f32 + terms.lut_offset) - terms.q_weight);
+        assert_eq!(want[3].to_bits(), row.to_bits());
+        for k in &tables {
+            let mut got = [f32::NAN; 32];
+            (k.estimate_rows)(&sums, &alphas, &betas, terms, &mut got);
+            assert_eq!(got.map(f32::to_bits), want.map(f32::to_bits), "estimates on {}", k.isa.name());
+        }
+    }
+}
+
+#[test]
 fn fastscan_matches_scalar_exactly() {
     let tables = simd_tables();
     let mut rng = SmallRng::seed_from_u64(3);
