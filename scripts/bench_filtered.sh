@@ -7,7 +7,8 @@
 # the query). For each: recall@10 against the exact filtered top 10 (float cosine) and
 # time per query (a plpgsql loop over the queries, the same for every side, after a
 # warm-up pass), for quantvec as the planner chooses (the btree and an exact ranking, or
-# the index) and with its index forced, and, where pgvector is installed in the same
+# the index) and with its index forced, the same with the label as the index's second
+# column (`USING quantvec (e, label)`, which filters inside the scan), and, where pgvector is installed in the same
 # PostgreSQL, its HNSW index (m 16, ef_construction 64, ef_search 40) with
 # hnsw.iterative_scan off, strict_order and relaxed_order, forced, and as the planner
 # chooses with relaxed_order; and where VectorChord is installed (or VECTORCHORD_SRC names a
@@ -103,6 +104,11 @@ timed() { # name, statement
     printf '%-45s %6.1f s\n' "$1" "$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')"
 }
 timed "quantvec (int8vec_cosine_ops)" "CREATE INDEX items_e ON items USING quantvec (e int8vec_cosine_ops)"
+# The same rows with the label in the index: one index per label column.
+sql -q -c "CREATE TABLE labelled (LIKE items INCLUDING ALL)" -c "INSERT INTO labelled SELECT * FROM items" -c "VACUUM ANALYZE labelled"
+for label in c2 c10 c100 anchor; do
+    timed "quantvec (e int8vec_cosine_ops, $label)" "CREATE INDEX labelled_e_$label ON labelled USING quantvec (e int8vec_cosine_ops, $label)"
+done
 if [ "$pgvector" = 1 ]; then
     timed "pgvector HNSW (m 16, ef_construction 64)" "CREATE INDEX pv_v ON pv USING hnsw (v vector_cosine_ops)"
 fi
@@ -150,6 +156,9 @@ CREATE TABLE sides (side int, name text, search text, settings text);
 INSERT INTO sides VALUES
   (1, 'quantvec, the planner''s choice', 'SELECT id FROM items WHERE %1$s = $2 ORDER BY e <=> $1 LIMIT 10', 'RESET ALL'),
   (2, 'quantvec index, forced', 'SELECT id FROM items WHERE %1$s = $2 ORDER BY e <=> $1 LIMIT 10',
+   'SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off'),
+  (10, 'quantvec with a label column, the planner''s choice', 'SELECT id FROM labelled WHERE %1$s = $2 ORDER BY e <=> $1 LIMIT 10', 'RESET ALL'),
+  (11, 'quantvec (e, label) index, forced', 'SELECT id FROM labelled WHERE %1$s = $2 ORDER BY e <=> $1 LIMIT 10',
    'SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off');
 SQL
 if [ "$pgvector" = 1 ]; then

@@ -1,7 +1,7 @@
 -- The index access method and its operator classes: L2, inner product and cosine on
 -- int8vec (queried with an int8vec or a real[]) and on int4vec (with an int4vec or a
--- real[]; rescored from the 4-bit codes), Hamming on bitvec. L2 and Hamming are the
--- defaults, as in pgvector.
+-- real[]; rescored from the 4-bit codes), Hamming on bitvec, and labels on int4. L2 and
+-- Hamming are the defaults, as in pgvector.
 CREATE ACCESS METHOD quantvec TYPE INDEX HANDLER quantvec_amhandler;
 COMMENT ON ACCESS METHOD quantvec IS 'inverted lists over binary codes with int8 rescoring';
 
@@ -38,6 +38,14 @@ CREATE OPERATOR CLASS int4vec_cosine_ops FOR TYPE int4vec USING quantvec AS
 CREATE OPERATOR CLASS bitvec_hamming_ops DEFAULT FOR TYPE bitvec USING quantvec AS
     OPERATOR 1 <~> (bitvec, bitvec) FOR ORDER BY float_ops,
     FUNCTION 1 (bitvec, bitvec) quantvec_metric_hamming();
+
+-- A label column after the vector, (e, label): `WHERE label = v` (or `= ANY(...)`, with an
+-- int4, int2 or int8 v) filters inside the scan, before a row is estimated.
+CREATE OPERATOR CLASS int4_label_ops DEFAULT FOR TYPE int4 USING quantvec AS
+    OPERATOR 1 = (int4, int4),
+    OPERATOR 2 = (int4, int2),
+    OPERATOR 3 = (int4, int8),
+    FUNCTION 1 (int4, int4) quantvec_label_int4();
 
 -- A quantvec index needs its column's dimensions: ALTER COLUMN ... TYPE int8vec (without
 -- them) would keep the index and leave it impossible to rebuild on an empty table, so it is

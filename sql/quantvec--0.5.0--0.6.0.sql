@@ -443,3 +443,17 @@ CREATE OPERATOR CLASS int4vec_cosine_ops FOR TYPE int4vec USING quantvec AS
     OPERATOR 1 <=> (int4vec, int4vec) FOR ORDER BY float_ops,
     OPERATOR 2 <=> (int4vec, real[]) FOR ORDER BY float_ops,
     FUNCTION 1 (int4vec, int4vec) quantvec_metric_int4vec_cosine();
+
+-- quantvec::index::quantvec_label_int4
+CREATE  FUNCTION "quantvec_label_int4"() RETURNS INT /* i32 */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'quantvec_label_int4_wrapper';
+
+-- A label column after the vector, (e, label): `WHERE label = v` (or `= ANY(...)`, with an
+-- int4, int2 or int8 v) filters inside the scan, before a row is estimated.
+CREATE OPERATOR CLASS int4_label_ops DEFAULT FOR TYPE int4 USING quantvec AS
+    OPERATOR 1 = (int4, int4),
+    OPERATOR 2 = (int4, int2),
+    OPERATOR 3 = (int4, int8),
+    FUNCTION 1 (int4, int4) quantvec_label_int4();

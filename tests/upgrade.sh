@@ -103,6 +103,10 @@ SQL
     sql -d "$db" -c "CREATE TABLE items4 AS SELECT id, e::int4vec(32) AS e FROM items" \
         -c "CREATE INDEX items4_e ON items4 USING quantvec (e int4vec_cosine_ops) WITH (code_bits = 4)" \
         -c "SELECT * FROM quantvec_index_check('items4_e')" >/dev/null
+    # (0.6.0, too: a label column.)
+    sql -d "$db" -c "CREATE TABLE itemsl AS SELECT id, e, id % 10 AS cat FROM items" \
+        -c "CREATE INDEX itemsl_e ON itemsl USING quantvec (e, cat)" \
+        -c "SELECT * FROM quantvec_index_check('itemsl_e')" >/dev/null
     if ! diff <(members "$db") <(members fresh); then
         echo "FAILED: the extension updated from $from differs from a fresh install (< upgraded, > fresh)"; exit 1
     fi

@@ -90,7 +90,7 @@ fn sample_capacity(budget: usize, dims: usize) -> usize {
 }
 
 impl VisitRow for SamplingState {
-    fn visit(&mut self, tid: ItemPointer, value: pg_sys::Datum) {
+    fn visit(&mut self, tid: ItemPointer, value: pg_sys::Datum, _label: Option<i32>) {
         let seen = self.row_memory.run(|| {
             // SAFETY: the indexed column's non-null value, read within this context.
             let payload = unsafe { crate::varlena::payload(value) };
@@ -126,7 +126,7 @@ struct AssignState<'s> {
     /// The writer's centroids, packed for assigning a batch's rows in groups.
     assigner: Assigner,
     pool: rayon::ThreadPool,
-    batch: Vec<(ItemPointer, Vec<u8>)>,
+    batch: Vec<(ItemPointer, Vec<u8>, Option<i32>)>,
     row_memory: RowContext,
     /// The recall calibration's queries, which see every row written.
     truths: Option<Truths>,
@@ -143,19 +143,22 @@ impl AssignState<'_> {
                 .par_chunks(ASSIGN_ROWS)
                 .flat_map_iter(|rows| {
                     // A malformed row fails here as it would alone, in encode_stored.
-                    let lists = quantizer.lists_of_stored(k, assigner, rows.iter().map(|(_, payload)| payload.as_slice())).ok();
-                    rows.iter().enumerate().map(move |(i, (tid, payload))| quantizer.encode_stored_in(k, *tid, payload, lists.as_ref().map(|l| l[i])))
+                    let lists = quantizer.lists_of_stored(k, assigner, rows.iter().map(|(_, payload, _)| payload.as_slice())).ok();
+                    rows.iter().enumerate().map(move |(i, (tid, payload, label))| {
+                        let row = quantizer.encode_stored_in(k, *tid, payload, lists.as_ref().map(|l| l[i]))?;
+                        Ok(EncodedRow { label: *label, ..row })
+                    })
                 })
                 .collect()
         });
         let encoded: Vec<EncodedRow> = encoded.into_iter().map(OrRaise::or_raise).collect();
-        let targets: Vec<ItemPointer> = batch.iter().zip(&encoded).map(|((tid, _), row)| self.writer.add(row, *tid).or_raise()).collect();
+        let targets: Vec<ItemPointer> = batch.iter().zip(&encoded).map(|((tid, _, _), row)| self.writer.add(row, *tid).or_raise()).collect();
         if let Some(truths) = &mut self.truths {
             let offered: Vec<Offered> = batch
                 .iter()
                 .zip(&encoded)
                 .zip(&targets)
-                .map(|(((tid, _), row), &target)| Offered { tid: *tid, target, list: row.list, vector: &row.vector })
+                .map(|(((tid, _, _), row), &target)| Offered { tid: *tid, target, list: row.list, vector: &row.vector })
                 .collect();
             self.pool.install(|| truths.offer(&offered));
         }
@@ -165,10 +168,10 @@ impl AssignState<'_> {
 }
 
 impl VisitRow for AssignState<'_> {
-    fn visit(&mut self, tid: ItemPointer, value: pg_sys::Datum) {
+    fn visit(&mut self, tid: ItemPointer, value: pg_sys::Datum, label: Option<i32>) {
         // SAFETY: the indexed column's non-null value, copied out within the row's context.
         let payload = self.row_memory.run(|| unsafe { crate::varlena::payload(value) }.to_vec());
-        self.batch.push((tid, payload));
+        self.batch.push((tid, payload, label));
         if self.batch.len() >= BATCH_ROWS {
             self.encode_batch();
         }
@@ -282,7 +285,8 @@ fn train(pool: &rayon::ThreadPool, sampled: Sampled) -> Trained {
     let centroid_exponent = quantvec_core::ivf::meta::round_centroids(&mut centroids);
     let quantizer = Quantizer::new(k, shape.metric, shape.dims, true, centroids)
         .and_then(|l| l.with_code_bits(shape.code_bits))
-        .and_then(|l| l.with_vector_bits(shape.vector_bits));
+        .and_then(|l| l.with_vector_bits(shape.vector_bits))
+        .map(|l| l.with_labels(shape.labels));
     let quantizer = Arc::new(quantizer.or_raise());
     let truths = calibration_queries(&quantizer, calibration_rows, &tags);
     Trained { quantizer, centroid_exponent, truths }

@@ -1,9 +1,9 @@
 //! `quantvec_index_check(regclass)`: verifies an index against its table, holding a SHARE
 //! lock on the table so that writers and vacuum wait until it is done (on a standby, which
 //! allows no such lock and whose only writer is WAL replay, an ACCESS SHARE lock: the check
-//! is exact there once replay has caught up with a quiet primary). Every row
-//! visible to the current snapshot with a non-NULL vector must be indexed exactly once, in
-//! the list of its nearest centroid, with the codes its value encodes to; every other
+//! is exact there once replay has caught up with a quiet primary). Every row visible to
+//! the current snapshot with a non-NULL vector must be indexed exactly once, in the list of
+//! its nearest centroid, with the codes its value encodes to and its label; every other
 //! index entry must point at a heap line pointer still in use (a dead row that vacuum has
 //! not yet removed). Any difference is an ERROR naming the row.
 
@@ -69,7 +69,7 @@ fn entries(lists: &PagedLists<PgStore>) -> (HashMap<ItemPointer, Entry>, usize) 
                 } else {
                     (target, Vec::new())
                 };
-                let row = EncodedRow { list, code, alpha: factor(alphas), beta: factor(betas), vector };
+                let row = EncodedRow { list, code, alpha: factor(alphas), beta: factor(betas), vector, label: block::label(quantizer, b, slot) };
                 if entries.insert(tid, Entry { list, row }).is_some() {
                     corrupt(format!("heap row ({}, {}) is indexed more than once", tid.block, tid.offset));
                 }
@@ -93,7 +93,7 @@ fn same_factor(a: f32, b: f32) -> bool {
 }
 
 impl VisitRow for HeapCheck<'_> {
-    fn visit(&mut self, tid: ItemPointer, value: pg_sys::Datum) {
+    fn visit(&mut self, tid: ItemPointer, value: pg_sys::Datum, label: Option<i32>) {
         self.heap_rows += 1;
         let quantizer = self.quantizer;
         let k = kernels::active();
@@ -120,6 +120,9 @@ impl VisitRow for HeapCheck<'_> {
             && same_factor(row.beta, expected.beta);
         if !matches {
             corrupt(format!("the index entry of heap row ({}, {}) does not encode its value", tid.block, tid.offset));
+        }
+        if row.label != label {
+            corrupt(format!("the index entry of heap row ({}, {}) has label {:?}, the row {:?}", tid.block, tid.offset, row.label, label));
         }
     }
 }

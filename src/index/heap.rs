@@ -9,13 +9,28 @@ use quantvec_core::ivf::ItemPointer;
 
 /// What a scan does with each row whose indexed value is not NULL.
 pub trait VisitRow {
-    /// `value`: the row's indexed column, a varlena datum (maybe toasted).
-    fn visit(&mut self, tid: ItemPointer, value: pg_sys::Datum);
+    /// `value`: the row's indexed column, a varlena datum (maybe toasted); `label`: its
+    /// label column's value, where the index has one.
+    fn visit(&mut self, tid: ItemPointer, value: pg_sys::Datum, label: Option<i32>);
+}
+
+/// The label column's value among an index row's `values` and null flags (None where the
+/// index has no label column, or the value is NULL).
+///
+/// # Safety
+/// `values` and `isnull` hold one entry per column of the open index `index`.
+pub unsafe fn label_of(index: pg_sys::Relation, values: *const pg_sys::Datum, isnull: *const bool) -> Option<i32> {
+    // SAFETY: as the caller promises; a label column (the second) is an int4 (its only
+    // operator class), passed by value.
+    unsafe {
+        let columns = (*(*index).rd_index).indnatts;
+        (columns > 1 && !*isnull.add(1)).then(|| (*values.add(1)).value() as i32)
+    }
 }
 
 #[pg_guard]
 unsafe extern "C-unwind" fn visit_row<V: VisitRow>(
-    _index: pg_sys::Relation,
+    index: pg_sys::Relation,
     tid: pg_sys::ItemPointer,
     values: *mut pg_sys::Datum,
     isnull: *mut bool,
@@ -23,10 +38,10 @@ unsafe extern "C-unwind" fn visit_row<V: VisitRow>(
     state: *mut c_void,
 ) {
     // SAFETY: state is the V passed to `scan`, alive for it; a build callback gets the
-    // row's tid and one value and null flag per index column (ours has one).
+    // row's tid and one value and null flag per index column.
     unsafe {
         if !*isnull {
-            (*state.cast::<V>()).visit(super::tid_from_pg(&*tid), *values);
+            (*state.cast::<V>()).visit(super::tid_from_pg(&*tid), *values, label_of(index, values, isnull));
         }
     }
 }

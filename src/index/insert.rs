@@ -4,7 +4,7 @@
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use quantvec_core::ivf::paged;
-use quantvec_core::ivf::ItemPointer;
+use quantvec_core::ivf::{EncodedRow, ItemPointer};
 use quantvec_core::kernels;
 
 use super::context::IndexErrors;
@@ -26,24 +26,24 @@ pub unsafe extern "C-unwind" fn aminsert(
     _index_info: *mut pg_sys::IndexInfo,
 ) -> bool {
     let _errors = IndexErrors::name(index);
-    // SAFETY: one value and null flag for the index's one column, and the heap tid.
-    let tid = unsafe {
+    // SAFETY: a value and null flag for each of the index's columns, and the heap tid.
+    let (tid, label) = unsafe {
         if *isnull {
             return false;
         }
-        super::tid_from_pg(&*heap_tid)
+        (super::tid_from_pg(&*heap_tid), super::heap::label_of(index, values, isnull))
     };
     // The statement's context lives until it ends: an INSERT ... SELECT of many toasted
     // rows would keep every detoasted copy.
     RowContext::new(c"quantvec insert").run(|| {
         // SAFETY: the index column's non-null value, read within this context.
-        insert(index, tid, unsafe { crate::varlena::payload(*values) })
+        insert(index, tid, unsafe { crate::varlena::payload(*values) }, label)
     });
     false
 }
 
-fn insert(index: pg_sys::Relation, tid: ItemPointer, payload: &[u8]) {
+fn insert(index: pg_sys::Relation, tid: ItemPointer, payload: &[u8], label: Option<i32>) {
     let cached = pages::cached(index);
     let row = cached.opened.quantizer.encode_stored(kernels::active(), tid, payload).or_raise();
-    paged::insert::insert(&PgStore::new(index), &cached.opened, &row, tid).or_raise();
+    paged::insert::insert(&PgStore::new(index), &cached.opened, &EncodedRow { label, ..row }, tid).or_raise();
 }

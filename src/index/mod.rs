@@ -45,6 +45,8 @@ pub struct Shape {
     pub code_bits: u8,
     /// Bits per code of the column's values: 8 (`int8vec`), 4 (`int4vec`).
     pub vector_bits: u8,
+    /// Whether the index has a label column.
+    pub labels: bool,
 }
 
 impl Shape {
@@ -61,11 +63,12 @@ impl Shape {
     /// The shape of an index of `dims` dimensions with `code_bits`-bit codes, refused when
     /// its blocks would not fit the pages (or the codes are neither 1 nor 4 bits).
     pub fn new(class: OperatorClass, code_bits: u8, dims: usize) -> Shape {
-        let OperatorClass { metric, vector_bits } = class;
+        let OperatorClass { metric, vector_bits, labels } = class;
         let quantizer = |dims: usize| {
             quantvec_core::ivf::Quantizer::new(quantvec_core::kernels::active(), metric, dims, true, vec![0.0; dims])
                 .and_then(|l| l.with_code_bits(code_bits))
                 .and_then(|l| l.with_vector_bits(vector_bits))
+                .map(|l| l.with_labels(labels))
         };
         if let Err(e) = quantizer(1) {
             crate::error::raise(e);
@@ -88,7 +91,7 @@ impl Shape {
             let codes = if code_bits == 1 { String::new() } else { format!(" with code_bits = {code_bits}") };
             raise_with(ErrorKind::TooLarge, format!("quantvec indexes support at most {limit} dimensions for this type{codes} (got {dims})"));
         }
-        Shape { metric, dims, code_bits, vector_bits }
+        Shape { metric, dims, code_bits, vector_bits, labels }
     }
 }
 
@@ -123,13 +126,21 @@ fn open_quantvec_index(oid: pg_sys::Oid) -> pg_sys::Relation {
     relation
 }
 
-fn operator_class(index: pg_sys::Relation) -> OperatorClass {
-    // SAFETY: index is an open index relation; support function 1 of every quantvec
-    // operator class takes no arguments and returns an integer.
-    let value = unsafe {
-        let procedure = pg_sys::index_getprocid(index, 1, 1);
+/// What support function 1 of column `column`'s operator class returns.
+fn support_value(index: pg_sys::Relation, column: u16) -> i32 {
+    // SAFETY: index is an open index relation with that column; support function 1 of every
+    // quantvec operator class takes no arguments and returns an integer.
+    unsafe {
+        let procedure = pg_sys::index_getprocid(index, column as _, 1);
         pg_sys::OidFunctionCall0Coll(procedure, pg_sys::InvalidOid).value() as i32
-    };
+    }
+}
+
+fn operator_class(index: pg_sys::Relation) -> OperatorClass {
+    let value = support_value(index, 1);
+    if value == LABEL_INT4 {
+        raise_with(ErrorKind::InvalidParameter, "the first column of a quantvec index is its vector (int8vec, int4vec or bitvec); a label column comes second");
+    }
     let vector_bits = match value >> 8 {
         0 => Some(8),
         4 => Some(4),
@@ -139,16 +150,38 @@ fn operator_class(index: pg_sys::Relation) -> OperatorClass {
         .ok()
         .and_then(Metric::from_u8)
         .zip(vector_bits)
-        .map(|(metric, vector_bits)| OperatorClass { metric, vector_bits })
+        .map(|(metric, vector_bits)| OperatorClass { metric, vector_bits, labels: has_label_column(index) })
         .unwrap_or_else(|| raise_with(ErrorKind::InvalidParameter, format!("operator class names unknown metric {value}")))
 }
 
-/// What an index's operator class says: the metric, and the codes of its column (support
-/// function 1 returns the metric, plus 4 << 8 for an `int4vec` column).
+/// Whether an index has a label column after its vector: at most one, an `int4`.
+fn has_label_column(index: pg_sys::Relation) -> bool {
+    // SAFETY: index is an open index relation.
+    let columns = unsafe { (*(*index).rd_index).indnatts };
+    match columns {
+        1 => false,
+        2 if support_value(index, 2) == LABEL_INT4 => true,
+        2 => raise_with(ErrorKind::InvalidParameter, "the second column of a quantvec index is a label column (an int4)"),
+        _ => raise_with(ErrorKind::InvalidParameter, "a quantvec index has a vector column and at most one label column"),
+    }
+}
+
+/// What an index's operator classes say: the metric, the codes of its column (support
+/// function 1 returns the metric, plus 4 << 8 for an `int4vec` column), and whether a
+/// label column follows it (its class's function 1 returns `LABEL_INT4`).
 #[derive(Clone, Copy, Debug)]
 pub struct OperatorClass {
     pub metric: Metric,
     pub vector_bits: u8,
+    pub labels: bool,
+}
+
+/// Support function 1 of `int4_label_ops`, the label column's operator class.
+const LABEL_INT4: i32 = 1 << 16;
+
+#[pg_extern(immutable, parallel_safe)]
+fn quantvec_label_int4() -> i32 {
+    LABEL_INT4
 }
 
 /// Reports build progress to pg_stat_progress_create_index.
@@ -226,9 +259,10 @@ fn quantvec_amhandler(_fcinfo: pg_sys::FunctionCallInfo) -> Internal {
     r.amcanorderbyop = true;
     r.amcanbackward = false;
     r.amcanunique = false;
-    r.amcanmulticol = false;
+    // A vector column, then an optional label column (see has_label_column).
+    r.amcanmulticol = true;
     r.amoptionalkey = true;
-    r.amsearcharray = false;
+    r.amsearcharray = true;
     r.amsearchnulls = false;
     r.amstorage = false;
     r.amclusterable = false;
@@ -281,7 +315,8 @@ pgrx::extension_sql_file!(
         quantvec_metric_hamming,
         quantvec_metric_int4vec_l2,
         quantvec_metric_int4vec_inner_product,
-        quantvec_metric_int4vec_cosine
+        quantvec_metric_int4vec_cosine,
+        quantvec_label_int4
     ]
 );
 
@@ -331,7 +366,7 @@ mod tests {
         assert_eq!(theirs[special..], [0; 8]);
     }
 
-    #[pg_test(error = "quantvec index has page format version 99, but this build of quantvec reads versions 1 to 3; run REINDEX")]
+    #[pg_test(error = "quantvec index has page format version 99, but this build of quantvec reads versions 1 to 4; run REINDEX")]
     fn unknown_format_versions_are_refused() {
         Spi::run("CREATE TABLE t (id int, e int8vec(4))").unwrap();
         Spi::run("INSERT INTO t SELECT i, ARRAY[i, 1, 2, 3]::real[] FROM generate_series(1, 100) i").unwrap();

@@ -41,6 +41,8 @@ struct ScanState {
     /// earlier rescans; `id` names the scan there.
     done: ScanRecord,
     id: u64,
+    /// Whether the executor checks returned rows against the scan's keys.
+    recheck: bool,
 }
 
 impl ScanState {
@@ -63,7 +65,7 @@ pub unsafe extern "C-unwind" fn ambeginscan(index: pg_sys::Relation, nkeys: i32,
     // SAFETY: index is open.
     let oid = unsafe { (*index).rd_id };
     let done = ScanRecord { index: oid, ..ScanRecord::default() };
-    let state = ScanState { cached: pages::cached(index), mode: Mode::Idle, heap_blocks: 0, done, id: stats::new_scan_id() };
+    let state = ScanState { cached: pages::cached(index), mode: Mode::Idle, heap_blocks: 0, done, id: stats::new_scan_id(), recheck: false };
     stats::record_scan(state.id, state.done);
     // The state belongs to the memory context the scan is made in (the query's), which
     // drops it when it goes: a query that fails or is canceled mid-scan never reaches
@@ -105,34 +107,100 @@ fn index_query(metric: Metric, vector_bits: u8, key: &pg_sys::ScanKeyData) -> In
     }
 }
 
+/// The label values a row must have one of to pass every key on the label column (None
+/// without keys): `label = v` or `label = ANY(array)`, with an int4, int2 or int8 `v`
+/// (strategies 1, 2 and 3). A NULL never matches; nor does an int8 outside int4's range.
+fn label_filter(keys: &[pg_sys::ScanKeyData]) -> Option<Vec<i32>> {
+    let mut filter: Option<Vec<i32>> = None;
+    for key in keys {
+        let values: Vec<i64> = if key.sk_flags & pg_sys::SK_ISNULL as i32 != 0 {
+            Vec::new()
+        } else if key.sk_flags & pg_sys::SK_SEARCHARRAY as i32 != 0 {
+            // SAFETY: a SEARCHARRAY key's argument is a non-null array of the operator's
+            // right-hand type, which the strategy names.
+            unsafe {
+                match key.sk_strategy {
+                    1 => array_values::<i32>(key.sk_argument),
+                    2 => array_values::<i16>(key.sk_argument),
+                    _ => array_values::<i64>(key.sk_argument),
+                }
+            }
+        } else {
+            let datum = key.sk_argument.value();
+            vec![match key.sk_strategy {
+                1 => i64::from(datum as i32),
+                2 => i64::from(datum as i16),
+                _ => datum as i64,
+            }]
+        };
+        let values: Vec<i32> = values.into_iter().filter_map(|v| i32::try_from(v).ok()).collect();
+        filter = Some(match filter {
+            None => values,
+            Some(kept) => kept.into_iter().filter(|v| values.contains(v)).collect(),
+        });
+    }
+    filter.map(|mut values| {
+        values.sort_unstable();
+        values.dedup();
+        values
+    })
+}
+
+/// The non-NULL elements of an array of integers.
+///
+/// # Safety
+/// `datum` is a non-null array of `T`.
+unsafe fn array_values<T>(datum: pg_sys::Datum) -> Vec<i64>
+where
+    T: pgrx::datum::UnboxDatum + pgrx::datum::IntoDatum,
+    for<'a> T::As<'a>: Into<i64>,
+{
+    use pgrx::datum::FromDatum;
+    // SAFETY: as the caller promises.
+    let array = unsafe { pgrx::datum::Array::<T>::from_polymorphic_datum(datum, false, T::type_oid()) };
+    array.map(|a| a.iter().flatten().map(Into::into).collect()).unwrap_or_default()
+}
+
 /// `amrescan`.
 #[pg_guard]
-pub unsafe extern "C-unwind" fn amrescan(scan: pg_sys::IndexScanDesc, _keys: pg_sys::ScanKey, _nkeys: i32, orderbys: pg_sys::ScanKey, norderbys: i32) {
+pub unsafe extern "C-unwind" fn amrescan(scan: pg_sys::IndexScanDesc, keys: pg_sys::ScanKey, nkeys: i32, orderbys: pg_sys::ScanKey, norderbys: i32) {
     // SAFETY: scan is valid for the call.
     let _errors = IndexErrors::name(unsafe { (*scan).indexRelation });
-    // SAFETY: scan is valid; orderbys holds norderbys keys, copied into the descriptor's
-    // own array as every AM does.
-    let key = unsafe {
+    // SAFETY: scan is valid; keys and orderbys hold nkeys and norderbys keys, copied into
+    // the descriptor's own arrays as every AM does.
+    let (key, filter) = unsafe {
+        if !keys.is_null() && nkeys > 0 {
+            std::ptr::copy(keys, (*scan).keyData, nkeys as usize);
+        }
+        let filter = match (*scan).numberOfKeys {
+            0 => None,
+            n => label_filter(std::slice::from_raw_parts((*scan).keyData, n as usize)),
+        };
         if !orderbys.is_null() && norderbys > 0 {
             std::ptr::copy(orderbys, (*scan).orderByData, norderbys as usize);
         }
-        if (*scan).numberOfOrderBys > 0 {
-            Some(*(*scan).orderByData)
-        } else {
-            None
-        }
+        let key = if (*scan).numberOfOrderBys > 0 { Some(*(*scan).orderByData) } else { None };
+        (key, filter)
     };
     let state = state(scan);
     let cached = state.cached.clone();
     state.done = state.record();
     state.done.loops += 1;
+    // Rows are rechecked against the keys where there are any: the unordered scan returns
+    // every row.
+    state.recheck = filter.is_some();
     state.mode = match key {
+        _ if filter.as_ref().is_some_and(Vec::is_empty) => Mode::Idle,
         Some(key) if key.sk_flags & pg_sys::SK_ISNULL as i32 == 0 => {
             let query = index_query(cached.opened.meta.metric, cached.opened.meta.vector_bits, &key);
             let scorer = Scorer::new(cached.opened.quantizer.clone(), kernels::active(), query).or_raise();
             let options = search_options(&cached);
             (state.done.probes, state.done.rescore_factor) = (options.probes, options.rescore_factor);
-            Mode::Nearest(Box::new(Search::new(scorer, options)))
+            let search = Search::new(scorer, options);
+            Mode::Nearest(Box::new(match filter {
+                Some(values) => search.with_filter(values),
+                None => search,
+            }))
         }
         _ => Mode::Unordered { next: if cached.opened.quantizer.has_vectors() { cached.opened.meta.vector_head } else { 0 }, pending: Vec::new() },
     };
@@ -178,7 +246,7 @@ pub unsafe extern "C-unwind" fn amgettuple(scan: pg_sys::IndexScanDesc, _directi
     // SAFETY: scan is valid; these are the fields an AM sets for each returned row.
     unsafe {
         (*scan).xs_heaptid = super::tid_to_pg(tid);
-        (*scan).xs_recheck = false;
+        (*scan).xs_recheck = state.recheck;
         (*scan).xs_recheckorderby = false;
     }
     true

@@ -1262,6 +1262,7 @@ fn random_meta(rng: &mut SmallRng) -> Meta {
         residual: rng.random(),
         code_bits: if format >= 3 && rng.random() { 4 } else { 1 },
         vector_bits: if format >= 3 && rng.random() { 4 } else { 8 },
+        labels: format >= 4 && rng.random(),
         dims: word(rng),
         lists: word(rng),
         centroid_start: word(rng),
@@ -1315,11 +1316,12 @@ fn index_metapage() {
                 && word(0) == meta::MAGIC
                 && (meta::OLDEST_READABLE..=meta::VERSION).contains(&word(4))
                 && Metric::from_u8(bytes[8]).is_some()
-                // Bit 0 residual, bit 1 4-bit vectors, the high nibble code bits − 1 (0 or 3):
-                // any but bit 0 only from format 3 on.
-                && bytes[9] & 0x0c == 0
+                // Bit 0 residual, bit 1 4-bit vectors, bit 2 labels, the high nibble code bits
+                // − 1 (0 or 3): bits 1 and 4-7 only from format 3 on, bit 2 from format 4.
+                && bytes[9] & 0x08 == 0
                 && matches!(bytes[9] >> 4, 0 | 3)
-                && (bytes[9] & 0xf2 == 0 || word(4) >= 3);
+                && (bytes[9] & 0xf2 == 0 || word(4) >= 3)
+                && (bytes[9] & 0x04 == 0 || word(4) >= 4);
             assert_eq!(result.is_ok(), valid, "{result:?}");
             match result {
                 Ok(m) => {

@@ -410,3 +410,70 @@ VACUUM docs4;
 SELECT lists, indexed_rows, heap_rows FROM quantvec_index_check('docs4_cos');
 SELECT lists, indexed_rows, heap_rows FROM quantvec_index_check('docs4_ip');
 DROP TABLE docs4;
+-- A label column: (e, label) filters inside the scan. With exhaustive settings a filtered
+-- scan returns exactly the exact filtered ranking, for = v, = ANY(array), int2 and int8
+-- values, a NULL and contradictory keys; rows with a NULL label match no filter.
+CREATE TABLE tagged (id int, e int8vec(8), tag int);
+INSERT INTO tagged SELECT i, ARRAY[sin(i), cos(i), sin(i * 0.3), cos(i * 0.7), i % 5, 1, sin(i * 1.7), cos(i * 2.3)]::real[],
+       CASE WHEN i % 11 = 0 THEN NULL ELSE i % 20 END
+  FROM generate_series(1, 3000) i;
+CREATE INDEX tagged_e ON tagged USING quantvec (e int8vec_cosine_ops, tag) WITH (lists = 30);
+\d tagged
+SELECT format_version FROM quantvec_index_stats('tagged_e');
+SELECT lists, indexed_rows, heap_rows FROM quantvec_index_check('tagged_e');
+CREATE INDEX tagged_bad ON tagged USING quantvec (tag);
+CREATE INDEX tagged_bad ON tagged USING quantvec (e, e);
+CREATE INDEX tagged_bad ON tagged USING quantvec (e, tag, id);
+CREATE INDEX tagged_bad ON tagged USING quantvec (e, (tag::bigint));
+SET quantvec.probes = 1000000;
+SET quantvec.rescore_factor = 1000000;
+CREATE TEMP VIEW tagged_top AS
+  SELECT 'one' AS filter, array_agg(id) AS ids FROM (SELECT id FROM tagged WHERE tag = 7 ORDER BY e <=> '{1,2,3,4,5,6,7,8}'::real[], id LIMIT 10) s
+  UNION ALL SELECT 'any', array_agg(id) FROM (SELECT id FROM tagged WHERE tag = ANY('{3,NULL,19}') ORDER BY e <=> '{1,2,3,4,5,6,7,8}'::real[], id LIMIT 10) s
+  UNION ALL SELECT 'int2', array_agg(id) FROM (SELECT id FROM tagged WHERE tag = 7::int2 ORDER BY e <=> '{1,2,3,4,5,6,7,8}'::real[], id LIMIT 10) s
+  UNION ALL SELECT 'int8', array_agg(id) FROM (SELECT id FROM tagged WHERE tag IN (7::int8, 8, 5000000000) ORDER BY e <=> '{1,2,3,4,5,6,7,8}'::real[], id LIMIT 10) s
+  UNION ALL SELECT 'both', array_agg(id) FROM (SELECT id FROM tagged WHERE tag IN (1, 2, 3) AND tag IN (3, 4) ORDER BY e <=> '{1,2,3,4,5,6,7,8}'::real[], id LIMIT 10) s
+  UNION ALL SELECT 'none', array_agg(id) FROM (SELECT id FROM tagged WHERE tag = 1 AND tag = 2 ORDER BY e <=> '{1,2,3,4,5,6,7,8}'::real[], id LIMIT 10) s
+  UNION ALL SELECT 'null', array_agg(id) FROM (SELECT id FROM tagged WHERE tag = NULL::int ORDER BY e <=> '{1,2,3,4,5,6,7,8}'::real[], id LIMIT 10) s;
+SET enable_seqscan = off;
+SET enable_sort = off;
+-- (= ANY is an index condition of an ordered scan from PostgreSQL 17, a filter on its rows
+-- before; the rows are the same.)
+EXPLAIN (COSTS OFF) SELECT id FROM tagged WHERE tag = 7 ORDER BY e <=> '{1,2,3,4,5,6,7,8}'::real[] LIMIT 10;
+CREATE TEMP TABLE tagged_by_index AS SELECT * FROM tagged_top;
+-- Every filtered row, each once, and nothing else.
+SELECT count(*), count(DISTINCT id), bool_and(tag = 7) FROM (SELECT id, tag FROM tagged WHERE tag = 7 ORDER BY e <=> '{1,2,3,4,5,6,7,8}'::real[]) s;
+-- Without an ORDER BY the index returns its rows for the executor to check.
+SELECT count(*) FROM tagged WHERE tag = 7;
+RESET enable_seqscan;
+RESET enable_sort;
+SET enable_indexscan = off;
+SELECT t.filter, t.ids = i.ids OR (t.ids IS NULL AND i.ids IS NULL) AS exact, cardinality(t.ids) AS rows
+  FROM tagged_top t JOIN tagged_by_index i USING (filter) ORDER BY filter;
+SELECT count(*) FROM tagged WHERE tag = 7;
+RESET enable_indexscan;
+DROP VIEW tagged_top;
+RESET quantvec.probes;
+RESET quantvec.rescore_factor;
+-- Inserts, label changes, deletes and VACUUM keep each entry's label its row's.
+INSERT INTO tagged SELECT id + 10000, e, 7 FROM tagged WHERE id <= 200;
+UPDATE tagged SET tag = NULL WHERE id BETWEEN 10001 AND 10050;
+UPDATE tagged SET tag = 8 WHERE id BETWEEN 10051 AND 10100;
+DELETE FROM tagged WHERE id % 4 = 0;
+VACUUM tagged;
+SELECT lists, indexed_rows, heap_rows FROM quantvec_index_check('tagged_e');
+SET enable_seqscan = off;
+SELECT count(*) = (SELECT count(*) FROM tagged WHERE tag = 7 AND e IS NOT NULL) AS all_rows
+  FROM (SELECT id FROM tagged WHERE tag = 7 ORDER BY e <=> '{1,2,3,4,5,6,7,8}'::real[]) s;
+RESET enable_seqscan;
+-- Labels on bitvec and int4vec indexes.
+CREATE TABLE tagged_bits AS SELECT id, e::bitvec(8) AS b, e::int4vec(8) AS e4, tag FROM tagged;
+CREATE INDEX tagged_bits_b ON tagged_bits USING quantvec (b, tag) WITH (lists = 10);
+CREATE INDEX tagged_bits_e4 ON tagged_bits USING quantvec (e4, tag) WITH (lists = 10, code_bits = 4);
+SELECT lists, indexed_rows, heap_rows FROM quantvec_index_check('tagged_bits_b');
+SELECT lists, indexed_rows, heap_rows FROM quantvec_index_check('tagged_bits_e4');
+SET enable_seqscan = off;
+SELECT count(*), bool_and(tag = 3) FROM (SELECT tag FROM tagged_bits WHERE tag = 3 ORDER BY b <~> '10101010'::bitvec) s;
+SELECT count(*), bool_and(tag = 3) FROM (SELECT tag FROM tagged_bits WHERE tag = 3 ORDER BY e4 <-> '{1,2,3,4,5,6,7,8}'::real[]) s;
+RESET enable_seqscan;
+DROP TABLE tagged, tagged_bits;

@@ -8,6 +8,10 @@
 //! | 32·B             | codes: code byte p of row r at 32·p + r                    |
 //! | 32·4 + 32·4      | α and β per row, f32 (int8 indexes only)                   |
 //! | 32·6             | per row, its vector's slot (int8) or heap tid (Hamming); `ItemPointer::NONE` marks an empty row |
+//! | 32·4 + 4         | labels (indexes with a label column only): i32 per row, then a mask of the rows whose label is not NULL |
+//!
+//! A search through a label filter compares a block's labels (one cache line or two)
+//! before it estimates any of its rows, and skips blocks where none matches.
 
 use super::{EncodedRow, ItemPointer, Quantizer};
 
@@ -28,8 +32,65 @@ fn pointers_at(quantizer: &Quantizer) -> usize {
 }
 
 #[inline]
-pub fn len(quantizer: &Quantizer) -> usize {
+fn labels_at(quantizer: &Quantizer) -> usize {
     pointers_at(quantizer) + ItemPointer::LEN * ROWS
+}
+
+/// Bytes of the labels and their mask.
+const LABELS_LEN: usize = 4 * ROWS + 4;
+
+#[inline]
+pub fn len(quantizer: &Quantizer) -> usize {
+    labels_at(quantizer) + if quantizer.labels { LABELS_LEN } else { 0 }
+}
+
+fn labelled_mask(quantizer: &Quantizer, block: &[u8]) -> u32 {
+    let at = labels_at(quantizer) + 4 * ROWS;
+    u32::from_ne_bytes(block[at..at + 4].try_into().expect("4 bytes"))
+}
+
+/// The label of the row in `slot` (None where it is NULL, the row is empty, or the index
+/// has no labels).
+pub fn label(quantizer: &Quantizer, block: &[u8], slot: usize) -> Option<i32> {
+    if !quantizer.labels || labelled_mask(quantizer, block) & 1 << slot == 0 {
+        return None;
+    }
+    let at = labels_at(quantizer) + 4 * slot;
+    Some(i32::from_ne_bytes(block[at..at + 4].try_into().expect("4 bytes")))
+}
+
+/// The rows whose label is one of `values`, as a bit mask (bit r: row r). An index
+/// without labels matches none.
+#[inline]
+pub fn matching_labels(quantizer: &Quantizer, block: &[u8], values: &[i32]) -> u32 {
+    if !quantizer.labels {
+        return 0;
+    }
+    let at = labels_at(quantizer);
+    let labels: &[u8; 4 * ROWS] = block[at..at + 4 * ROWS].try_into().expect("a block's labels");
+    let matching = values.iter().fold(0, |matching, &value| matching | equal_labels(labels, value));
+    matching & labelled_mask(quantizer, block)
+}
+
+/// The rows whose label is `value`: one comparison per row, in a form the compiler turns
+/// into SIMD compares and mask extraction.
+#[inline]
+fn equal_labels(labels: &[u8; 4 * ROWS], value: i32) -> u32 {
+    let mut equal = [false; ROWS];
+    for (flag, label) in equal.iter_mut().zip(labels.chunks_exact(4)) {
+        *flag = i32::from_ne_bytes(label.try_into().expect("4 bytes")) == value;
+    }
+    equal.iter().enumerate().fold(0, |mask, (slot, &flag)| mask | u32::from(flag) << slot)
+}
+
+fn set_label(quantizer: &Quantizer, block: &mut [u8], slot: usize, label: Option<i32>) {
+    if !quantizer.labels {
+        return;
+    }
+    let at = labels_at(quantizer);
+    block[at + 4 * slot..at + 4 * slot + 4].copy_from_slice(&label.unwrap_or(0).to_ne_bytes());
+    let mask = labelled_mask(quantizer, block) & !(1 << slot) | u32::from(label.is_some()) << slot;
+    block[at + 4 * ROWS..at + 4 * ROWS + 4].copy_from_slice(&mask.to_ne_bytes());
 }
 
 /// A block with every row empty.
@@ -75,11 +136,13 @@ pub fn write_row(quantizer: &Quantizer, block: &mut [u8], slot: usize, row: &Enc
         block[at + 4 * (ROWS + slot)..at + 4 * (ROWS + slot) + 4].copy_from_slice(&row.beta.to_ne_bytes());
     }
     set_pointer(quantizer, block, slot, target);
+    set_label(quantizer, block, slot, row.label);
 }
 
 /// Empties `slot`.
 pub fn clear_row(quantizer: &Quantizer, block: &mut [u8], slot: usize) {
     set_pointer(quantizer, block, slot, ItemPointer::NONE);
+    set_label(quantizer, block, slot, None);
 }
 
 #[cfg(test)]
@@ -108,5 +171,33 @@ mod tests {
         assert_eq!(betas[..4], row.beta.to_ne_bytes());
         clear_row(&quantizer, &mut block, 0);
         assert_eq!(free_slot(&quantizer, &block), Some(0));
+    }
+
+    #[test]
+    fn labels_round_trip_and_filter_a_block() {
+        let k = kernels::active();
+        let plain = Quantizer::new(k, Metric::Cosine, 12, true, vec![0.5; 12]).unwrap();
+        let quantizer = plain.clone().with_labels(true);
+        assert_eq!(len(&quantizer), len(&plain) + 4 * 32 + 4);
+        let mut block = empty(&quantizer);
+        let v = Int8Vector::quantize_minmax(&[1.0, -1.0, 0.5, 0.25, -0.5, 2.0, 0.0, 1.0, -2.0, 0.1, 0.2, 0.3]).unwrap();
+        let mut row = quantizer.encode_int8(k, ItemPointer { block: 7, offset: 3 }, &v.view()).unwrap();
+        // Rows 0-3 labelled 5, -1, NULL, 5; the rest empty.
+        for (slot, label) in [Some(5), Some(-1), None, Some(5)].into_iter().enumerate() {
+            row.label = label;
+            write_row(&quantizer, &mut block, slot, &row, ItemPointer { block: 1, offset: slot as u16 });
+        }
+        assert_eq!((0..4).map(|s| label(&quantizer, &block, s)).collect::<Vec<_>>(), [Some(5), Some(-1), None, Some(5)]);
+        assert_eq!(matching_labels(&quantizer, &block, &[5]), 0b1001);
+        assert_eq!(matching_labels(&quantizer, &block, &[-1, 5]), 0b1011);
+        // NULL labels and empty rows are stored as 0 but match no filter.
+        assert_eq!(matching_labels(&quantizer, &block, &[0]), 0);
+        assert_eq!(matching_labels(&quantizer, &block, &[]), 0);
+        clear_row(&quantizer, &mut block, 3);
+        assert_eq!(matching_labels(&quantizer, &block, &[5]), 0b0001);
+        assert_eq!(label(&quantizer, &block, 3), None);
+        // The codes, factors and pointers sit where they do without labels.
+        assert_eq!(pointer(&quantizer, &block, 1), ItemPointer { block: 1, offset: 1 });
+        assert_eq!(matching_labels(&plain, &block[..len(&plain)], &[5]), 0);
     }
 }

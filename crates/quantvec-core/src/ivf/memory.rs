@@ -29,12 +29,31 @@ pub struct MemoryIndex {
 impl MemoryIndex {
     /// Builds an index over int8 rows; row i gets heap tid (i, 1).
     pub fn build_int8(k: &'static Kernels, metric: Metric, rows: &[Int8Vector], options: &BuildOptions, residual: bool) -> Result<Self> {
+        Self::build_int8_with(k, metric, rows, None, options, residual)
+    }
+
+    /// [`MemoryIndex::build_int8`] with a label per row (`labels[i]` for row i).
+    pub fn build_int8_labelled(k: &'static Kernels, metric: Metric, rows: &[Int8Vector], labels: &[Option<i32>], options: &BuildOptions) -> Result<Self> {
+        Self::build_int8_with(k, metric, rows, Some(labels), options, true)
+    }
+
+    fn build_int8_with(
+        k: &'static Kernels,
+        metric: Metric,
+        rows: &[Int8Vector],
+        labels: Option<&[Option<i32>]>,
+        options: &BuildOptions,
+        residual: bool,
+    ) -> Result<Self> {
         let floats: Vec<Vec<f32>> = rows.iter().map(Int8Vector::dequantize).collect();
-        let quantizer = Self::train(k, metric, &floats, options, residual)?;
+        let quantizer = Self::train(k, metric, &floats, options, residual)?.with_labels(labels.is_some());
         let encoded: Vec<EncodedRow> = rows
             .par_iter()
             .enumerate()
-            .map(|(i, row)| quantizer.encode_int8(k, ItemPointer { block: i as u32, offset: 1 }, &row.view()))
+            .map(|(i, row)| {
+                let encoded = quantizer.encode_int8(k, ItemPointer { block: i as u32, offset: 1 }, &row.view())?;
+                Ok(EncodedRow { label: labels.and_then(|l| l[i]), ..encoded })
+            })
             .collect::<Result<_>>()?;
         Ok(Self::assemble(quantizer, encoded))
     }
@@ -334,6 +353,55 @@ mod tests {
         let (_, reserve) = run(3, 3, 300, usize::MAX);
         let (_, rescanning) = run(3, 3, 300, 0);
         assert!(reserve.codes_scored * 2 < rescanning.codes_scored, "{reserve:?} against {rescanning:?}");
+    }
+
+    /// A search through a label filter returns only the rows with one of its labels, each
+    /// once (drained: all of them); it goes deeper as the filter keeps fewer rows near the
+    /// query, so that the first 10 are mostly the true filtered nearest; and it never
+    /// estimates a block of which the filter keeps no row.
+    #[test]
+    fn label_filters_return_matching_rows_as_deep_as_they_need() {
+        let k = kernels::active();
+        let floats = random_rows(6000, 16);
+        let rows: Vec<Int8Vector> = floats.iter().map(|f| Int8Vector::quantize_minmax(f).unwrap()).collect();
+        // Label i % 100 (1% each), NULL for every 7th row.
+        let labels: Vec<Option<i32>> = (0..rows.len()).map(|i| (i % 7 != 0).then_some((i % 100) as i32)).collect();
+        let options = BuildOptions { lists: 60, sample_rows: 2000, iterations: 3, code_bits: 1 };
+        let index = MemoryIndex::build_int8_labelled(k, Metric::L2, &rows, &labels, &options).unwrap();
+        let plain = MemoryIndex::build_int8(k, Metric::L2, &rows, &options, true).unwrap();
+        let settings = SearchOptions { probes: 4, rescore_factor: 4.0 };
+        let (mut found, mut wanted) = (0, 0);
+        for q in 0..20 {
+            let values = vec![(q * 13 % 100) as i32, 1000];
+            let matches = |i: usize| labels[i].is_some_and(|l| values.contains(&l));
+            let query = || IndexQuery::Floats(Query::new(&floats[6000 - 1 - q]).unwrap());
+            let mut search = Search::new(Scorer::new(index.quantizer.clone(), k, query()).unwrap(), settings).with_filter(values.clone());
+            let first: Vec<u32> = std::iter::from_fn(|| search.next(&index)).take(10).map(|(tid, _)| tid.block).collect();
+            assert!(search.counters().lists_probed > 4 * 5, "a 1% filter goes deeper: {:?}", search.counters());
+            let rest: Vec<u32> = std::iter::from_fn(|| search.next(&index)).map(|(tid, _)| tid.block).collect();
+            let all: HashSet<u32> = first.iter().chain(&rest).copied().collect();
+            let expected: HashSet<u32> = (0..rows.len()).filter(|&i| matches(i)).map(|i| i as u32).collect();
+            assert_eq!((all.len(), first.len() + rest.len()), (expected.len(), expected.len()), "query {q}: each once");
+            assert_eq!(all, expected, "query {q}: the matching rows, and only them");
+            let counters = search.counters();
+            assert!(counters.codes_scored < 6000 * 3 / 4, "blocks without a match are not estimated: {counters:?}");
+            let distance = |i: usize| crate::int8::l2_distance_f32(k, &rows[i].view(), &Query::new(&floats[6000 - 1 - q]).unwrap()).unwrap();
+            let mut exact: Vec<usize> = expected.iter().map(|&i| i as usize).collect();
+            exact.sort_by(|&a, &b| distance(a).total_cmp(&distance(b)));
+            found += exact[..10].iter().filter(|&&i| first.contains(&(i as u32))).count();
+            wanted += 10;
+        }
+        let recall = found as f64 / wanted as f64;
+        assert!(recall >= 0.9, "filtered recall@10 {recall}");
+        // No label matches: nothing, having looked at every list; an index without labels
+        // matches no filter.
+        let query = IndexQuery::Floats(Query::new(&floats[1]).unwrap());
+        let mut search = Search::new(Scorer::new(index.quantizer.clone(), k, query).unwrap(), settings).with_filter(vec![-5]);
+        assert!(search.next(&index).is_none());
+        assert_eq!((search.counters().lists_probed, search.counters().codes_scored), (60, 0));
+        let query = IndexQuery::Floats(Query::new(&floats[1]).unwrap());
+        let mut search = Search::new(Scorer::new(plain.quantizer.clone(), k, query).unwrap(), settings).with_filter(vec![1]);
+        assert!(search.next(&plain).is_none());
     }
 
     #[test]

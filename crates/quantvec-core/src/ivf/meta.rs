@@ -10,11 +10,14 @@ pub const MAGIC: u32 = 0x5156_4956;
 /// metapage's fields (see `recall::Calibration`); 3 marks an index whose first-pass codes
 /// have 4 bits per dimension (`code_bits`) or whose vectors are `int4vec` codes
 /// (`vector_bits`), which a build that reads only 1-bit blocks and int8 vectors must
-/// refuse. Other indexes are still written as format 2.
-pub const VERSION: u32 = 3;
-/// The format of a new index with these first-pass codes and vectors.
-pub fn format_for(code_bits: u8, vector_bits: u8) -> u32 {
-    if code_bits == 1 && vector_bits == 8 {
+/// refuse; 4 an index whose blocks carry labels (`labels`: a label column). Other indexes
+/// are still written as format 2.
+pub const VERSION: u32 = 4;
+/// The format of a new index with these first-pass codes and vectors, and labels or not.
+pub fn format_for(code_bits: u8, vector_bits: u8, labels: bool) -> u32 {
+    if labels {
+        4
+    } else if code_bits == 1 && vector_bits == 8 {
         2
     } else {
         3
@@ -33,6 +36,8 @@ pub struct Meta {
     pub code_bits: u8,
     /// Bits per code of the vectors (8, or 4 for an `int4vec` column).
     pub vector_bits: u8,
+    /// Whether blocks carry a label per row (an index with a label column).
+    pub labels: bool,
     pub dims: u32,
     pub lists: u32,
     pub centroid_start: u32,
@@ -59,8 +64,9 @@ struct MetaRecord {
     magic: u32,
     format: u32,
     metric: u8,
-    /// Bit 0: residual codes; bit 1: 4-bit vectors; the high nibble: code bits − 1 (all 0,
-    /// as in every index before format 3, for 1-bit codes and int8 vectors).
+    /// Bit 0: residual codes; bit 1: 4-bit vectors; bit 2: labels (format 4); the high
+    /// nibble: code bits − 1 (all 0, as in every index before format 3, for 1-bit codes and
+    /// int8 vectors).
     flags: u8,
     /// Zero in indexes built before it existed: their centroids are stored as they are.
     centroid_exponent: i16,
@@ -97,7 +103,8 @@ impl Meta {
         put(&mut out, offset_of!(MetaRecord, magic), MAGIC.to_ne_bytes());
         put(&mut out, offset_of!(MetaRecord, format), self.format.to_ne_bytes());
         out[offset_of!(MetaRecord, metric)] = self.metric as u8;
-        out[offset_of!(MetaRecord, flags)] = u8::from(self.residual) | u8::from(self.vector_bits == 4) << 1 | (self.code_bits - 1) << 4;
+        out[offset_of!(MetaRecord, flags)] =
+            u8::from(self.residual) | u8::from(self.vector_bits == 4) << 1 | u8::from(self.labels) << 2 | (self.code_bits - 1) << 4;
         put(&mut out, offset_of!(MetaRecord, centroid_exponent), self.centroid_exponent.to_ne_bytes());
         let words = [
             (offset_of!(MetaRecord, dims), self.dims),
@@ -140,7 +147,8 @@ impl Meta {
         let flags = bytes[offset_of!(MetaRecord, flags)];
         let (code_bits, vector_bits) = (1 + (flags >> 4), if flags & 2 != 0 { 4 } else { 8 });
         let format_3 = code_bits == 4 || vector_bits == 4;
-        if flags & 0x0c != 0 || !(code_bits == 1 || code_bits == 4) || format_3 && format < 3 {
+        let labels = flags & 4 != 0;
+        if flags & 0x08 != 0 || !(code_bits == 1 || code_bits == 4) || format_3 && format < 3 || labels && format < 4 {
             bail!(DataException, "quantvec index metapage is corrupt: its code flags are {flags:#04x}");
         }
         Ok(Meta {
@@ -149,6 +157,7 @@ impl Meta {
             residual: flags & 1 != 0,
             code_bits,
             vector_bits,
+            labels,
             centroid_exponent: i16::from_ne_bytes(field(bytes, offset_of!(MetaRecord, centroid_exponent))),
             dims: word(offset_of!(MetaRecord, dims)),
             lists: word(offset_of!(MetaRecord, lists)),
@@ -268,6 +277,7 @@ mod tests {
             residual: true,
             code_bits: 4,
             vector_bits: 4,
+            labels: false,
             dims: 101,
             lists: 102,
             centroid_start: 103,
@@ -299,6 +309,7 @@ mod tests {
             residual: true,
             code_bits: 1,
             vector_bits: 8,
+            labels: false,
             dims: 384,
             lists: 632,
             centroid_start: 1,
@@ -314,13 +325,13 @@ mod tests {
         };
         assert_eq!(Meta::from_bytes(&meta.to_bytes()).unwrap(), meta);
         let mut other = meta.to_bytes();
-        other[4..8].copy_from_slice(&4u32.to_ne_bytes());
+        other[4..8].copy_from_slice(&5u32.to_ne_bytes());
         let err = Meta::from_bytes(&other).unwrap_err();
-        assert!(err.message.contains("version 4") && err.message.contains("REINDEX"), "{}", err.message);
+        assert!(err.message.contains("version 5") && err.message.contains("REINDEX"), "{}", err.message);
         // 4-bit codes are format 3, and only format 3 may say so; other flags are corrupt.
-        let nibbles = Meta { format: format_for(4, 8), code_bits: 4, ..meta.clone() };
+        let nibbles = Meta { format: format_for(4, 8, false), code_bits: 4, ..meta.clone() };
         assert_eq!((nibbles.format, Meta::from_bytes(&nibbles.to_bytes()).unwrap()), (3, nibbles.clone()));
-        let int4 = Meta { format: format_for(1, 4), vector_bits: 4, ..meta.clone() };
+        let int4 = Meta { format: format_for(1, 4, false), vector_bits: 4, ..meta.clone() };
         assert_eq!((int4.format, Meta::from_bytes(&int4.to_bytes()).unwrap()), (3, int4.clone()));
         let mut lying = int4.to_bytes();
         lying[4..8].copy_from_slice(&2u32.to_ne_bytes());
@@ -333,7 +344,14 @@ mod tests {
             bad[9] = flags;
             assert!(Meta::from_bytes(&bad).is_err(), "{flags:#x}");
         }
-        assert_eq!(format_for(1, 8), 2);
+        assert_eq!(format_for(1, 8, false), 2);
+        // Labels are format 4 (bit 2), which only format 4 may say.
+        let labelled = Meta { format: format_for(1, 8, true), labels: true, ..meta.clone() };
+        assert_eq!((labelled.format, labelled.to_bytes()[9]), (4, 0b101));
+        assert_eq!(Meta::from_bytes(&labelled.to_bytes()).unwrap(), labelled);
+        let mut lying = labelled.to_bytes();
+        lying[4..8].copy_from_slice(&3u32.to_ne_bytes());
+        assert!(Meta::from_bytes(&lying).unwrap_err().message.contains("code flags"));
         // Format 1 (before calibrations) is read, and stays format 1 when written back.
         let old = Meta { format: 1, ..meta.clone() };
         assert_eq!(Meta::from_bytes(&old.to_bytes()).unwrap().format, 1);

@@ -117,6 +117,9 @@ pub struct EncodedRow {
     /// `[heap tid][rescoring scale f32][zero-point i8][codes]`; empty for Hamming indexes,
     /// whose block slots point at the heap directly.
     pub vector: Vec<u8>,
+    /// The row's label, for an index with a label column (None: NULL, which no filter
+    /// matches).
+    pub label: Option<i32>,
 }
 
 /// The trained quantizer of an index: how it encodes rows (the metric, the dimensions, the
@@ -132,6 +135,9 @@ pub struct Quantizer {
     /// Bits per code of the vectors rescoring reads: 8 (`int8vec` columns) or 4 (`int4vec`
     /// columns, two codes a byte as the column stores them).
     pub vector_bits: u8,
+    /// Whether blocks carry a label per row (an index's second column), which a search
+    /// can filter on before it estimates a row.
+    pub labels: bool,
     /// Rows of `dims` floats, one per list (values that float16 represents exactly).
     pub centroids: Vec<f32>,
     /// The same as float16 bits, for assigning rows and for the exact list terms.
@@ -160,7 +166,19 @@ impl Quantizer {
             centroid_codes.extend(quantized.codes);
             centroid_code_scales.push(quantized.params.scale);
         }
-        Ok(Quantizer { metric, dims, residual, code_bits: 1, vector_bits: 8, centroids, centroid_halves, centroid_norms, centroid_codes, centroid_code_scales })
+        Ok(Quantizer {
+            metric,
+            dims,
+            residual,
+            code_bits: 1,
+            vector_bits: 8,
+            labels: false,
+            centroids,
+            centroid_halves,
+            centroid_norms,
+            centroid_codes,
+            centroid_code_scales,
+        })
     }
 
     /// The same quantizer with first-pass codes of `bits` bits per dimension (1 or 4; Hamming
@@ -180,6 +198,12 @@ impl Quantizer {
         }
         self.vector_bits = bits;
         Ok(self)
+    }
+
+    /// The same quantizer for blocks with a label per row, or without.
+    pub fn with_labels(mut self, labels: bool) -> Quantizer {
+        self.labels = labels;
+        self
     }
 
     pub fn lists(&self) -> usize {
@@ -359,7 +383,7 @@ impl Quantizer {
         vector[VECTOR_SCALE_AT..VECTOR_ZERO_POINT_AT].copy_from_slice(&rescore_scale.to_ne_bytes());
         vector[VECTOR_ZERO_POINT_AT] = zero_point;
         write_codes(&mut vector[VECTOR_CODES_AT..]);
-        Ok(EncodedRow { list, code, alpha: alpha as f32, beta: beta as f32, vector })
+        Ok(EncodedRow { list, code, alpha: alpha as f32, beta: beta as f32, vector, label: None })
     }
 
     /// Decodes a stored column value (an `int8vec` or `int4vec` payload, or a `bitvec`
@@ -388,7 +412,7 @@ impl Quantizer {
             bail!(DataException, "expected {} dimensions, not {}", self.dims, row.dims());
         }
         let list = list.filter(|&l| l < self.lists()).unwrap_or_else(|| self.list_of(k, &signs(row)));
-        Ok(EncodedRow { list, code: row.bytes().to_vec(), alpha: 0.0, beta: 0.0, vector: Vec::new() })
+        Ok(EncodedRow { list, code: row.bytes().to_vec(), alpha: 0.0, beta: 0.0, vector: Vec::new(), label: None })
     }
 }
 

@@ -303,11 +303,12 @@ pub fn finish<S: Store>(writer: Writer<'_, S>, fixed: &FixedPages, centroid_expo
     let written = writer.finish()?;
     write_directory(store, fixed.directory_start, &written.entries)?;
     let meta = Meta {
-        format: meta::format_for(quantizer.code_bits, quantizer.vector_bits),
+        format: meta::format_for(quantizer.code_bits, quantizer.vector_bits, quantizer.labels),
         metric: quantizer.metric,
         residual: quantizer.residual,
         code_bits: quantizer.code_bits,
         vector_bits: quantizer.vector_bits,
+        labels: quantizer.labels,
         dims: quantizer.dims as u32,
         lists: quantizer.lists() as u32,
         centroid_start: fixed.centroid_start,

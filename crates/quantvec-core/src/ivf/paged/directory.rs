@@ -114,7 +114,7 @@ pub fn replace_calibration<S: Store>(store: &S, calibration: &Calibration, build
     let mut locked = store.lock(META_BLOCK, Lock::Exclusive)?;
     let mut meta = Meta::from_bytes(page_of(store, &locked, Kind::Meta)?.data())?;
     meta.build_id = build_id;
-    meta.format = meta.format.max(meta::format_for(meta.code_bits, meta.vector_bits));
+    meta.format = meta.format.max(meta::format_for(meta.code_bits, meta.vector_bits, meta.labels));
     write_one(store, &mut locked, |page| {
         page.truncate(0);
         assert!(page.append(&meta.to_bytes())?, "the metapage's fields fit it");
@@ -145,7 +145,9 @@ pub fn open<S: Store>(store: &S, k: &'static Kernels) -> Result<Opened> {
         centroids.extend(meta::centroids_from_bytes(page_of(store, &locked, Kind::Centroids)?.data(), meta.centroid_exponent));
     }
     let heads = read_directory(store, &meta)?.iter().map(|e| e.head).collect();
-    let quantizer =
-        Quantizer::new(k, meta.metric, meta.dims as usize, meta.residual, centroids)?.with_code_bits(meta.code_bits)?.with_vector_bits(meta.vector_bits)?;
+    let quantizer = Quantizer::new(k, meta.metric, meta.dims as usize, meta.residual, centroids)?
+        .with_code_bits(meta.code_bits)?
+        .with_vector_bits(meta.vector_bits)?
+        .with_labels(meta.labels);
     Ok(Opened { meta, calibration, quantizer: Arc::new(quantizer), heads })
 }
