@@ -1531,7 +1531,11 @@ fn fixtures(name: &str) -> Vec<Fixture> {
             meta::round_centroids(&mut centroids);
             // Half the float quantizers score 4-bit codes in the first pass.
             let code_bits = if metric != Metric::Hamming && rng.random() { 4 } else { 1 };
-            let quantizer = Arc::new(Quantizer::new(k(), metric, dims, residual, centroids).and_then(|l| l.with_code_bits(code_bits)).expect("a quantizer"));
+            // Half of them with a label per row.
+            let labels = rng.random();
+            let quantizer = Arc::new(
+                Quantizer::new(k(), metric, dims, residual, centroids).and_then(|l| l.with_code_bits(code_bits)).expect("a quantizer").with_labels(labels),
+            );
             let mut rows = Vec::new();
             for _ in 0..8 {
                 let tid = random_pointer(&mut rng);
@@ -1542,6 +1546,8 @@ fn fixtures(name: &str) -> Vec<Fixture> {
                     let v = random_int8(&mut rng, dims);
                     rows.push(quantizer.encode_int8(k(), tid, &v.view()).expect("an int8 row"));
                 }
+                let label = if rng.random_ratio(1, 4) { None } else { Some(*pick(&mut rng, &[0, 1, -1, 7, i32::MIN, i32::MAX])) };
+                rows.last_mut().expect("a row").label = label;
             }
             let query = random_len_bytes(&mut rng, quantizer.code_len());
             let floats = random_floats(&mut rng, dims);
@@ -1605,7 +1611,18 @@ fn index_fastscan_blocks() {
             let quantizer = &f.quantizer;
             let code_bytes = block::ROWS * quantizer.code_len();
             let pointers_at = code_bytes + if quantizer.has_vectors() { 2 * 4 * block::ROWS } else { 0 };
-            assert_eq!(quantizer.block_len(), pointers_at + ItemPointer::LEN * block::ROWS);
+            let labels_len = if quantizer.labels { 4 * block::ROWS + 4 } else { 0 };
+            assert_eq!(quantizer.block_len(), pointers_at + ItemPointer::LEN * block::ROWS + labels_len);
+            // Labels read where they are stored, and a filter matches exactly the rows with
+            // a label among its values.
+            let labels: Vec<Option<i32>> = (0..block::ROWS).map(|s| block::label(quantizer, bytes, s)).collect();
+            for values in [&[7][..], &[0, -1], &[]] {
+                let want = labels.iter().enumerate().fold(0u32, |m, (s, l)| m | u32::from(l.is_some_and(|l| values.contains(&l))) << s);
+                assert_eq!(block::matching_labels(quantizer, bytes, values), want, "labels {labels:?}, filter {values:?}");
+            }
+            if !quantizer.labels {
+                assert!(labels.iter().all(Option::is_none));
+            }
             assert_eq!(block::codes(quantizer, bytes), &bytes[..code_bytes]);
             if quantizer.has_vectors() {
                 let (alphas, betas) = block::factors(quantizer, bytes);
@@ -1642,9 +1659,12 @@ fn index_fastscan_blocks() {
             }
             for (s, &p) in pointers.iter().enumerate().filter(|&(s, _)| s != *slot) {
                 assert_eq!(block::pointer(quantizer, &written, s), p, "writing row {slot} changed row {s}");
+                assert_eq!(block::label(quantizer, &written, s), labels[s], "writing row {slot} changed row {s}'s label");
             }
+            assert_eq!(block::label(quantizer, &written, *slot), row.label.filter(|_| quantizer.labels));
             block::clear_row(quantizer, &mut written, *slot);
             assert_eq!(block::pointer(quantizer, &written, *slot), ItemPointer::NONE);
+            assert_eq!(block::label(quantizer, &written, *slot), None);
             bytes.len() == quantizer.block_len()
         },
         |(i, bytes, slot, row, target)| format!("{}; row {row} to slot {slot} -> {target:?}; block {}", fixtures[*i].describe(), hex(bytes)),
