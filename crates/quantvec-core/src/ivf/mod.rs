@@ -310,7 +310,10 @@ impl Quantizer {
             (score, 4.0 * (self.dims as f64 + 2.0) * f64::from(f32::EPSILON) * (2.0 * magnitude + norm))
         };
         let ((score_a, bound_a), (score_b, bound_b)) = (scored(a), scored(b));
-        Ok((score_a - score_b).abs() <= bound_a + bound_b)
+        // Where the f32 sums overflow (a value near f32::MAX), they rank no list: any may
+        // have been chosen.
+        let overflows = bound_a.max(bound_b) / (4.0 * (self.dims as f64 + 2.0) * f64::from(f32::EPSILON)) > f64::from(f32::MAX);
+        Ok(overflows || (score_a - score_b).abs() <= bound_a + bound_b)
     }
 
     /// Assigns an int8 row to its list and encodes it.
@@ -886,6 +889,11 @@ mod tests {
         let (between, near_first) = (Int8Vector::quantize_minmax(&[1.0, 0.0]).unwrap().encode(), Int8Vector::quantize_minmax(&[0.0, 1.0]).unwrap().encode());
         assert!(two_lists.lists_tie(&between, 0, 1).unwrap() && !two_lists.lists_tie(&near_first, 0, 1).unwrap());
         assert!(!two_lists.lists_tie(&between, 0, 2).unwrap(), "no such list");
+        // A value whose f32 sums overflow (codes of 15 at scale 3.4e38 dequantize to
+        // f32::MAX) ties every list: the check found it in another list than alone.
+        let huge = crate::int4::Int4Vector::from_codes(&[15, 0], crate::int4::Params::new(3.4e38, 0).unwrap()).unwrap().encode();
+        let two_int4 = Quantizer::new(k, Metric::L2, 2, true, vec![1.0, 0.0, -1.0, 0.0]).and_then(|q| q.with_vector_bits(4)).unwrap();
+        assert!(two_int4.lists_tie(&huge, 0, 1).unwrap());
         let four = Quantizer::new(k, Metric::L2, 4, true, vec![0.0; 8]).unwrap();
         assert!(four.lists_of_stored(k, &four.assigner(), [&[1u8, 2, 3][..]].into_iter()).is_err(), "a malformed value is refused");
         let two = Int8Vector::quantize_minmax(&[1.0, 2.0]).unwrap().encode();
