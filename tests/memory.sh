@@ -98,8 +98,9 @@ read -r grown threads < <(cluster_psql "$work" -d postgres -At -F ' ' -v ON_ERRO
 echo "13 canceled builds: private memory grew by $grown kB over the last 10; threads left: $threads"
 [ "$threads" = 1 ] || { echo "FAILED: canceled builds left threads running"; exit 1; }
 # Each build samples up to half of maintenance_work_mem (32 MB here): leaked, 10 builds
-# would keep hundreds of MB; what the allocator keeps cached between them varies by tens
-# (seen from -13 to +25 MB on the same build).
-[ "$grown" -le 65536 ] || { echo "FAILED: canceled builds leak memory"; exit 1; }
+# would keep 320 MB; what the allocator keeps cached between them (the build threads'
+# arenas) varies with where each build was canceled: -17 to +98 MB in 11 runs on one
+# machine, 60 MB twice, with and without the label columns.
+[ "$grown" -le 163840 ] || { echo "FAILED: canceled builds leak memory"; exit 1; }
 [ "$(sql -c "SELECT count(*) FROM pg_index WHERE NOT indisvalid")" = 0 ] || { echo "FAILED: a canceled build left an index"; exit 1; }
 echo "memory: passed"
