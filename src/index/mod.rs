@@ -95,7 +95,6 @@ impl Shape {
     }
 }
 
-/// The metric the operator class names through its support function 1.
 /// The index itself, or the leaf indexes of a partitioned index (`function` names the
 /// caller in errors).
 fn leaf_indexes(index: &pgrx::PgRelation, function: &str) -> Vec<pg_sys::Oid> {
