@@ -10,8 +10,8 @@
 //! | 32·6             | per row, its vector's slot (int8) or heap tid (Hamming); `ItemPointer::NONE` marks an empty row |
 //! | 32·4 + 4         | labels (indexes with a label column only): i32 per row, then a mask of the rows whose label is not NULL |
 //!
-//! A search through a label filter compares a block's labels (one cache line or two)
-//! before it estimates any of its rows, and skips blocks where none matches.
+//! A search through a label filter compares a block's labels (128 bytes: two or three
+//! cache lines) before it estimates any of its rows, and skips blocks where none matches.
 
 use super::{EncodedRow, ItemPointer, Quantizer};
 
