@@ -4,7 +4,9 @@
 -- two int4vec, asymmetric against a real[] query), equality and hashing; the index's
 -- operator classes for int4vec columns (int4vec_l2_ops, the default, int4vec_ip_ops and
 -- int4vec_cosine_ops), which rescore from the 4-bit codes. Indexes with 4-bit codes
--- (first pass WITH (code_bits = 4), or on int4vec columns) are page format 3.
+-- (first pass WITH (code_bits = 4), or on int4vec columns) are page format 3. A label
+-- column (int4_label_ops) filters inside the scan (page format 4); quantvec_index_stats
+-- gains labelled_rows.
 \echo Use "ALTER EXTENSION quantvec UPDATE TO '0.6.0'" to load this file. \quit
 
 CREATE TYPE int4vec;
@@ -457,3 +459,35 @@ CREATE OPERATOR CLASS int4_label_ops DEFAULT FOR TYPE int4 USING quantvec AS
     OPERATOR 2 = (int4, int2),
     OPERATOR 3 = (int4, int8),
     FUNCTION 1 (int4, int4) quantvec_label_int4();
+
+DROP FUNCTION quantvec_index_stats(regclass);
+
+CREATE  FUNCTION "quantvec_index_stats"(
+	"index" regclass /* pgrx :: PgRelation */
+) RETURNS TABLE (
+	"indexrelid" regclass,  /* Regclass */
+	"format_version" INT,  /* i32 */
+	"metric" TEXT,  /* & '_ str */
+	"dimensions" INT,  /* i32 */
+	"lists" INT,  /* i32 */
+	"rows" bigint,  /* i64 */
+	"rows_at_build" bigint,  /* i64 */
+	"table_dead_rows" bigint,  /* i64 */
+	"list_rows_min" bigint,  /* i64 */
+	"list_rows_median" bigint,  /* i64 */
+	"list_rows_max" bigint,  /* i64 */
+	"free_vector_slots" bigint,  /* Option < i64 > */
+	"pages" bigint,  /* i64 */
+	"centroid_pages" bigint,  /* i64 */
+	"directory_pages" bigint,  /* i64 */
+	"code_pages" bigint,  /* i64 */
+	"vector_pages" bigint,  /* i64 */
+	"build_options" TEXT[],  /* :: std :: option :: Option < Vec < String > > */
+	"default_probes" INT,  /* i32 */
+	"default_rescore_factor" double precision,  /* f64 */
+	"expected_recall" double precision,  /* Option < f64 > */
+	"labelled_rows" bigint  /* Option < i64 > */
+)
+STRICT VOLATILE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'quantvec_index_stats_wrapper';

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use quantvec_core::ivf::paged::chain::read_pages;
-use quantvec_core::ivf::paged::lists::list_targets;
+use quantvec_core::ivf::paged::lists::list_labels;
 use quantvec_core::ivf::paged::{Kind, Lock, Locked, Store};
 use quantvec_core::ivf::search::SearchCounters;
 use quantvec_core::ivf::{vector_tid, ItemPointer};
@@ -42,12 +42,35 @@ unsafe impl pgrx::callconv::BoxRet for Regclass {
 pgrx::impl_sql_translatable!(Regclass, "regclass");
 
 /// One row of quantvec_index_stats (the columns as its signature names them).
-type StatsRow =
-    (Regclass, i32, &'static str, i32, i32, i64, i64, i64, i64, i64, i64, Option<i64>, i64, i64, i64, i64, i64, Option<Vec<String>>, i32, f64, Option<f64>);
+type StatsRow = (
+    Regclass,
+    i32,
+    &'static str,
+    i32,
+    i32,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<Vec<String>>,
+    i32,
+    f64,
+    Option<f64>,
+    Option<i64>,
+);
 
 /// The shape of an index, or of each partition of a partitioned index: its rows per list,
 /// its pages by kind, its build parameters (its reloptions), and the probes and rescore
-/// factor a query in this session would use on it (one metapage and `pages` in all).
+/// factor a query in this session would use on it (one metapage and `pages` in all), and
+/// for an index with a label column, how many rows have a label (not NULL).
 // (pgrx reads the column names from the signature, so the row type is spelled out there.)
 #[allow(clippy::type_complexity)]
 #[pg_extern(volatile, parallel_safe)]
@@ -77,6 +100,7 @@ fn quantvec_index_stats(
         name!(default_probes, i32),
         name!(default_rescore_factor, f64),
         name!(expected_recall, Option<f64>),
+        name!(labelled_rows, Option<i64>),
     ),
 > {
     let leaves = super::leaf_indexes(&index, "quantvec_index_stats");
@@ -89,7 +113,14 @@ fn stats_of(oid: pg_sys::Oid) -> StatsRow {
     let cached = pages::cached(relation);
     let store = cached.store(relation);
     let (opened, quantizer) = (&cached.opened, &cached.opened.quantizer);
-    let mut per_list: Vec<i64> = (0..quantizer.lists()).map(|list| list_targets(&store, opened, list).or_raise().0.len() as i64).collect();
+    let mut labelled = 0;
+    let mut per_list: Vec<i64> = (0..quantizer.lists())
+        .map(|list| {
+            let rows = list_labels(&store, opened, list).or_raise();
+            labelled += rows.iter().filter(|(_, label)| label.is_some()).count() as i64;
+            rows.len() as i64
+        })
+        .collect();
     let rows = per_list.iter().sum();
     per_list.sort_unstable();
     let free_slots = quantizer.has_vectors().then(|| {
@@ -143,6 +174,7 @@ fn stats_of(oid: pg_sys::Oid) -> StatsRow {
         probes as i32,
         rescore_factor,
         settings.expected_recall,
+        quantizer.labels.then_some(labelled),
     )
 }
 

@@ -110,7 +110,7 @@ SELECT s.indexrelid, format_version, metric, dimensions, lists, rows = (SELECT c
        free_vector_slots > 0 AS slots_freed_by_vacuum, table_dead_rows >= 0 AS dead_counted,
        pages = pg_relation_size(s.indexrelid) / 8192 AND pages = 1 + centroid_pages + directory_pages + code_pages + vector_pages AS pages_add_up,
        build_options, default_probes > 0 AS probes_set, default_rescore_factor >= 1 AS factor_set,
-       expected_recall BETWEEN 0 AND 1 AS recall_expected
+       expected_recall BETWEEN 0 AND 1 AS recall_expected, labelled_rows
   FROM pg_class c, quantvec_index_stats(c.oid) s WHERE c.relname IN ('docs_l2', 'docs_ham') ORDER BY 1;
 -- The recall curve the build measured (none for Hamming indexes, whose first pass is
 -- exact). A target takes the cheapest setting that reaches it with a margin for sampling,
@@ -419,7 +419,7 @@ INSERT INTO tagged SELECT i, ARRAY[sin(i), cos(i), sin(i * 0.3), cos(i * 0.7), i
   FROM generate_series(1, 3000) i;
 CREATE INDEX tagged_e ON tagged USING quantvec (e int8vec_cosine_ops, tag) WITH (lists = 30);
 \d tagged
-SELECT format_version FROM quantvec_index_stats('tagged_e');
+SELECT format_version, rows, labelled_rows = (SELECT count(tag) FROM tagged) AS labels_counted FROM quantvec_index_stats('tagged_e');
 SELECT lists, indexed_rows, heap_rows FROM quantvec_index_check('tagged_e');
 CREATE INDEX tagged_bad ON tagged USING quantvec (tag);
 CREATE INDEX tagged_bad ON tagged USING quantvec (e, e);
@@ -462,6 +462,8 @@ UPDATE tagged SET tag = 8 WHERE id BETWEEN 10051 AND 10100;
 DELETE FROM tagged WHERE id % 4 = 0;
 VACUUM tagged;
 SELECT lists, indexed_rows, heap_rows FROM quantvec_index_check('tagged_e');
+SELECT rows = (SELECT count(e) FROM tagged) AS rows_counted, labelled_rows = (SELECT count(tag) FROM tagged WHERE e IS NOT NULL) AS labels_counted
+  FROM quantvec_index_stats('tagged_e');
 SET enable_seqscan = off;
 SELECT count(*) = (SELECT count(*) FROM tagged WHERE tag = 7 AND e IS NOT NULL) AS all_rows
   FROM (SELECT id FROM tagged WHERE tag = 7 ORDER BY e <=> '{1,2,3,4,5,6,7,8}'::real[]) s;

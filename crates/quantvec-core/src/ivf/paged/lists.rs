@@ -66,3 +66,16 @@ pub fn list_targets<S: Store>(store: &S, opened: &Opened, list: usize) -> Result
     })?;
     Ok((targets, pages))
 }
+
+/// Each row of `list`: its target (as [`list_targets`]) and its label (None without a label
+/// column, or where the row's label is NULL).
+pub fn list_labels<S: Store>(store: &S, opened: &Opened, list: usize) -> Result<Vec<(ItemPointer, Option<i32>)>> {
+    let quantizer = &opened.quantizer;
+    let mut rows = Vec::new();
+    read_blocks(store, quantizer, opened.heads[list], |_, b| {
+        rows.extend(
+            (0..block::ROWS).map(|slot| (block::pointer(quantizer, b, slot), block::label(quantizer, b, slot))).filter(|&(t, _)| t != ItemPointer::NONE),
+        );
+    })?;
+    Ok(rows)
+}

@@ -84,6 +84,13 @@ struct Case {
     metric: Metric,
     dims: usize,
     code_bits: u8,
+    /// With a label column: each row's label is [`label_of`] its tid.
+    labels: bool,
+}
+
+/// A labelled row's label: NULL for one row in five, else one of three values.
+fn label_of(tid: ItemPointer) -> Option<i32> {
+    (!tid.offset.is_multiple_of(5)).then_some((tid.block % 3) as i32 - 1)
 }
 
 fn random_floats(rng: &mut SmallRng, dims: usize) -> Vec<f32> {
@@ -104,16 +111,23 @@ fn train(case: &Case, rows: &[Vec<f32>]) -> (Arc<Quantizer>, i16) {
     };
     let mut centroids = index.quantizer.centroids.clone();
     let exponent = crate::ivf::meta::round_centroids(&mut centroids);
-    (index.quantizer, exponent)
+    (Arc::new((*index.quantizer).clone().with_labels(case.labels)), exponent)
 }
 
 fn encode(quantizer: &Quantizer, case: &Case, row: &[f32], tid: ItemPointer) -> EncodedRow {
     let k = kernels::active();
-    if case.metric == Metric::Hamming {
+    let mut encoded = if case.metric == Metric::Hamming {
         quantizer.encode_bits(k, &BitVector::from_signs(row).unwrap().view()).unwrap()
     } else {
         quantizer.encode_int8(k, tid, &Int8Vector::quantize_minmax(row).unwrap().view()).unwrap()
-    }
+    };
+    encoded.label = if case.labels { label_of(tid) } else { None };
+    encoded
+}
+
+/// What the index must hold for `model`: each row's tid and label.
+fn expected(case: &Case, model: &HashMap<ItemPointer, Vec<f32>>) -> HashMap<ItemPointer, Option<i32>> {
+    model.keys().map(|&tid| (tid, if case.labels { label_of(tid) } else { None })).collect()
 }
 
 fn build(store: &MemoryStore, quantizer: &Arc<Quantizer>, exponent: i16, case: &Case, rows: &HashMap<ItemPointer, Vec<f32>>) -> Opened {
@@ -128,11 +142,13 @@ fn build(store: &MemoryStore, quantizer: &Arc<Quantizer>, exponent: i16, case: &
     directory::open(store, kernels::active()).unwrap()
 }
 
-/// Every row the index holds, by heap tid (a tid twice fails).
-fn indexed(store: &MemoryStore, opened: &Opened) -> HashSet<ItemPointer> {
-    let mut tids = HashSet::new();
+/// Every row the index holds, by heap tid, with its label (a tid twice fails).
+fn indexed(store: &MemoryStore, opened: &Opened) -> HashMap<ItemPointer, Option<i32>> {
+    let mut tids = HashMap::new();
     for list in 0..opened.quantizer.lists() {
-        let (targets, _) = super::lists::list_targets(store, opened, list).unwrap();
+        let rows = super::lists::list_labels(store, opened, list).unwrap();
+        let (targets, labels): (Vec<ItemPointer>, Vec<Option<i32>>) = rows.into_iter().unzip();
+        assert_eq!(targets, super::lists::list_targets(store, opened, list).unwrap().0, "the same rows in the same order");
         let mut heap = Vec::new();
         if opened.quantizer.has_vectors() {
             store.read_items(&targets, opened.quantizer.vector_len(), Kind::Vectors, &mut |v| heap.push(crate::ivf::vector_tid(v))).unwrap();
@@ -140,8 +156,8 @@ fn indexed(store: &MemoryStore, opened: &Opened) -> HashSet<ItemPointer> {
         } else {
             heap = targets;
         }
-        for tid in heap {
-            assert!(tids.insert(tid), "{tid:?} is indexed twice");
+        for (tid, label) in heap.into_iter().zip(labels) {
+            assert!(tids.insert(tid, label).is_none(), "{tid:?} is indexed twice");
         }
     }
     tids
@@ -233,7 +249,7 @@ fn random_operations(case: Case, seed: u64) {
             }
             _ => store.crash(),
         }
-        assert_eq!(indexed(&store, &opened), model.keys().copied().collect::<HashSet<_>>(), "step {step}");
+        assert_eq!(indexed(&store, &opened), expected(&case, &model), "step {step}");
         check_directory(&store, &opened);
         if step % 8 == 0 && !model.is_empty() {
             check_search(&store, &opened, &case, &model, &random_floats(&mut rng, case.dims));
@@ -244,15 +260,15 @@ fn random_operations(case: Case, seed: u64) {
 
 #[test]
 fn random_operations_on_shared_code_pages() {
-    random_operations(Case { metric: Metric::L2, dims: 16, code_bits: 1 }, 1);
-    random_operations(Case { metric: Metric::Cosine, dims: 40, code_bits: 4 }, 2);
-    random_operations(Case { metric: Metric::Hamming, dims: 64, code_bits: 1 }, 3);
+    random_operations(Case { metric: Metric::L2, dims: 16, code_bits: 1, labels: true }, 1);
+    random_operations(Case { metric: Metric::Cosine, dims: 40, code_bits: 4, labels: false }, 2);
+    random_operations(Case { metric: Metric::Hamming, dims: 64, code_bits: 1, labels: true }, 3);
 }
 
 #[test]
 fn random_operations_on_wide_blocks() {
     // Blocks of three pages: a new block and the link to it fill a WAL record.
-    let case = Case { metric: Metric::InnerProduct, dims: 4000, code_bits: 1 };
+    let case = Case { metric: Metric::InnerProduct, dims: 4000, code_bits: 1, labels: true };
     let (quantizer, _) = train(&case, &[vec![0.5; 4000], vec![-0.5; 4000]]);
     assert_eq!(chain::pages_per_block(&quantizer), chain::MAX_BLOCK_PAGES, "blocks span pages");
     random_operations(case, 4);
@@ -262,7 +278,7 @@ fn random_operations_on_wide_blocks() {
 /// same record as the new page's first row.
 #[test]
 fn a_new_page_and_its_link_are_one_record() {
-    let case = Case { metric: Metric::L2, dims: 16, code_bits: 1 };
+    let case = Case { metric: Metric::L2, dims: 16, code_bits: 1, labels: false };
     let mut rng = SmallRng::seed_from_u64(9);
     let rows: HashMap<ItemPointer, Vec<f32>> = (0..10).map(|i| (ItemPointer { block: i, offset: 1 }, random_floats(&mut rng, 16))).collect();
     let (quantizer, exponent) = train(&case, &rows.values().cloned().collect::<Vec<_>>());
@@ -287,7 +303,7 @@ fn a_new_page_and_its_link_are_one_record() {
 #[test]
 fn recalibration_measures_the_rows_the_index_holds_now() {
     let k = kernels::active();
-    let case = Case { metric: Metric::L2, dims: 32, code_bits: 1 };
+    let case = Case { metric: Metric::L2, dims: 32, code_bits: 1, labels: false };
     let mut rng = SmallRng::seed_from_u64(11);
     let tid = |i: u32| ItemPointer { block: i / 50, offset: (i % 50 + 1) as u16 };
     // Another cloud: eight dimensions moved and narrowed.
