@@ -131,18 +131,18 @@ sql -c "CREATE TABLE filtered AS SELECT id, id % 10 AS c10, id % 100 AS c100, id
     -c "CREATE INDEX filtered_e ON filtered USING quantvec (e int8vec_cosine_ops)" \
     -c "CREATE INDEX filtered_c10 ON filtered (c10)" -c "CREATE INDEX filtered_c100 ON filtered (c100)" \
     -c "CREATE INDEX filtered_c1000 ON filtered (c1000)" -c "ANALYZE filtered"
-# plan_uses INDEX WHERE LIMIT: EXPLAIN of the filtered query names INDEX.
+# plan_uses TABLE INDEX WHERE LIMIT: EXPLAIN of the filtered query on TABLE names INDEX.
 plan_uses() {
     local plan
-    plan=$(sql -c "EXPLAIN (COSTS OFF) SELECT id FROM filtered $2 ORDER BY e <=> (SELECT embedding FROM queries LIMIT 1) LIMIT $3")
-    echo "$plan" | grep -q "$1" || { echo "FAILED: '$2 ... LIMIT $3' does not use $1:"; echo "$plan"; exit 1; }
-    echo "'$2 ... LIMIT $3': $1"
+    plan=$(sql -c "EXPLAIN (COSTS OFF) SELECT id FROM $1 $3 ORDER BY e <=> (SELECT embedding FROM queries LIMIT 1) LIMIT $4")
+    echo "$plan" | grep -q "$2" || { echo "FAILED: '$3 ... LIMIT $4' on $1 does not use $2:"; echo "$plan"; exit 1; }
+    echo "'$3 ... LIMIT $4' on $1: $2"
 }
-plan_uses filtered_c1000 "WHERE c1000 = 7" 10
-plan_uses filtered_c100 "WHERE c100 = 7" 10
-plan_uses "Index Scan using filtered_e" "WHERE c10 = 7" 10
-plan_uses "Index Scan using filtered_e" "" 10
-plan_uses "Index Scan using filtered_e" "" 100
+plan_uses filtered filtered_c1000 "WHERE c1000 = 7" 10
+plan_uses filtered filtered_c100 "WHERE c100 = 7" 10
+plan_uses filtered "Index Scan using filtered_e" "WHERE c10 = 7" 10
+plan_uses filtered "Index Scan using filtered_e" "" 10
+plan_uses filtered "Index Scan using filtered_e" "" 100
 
 # A label column filters inside the scan: through (e, label) indexes, filters that keep
 # 10% and 1% of the rows find recall@10 >= 0.95 against the exact filtered top 10 at the
@@ -165,15 +165,9 @@ for modulus in 10 100; do
           FROM queries q WHERE q.id < 200")
     check "recall@10 through the (e, c$modulus) index, a filter that keeps 1/$modulus of the rows" "$labelled_recall" 0.95
 done
-plan_labelled() { # index, filter
-    local plan
-    plan=$(sql -c "EXPLAIN (COSTS OFF) SELECT id FROM labelled WHERE $2 ORDER BY e <=> (SELECT embedding FROM queries LIMIT 1) LIMIT 10")
-    echo "$plan" | grep -q "$1" || { echo "FAILED: 'WHERE $2 ... LIMIT 10' does not use $1:"; echo "$plan"; exit 1; }
-    echo "'WHERE $2 ... LIMIT 10' with label indexes: $1"
-}
-plan_labelled "Index Scan using labelled_e_c10 " "c10 = 7"
-plan_labelled "Index Scan using labelled_e_c100 " "c100 = 7"
-plan_labelled labelled_c1000 "c1000 = 7"
+plan_uses labelled "Index Scan using labelled_e_c10 " "WHERE c10 = 7" 10
+plan_uses labelled "Index Scan using labelled_e_c100 " "WHERE c100 = 7" 10
+plan_uses labelled labelled_c1000 "WHERE c1000 = 7" 10
 
 # A canceled build leaves no index behind, and the next build works.
 if sql -c "SET statement_timeout = '200ms'" -c "CREATE INDEX items_canceled ON items USING quantvec (e int8vec_l2_ops)" 2>"$work/cancel.txt"; then

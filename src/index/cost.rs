@@ -72,15 +72,13 @@ pub unsafe extern "C-unwind" fn amcostestimate(
         let cost_per_row =
             rescored_per_row(meta.metric, rescore_factor, (*root).limit_tuples, rows_out) * RESCORED_VECTOR_PAGE_FRACTION * pg_sys::random_page_cost;
         let labelled = !(*path).indexclauses.is_null();
+        // The selectivity of the label quals (and of a partial index's predicate); the
+        // rest of genericcostestimate's figures are replaced below.
         let mut costs = pg_sys::GenericCosts::default();
-        if labelled {
-            // The label quals' selectivity, before the probed fraction depends on it.
-            pg_sys::genericcostestimate(root, path, loop_count, &mut costs);
-        }
+        pg_sys::genericcostestimate(root, path, loop_count, &mut costs);
         let filtered = labelled.then_some(costs.indexSelectivity.clamp(1e-9, 1.0));
         let fraction = probed_fraction(probes, lists, filtered, (*root).limit_tuples);
-        costs = pg_sys::GenericCosts { numIndexTuples: fraction * (*info).tuples, ..Default::default() };
-        pg_sys::genericcostestimate(root, path, loop_count, &mut costs);
+        let index_tuples = (fraction * (*info).tuples).max(1.0);
         let pages = match filtered {
             // A filtered scan reads the probed lists' code pages; the vector pages it
             // rescores from are the per-row cost.
@@ -88,7 +86,7 @@ pub unsafe extern "C-unwind" fn amcostestimate(
             None => f64::from((*info).pages),
         };
         let pages_read = (fraction * pages).max(1.0);
-        let cost = pages_read * pg_sys::seq_page_cost + lists as f64 * pg_sys::cpu_operator_cost + costs.numIndexTuples * pg_sys::cpu_index_tuple_cost;
+        let cost = pages_read * pg_sys::seq_page_cost + lists as f64 * pg_sys::cpu_operator_cost + index_tuples * pg_sys::cpu_index_tuple_cost;
         *startup_cost = cost;
         *total_cost = cost + filtered.unwrap_or(1.0) * (*info).tuples.max(0.0) * cost_per_row;
         *selectivity = costs.indexSelectivity;

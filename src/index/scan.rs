@@ -119,18 +119,18 @@ fn label_filter(keys: &[pg_sys::ScanKeyData]) -> Option<Vec<i32>> {
             // SAFETY: a SEARCHARRAY key's argument is a non-null array of the operator's
             // right-hand type, which the strategy names.
             unsafe {
-                match key.sk_strategy {
-                    1 => array_values::<i32>(key.sk_argument),
-                    2 => array_values::<i16>(key.sk_argument),
-                    _ => array_values::<i64>(key.sk_argument),
+                match LabelType::of(key) {
+                    LabelType::Int4 => array_values::<i32>(key.sk_argument),
+                    LabelType::Int2 => array_values::<i16>(key.sk_argument),
+                    LabelType::Int8 => array_values::<i64>(key.sk_argument),
                 }
             }
         } else {
             let datum = key.sk_argument.value();
-            vec![match key.sk_strategy {
-                1 => i64::from(datum as i32),
-                2 => i64::from(datum as i16),
-                _ => datum as i64,
+            vec![match LabelType::of(key) {
+                LabelType::Int4 => i64::from(datum as i32),
+                LabelType::Int2 => i64::from(datum as i16),
+                LabelType::Int8 => datum as i64,
             }]
         };
         let values: Vec<i32> = values.into_iter().filter_map(|v| i32::try_from(v).ok()).collect();
@@ -144,6 +144,23 @@ fn label_filter(keys: &[pg_sys::ScanKeyData]) -> Option<Vec<i32>> {
         values.dedup();
         values
     })
+}
+
+/// The type of a label key's right-hand side, which its strategy names (`int4_label_ops`).
+enum LabelType {
+    Int4,
+    Int2,
+    Int8,
+}
+
+impl LabelType {
+    fn of(key: &pg_sys::ScanKeyData) -> LabelType {
+        match key.sk_strategy {
+            1 => LabelType::Int4,
+            2 => LabelType::Int2,
+            _ => LabelType::Int8,
+        }
+    }
 }
 
 /// The non-NULL elements of an array of integers.
