@@ -139,11 +139,7 @@ fn label_filter(keys: &[pg_sys::ScanKeyData]) -> Option<Vec<i32>> {
             Some(kept) => kept.into_iter().filter(|v| values.contains(v)).collect(),
         });
     }
-    filter.map(|mut values| {
-        values.sort_unstable();
-        values.dedup();
-        values
-    })
+    filter
 }
 
 /// The type of a label key's right-hand side, which its strategy names (`int4_label_ops`).

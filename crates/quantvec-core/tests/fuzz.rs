@@ -1616,9 +1616,11 @@ fn index_fastscan_blocks() {
             // Labels read where they are stored, and a filter matches exactly the rows with
             // a label among its values.
             let labels: Vec<Option<i32>> = (0..block::ROWS).map(|s| block::label(quantizer, bytes, s)).collect();
-            for values in [&[7][..], &[0, -1], &[]] {
+            // (The long list goes through the filter's Bloom filter.)
+            let long: Vec<i32> = labels.iter().flatten().step_by(3).copied().chain(-20..20).collect();
+            for values in [&[7][..], &[0, -1], &[], &long] {
                 let want = labels.iter().enumerate().fold(0u32, |m, (s, l)| m | u32::from(l.is_some_and(|l| values.contains(&l))) << s);
-                assert_eq!(block::matching_labels(quantizer, bytes, values), want, "labels {labels:?}, filter {values:?}");
+                assert_eq!(block::LabelFilter::new(values.to_vec()).matching(quantizer, bytes), want, "labels {labels:?}, filter {values:?}");
             }
             if !quantizer.labels {
                 assert!(labels.iter().all(Option::is_none));

@@ -430,6 +430,7 @@ SET quantvec.rescore_factor = 1000000;
 CREATE TEMP VIEW tagged_top AS
   SELECT 'one' AS filter, array_agg(id) AS ids FROM (SELECT id FROM tagged WHERE tag = 7 ORDER BY e <=> '{1,2,3,4,5,6,7,8}'::real[], id LIMIT 10) s
   UNION ALL SELECT 'any', array_agg(id) FROM (SELECT id FROM tagged WHERE tag = ANY('{3,NULL,19}') ORDER BY e <=> '{1,2,3,4,5,6,7,8}'::real[], id LIMIT 10) s
+  UNION ALL SELECT 'many', array_agg(id) FROM (SELECT id FROM tagged WHERE tag = ANY(ARRAY(SELECT generate_series(-40, 40, 3))) ORDER BY e <=> '{1,2,3,4,5,6,7,8}'::real[], id LIMIT 10) s
   UNION ALL SELECT 'int2', array_agg(id) FROM (SELECT id FROM tagged WHERE tag = 7::int2 ORDER BY e <=> '{1,2,3,4,5,6,7,8}'::real[], id LIMIT 10) s
   UNION ALL SELECT 'int8', array_agg(id) FROM (SELECT id FROM tagged WHERE tag IN (7::int8, 8, 5000000000) ORDER BY e <=> '{1,2,3,4,5,6,7,8}'::real[], id LIMIT 10) s
   UNION ALL SELECT 'both', array_agg(id) FROM (SELECT id FROM tagged WHERE tag IN (1, 2, 3) AND tag IN (3, 4) ORDER BY e <=> '{1,2,3,4,5,6,7,8}'::real[], id LIMIT 10) s

@@ -59,17 +59,80 @@ pub fn label(quantizer: &Quantizer, block: &[u8], slot: usize) -> Option<i32> {
     Some(i32::from_ne_bytes(block[at..at + 4].try_into().expect("4 bytes")))
 }
 
-/// The rows whose label is one of `values`, as a bit mask (bit r: row r). An index
-/// without labels matches none.
-#[inline]
-pub fn matching_labels(quantizer: &Quantizer, block: &[u8], values: &[i32]) -> u32 {
-    if !quantizer.labels {
-        return 0;
+/// The label values a filter keeps, as blocks' labels are compared with them.
+#[derive(Clone, Debug)]
+pub struct LabelFilter {
+    /// Sorted, without duplicates.
+    values: Vec<i32>,
+    /// For more than `COMPARED_AT_ONCE` values: a bit per hash of a label, set for the
+    /// values' hashes (a one-hash Bloom filter, 16 bits a value), so that most rows are
+    /// rejected by one bit test before a search of `values`.
+    hashed: Vec<u64>,
+    /// The hash's width in bits: `hashed` holds 2^hash_bits bits.
+    hash_bits: u32,
+}
+
+/// Values up to which each is compared with all of a block's labels at once (SIMD, a few
+/// instructions a value); a longer list goes through the Bloom filter, which costs the
+/// same for any length (a filter on `= ANY` of thousands of values was thousands of
+/// times dearer a block than on one).
+const COMPARED_AT_ONCE: usize = 16;
+
+impl LabelFilter {
+    pub fn new(mut values: Vec<i32>) -> LabelFilter {
+        values.sort_unstable();
+        values.dedup();
+        let (mut hashed, mut hash_bits) = (Vec::new(), 0);
+        if values.len() > COMPARED_AT_ONCE {
+            hash_bits = (16 * values.len()).next_power_of_two().trailing_zeros().clamp(6, 30);
+            hashed = vec![0u64; 1 << (hash_bits - 6)];
+            for &value in &values {
+                let bit = label_hash(value, hash_bits);
+                hashed[bit / 64] |= 1 << (bit % 64);
+            }
+        }
+        LabelFilter { values, hashed, hash_bits }
     }
-    let at = labels_at(quantizer);
-    let labels: &[u8; 4 * ROWS] = block[at..at + 4 * ROWS].try_into().expect("a block's labels");
-    let matching = values.iter().fold(0, |matching, &value| matching | equal_labels(labels, value));
-    matching & labelled_mask(quantizer, block)
+
+    /// Whether no row can pass.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The rows of `block` whose label is one of the values, as a bit mask (bit r: row r).
+    /// An index without labels matches none.
+    #[inline]
+    pub fn matching(&self, quantizer: &Quantizer, block: &[u8]) -> u32 {
+        if !quantizer.labels {
+            return 0;
+        }
+        let at = labels_at(quantizer);
+        let labels: &[u8; 4 * ROWS] = block[at..at + 4 * ROWS].try_into().expect("a block's labels");
+        let labelled = labelled_mask(quantizer, block);
+        if self.hashed.is_empty() {
+            return self.values.iter().fold(0, |matching, &value| matching | equal_labels(labels, value)) & labelled;
+        }
+        let label = |slot: usize| i32::from_ne_bytes(labels[4 * slot..4 * slot + 4].try_into().expect("4 bytes"));
+        let mut candidates = 0u32;
+        for slot in 0..ROWS {
+            let bit = label_hash(label(slot), self.hash_bits);
+            candidates |= u32::from(self.hashed[bit / 64] >> (bit % 64) & 1 == 1) << slot;
+        }
+        candidates &= labelled;
+        let mut matching = 0;
+        while candidates != 0 {
+            let slot = candidates.trailing_zeros() as usize;
+            candidates &= candidates - 1;
+            matching |= u32::from(self.values.binary_search(&label(slot)).is_ok()) << slot;
+        }
+        matching
+    }
+}
+
+/// A label's bit among 2^bits (Fibonacci hashing: the top bits of a multiplication).
+#[inline]
+fn label_hash(label: i32, bits: u32) -> usize {
+    ((label as u32).wrapping_mul(0x9E37_79B9) >> (32 - bits)) as usize
 }
 
 /// The rows whose label is `value`: one comparison per row, in a form the compiler turns
@@ -188,16 +251,22 @@ mod tests {
             write_row(&quantizer, &mut block, slot, &row, ItemPointer { block: 1, offset: slot as u16 });
         }
         assert_eq!((0..4).map(|s| label(&quantizer, &block, s)).collect::<Vec<_>>(), [Some(5), Some(-1), None, Some(5)]);
-        assert_eq!(matching_labels(&quantizer, &block, &[5]), 0b1001);
-        assert_eq!(matching_labels(&quantizer, &block, &[-1, 5]), 0b1011);
+        assert_eq!(LabelFilter::new(vec![5]).matching(&quantizer, &block), 0b1001);
+        assert_eq!(LabelFilter::new(vec![5, -1]).matching(&quantizer, &block), 0b1011);
         // NULL labels and empty rows are stored as 0 but match no filter.
-        assert_eq!(matching_labels(&quantizer, &block, &[0]), 0);
-        assert_eq!(matching_labels(&quantizer, &block, &[]), 0);
+        assert_eq!(LabelFilter::new(vec![0]).matching(&quantizer, &block), 0);
+        assert_eq!(LabelFilter::new(vec![]).matching(&quantizer, &block), 0);
+        // Long lists go through their Bloom filter: the same rows match.
+        let long = |extra: &[i32]| LabelFilter::new((100..300).chain([i32::MIN, i32::MAX]).chain(extra.iter().copied()).collect());
+        assert_eq!(long(&[5]).matching(&quantizer, &block), 0b1001);
+        assert_eq!(long(&[5, -1, 5]).matching(&quantizer, &block), 0b1011);
+        assert_eq!(long(&[0]).matching(&quantizer, &block), 0);
+        assert_eq!(long(&[]).matching(&quantizer, &block), 0);
         clear_row(&quantizer, &mut block, 3);
-        assert_eq!(matching_labels(&quantizer, &block, &[5]), 0b0001);
+        assert_eq!(LabelFilter::new(vec![5]).matching(&quantizer, &block), 0b0001);
         assert_eq!(label(&quantizer, &block, 3), None);
         // The codes, factors and pointers sit where they do without labels.
         assert_eq!(pointer(&quantizer, &block, 1), ItemPointer { block: 1, offset: 1 });
-        assert_eq!(matching_labels(&plain, &block[..len(&plain)], &[5]), 0);
+        assert_eq!(LabelFilter::new(vec![5]).matching(&plain, &block[..len(&plain)]), 0);
     }
 }

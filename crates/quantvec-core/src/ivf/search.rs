@@ -15,7 +15,8 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::{block, vector_tid, ItemPointer, Scorer};
+use super::block::{self, LabelFilter};
+use super::{vector_tid, ItemPointer, Scorer};
 use crate::eval::Scored;
 
 /// Where the pages of an index live: memory for tests and benchmarks, or Postgres buffers.
@@ -310,7 +311,7 @@ pub struct Search {
     codes_scored: usize,
     rescans: usize,
     /// Label values a row must have one of, where the scan has a label filter.
-    filter: Option<Vec<i32>>,
+    filter: Option<LabelFilter>,
     /// Rows in the lists probed so far, and those of them that pass the filter: its
     /// selectivity near the query.
     rows_probed: usize,
@@ -372,7 +373,7 @@ impl Search {
     /// This search over the rows whose label is one of `values` only (an index with labels;
     /// an empty set matches nothing).
     pub fn with_filter(mut self, values: Vec<i32>) -> Search {
-        self.filter = Some(values);
+        self.filter = Some(LabelFilter::new(values));
         self
     }
 
@@ -445,7 +446,7 @@ impl Search {
             source.scan_list(list, &mut |block| {
                 seen.blocks += 1;
                 let matching = match &self.filter {
-                    Some(values) => block::matching_labels(quantizer, block, values),
+                    Some(filter) => filter.matching(quantizer, block),
                     None => u32::MAX,
                 };
                 if matching == 0 {
