@@ -393,12 +393,14 @@ mod tests {
         }
         let recall = found as f64 / wanted as f64;
         assert!(recall >= 0.9, "filtered recall@10 {recall}");
-        // No label matches: nothing, having looked at every list; an index without labels
-        // matches no filter.
+        // No label matches: nothing, having looked at every list once; an index without
+        // labels matches no filter.
         let query = IndexQuery::Floats(Query::new(&floats[1]).unwrap());
+        let counting = Counting(&index, std::cell::Cell::new(0));
         let mut search = Search::new(Scorer::new(index.quantizer.clone(), k, query).unwrap(), settings).with_filter(vec![-5]);
-        assert!(search.next(&index).is_none());
-        assert_eq!((search.counters().lists_probed, search.counters().codes_scored), (60, 0));
+        assert!(search.next(&counting).is_none());
+        assert_eq!((search.counters().lists_probed, search.counters().codes_scored, search.counters().rescans), (60, 0, 0));
+        assert_eq!(counting.1.get(), 60, "each list scanned once");
         let query = IndexQuery::Floats(Query::new(&floats[1]).unwrap());
         let mut search = Search::new(Scorer::new(plain.quantizer.clone(), k, query).unwrap(), settings).with_filter(vec![1]);
         assert!(search.next(&plain).is_none());

@@ -90,6 +90,9 @@ struct Pool {
     handed: Vec<ItemPointer>,
     /// Frontier size of the last fill, doubled by each rescan.
     last_keep: usize,
+    /// Whether filling the frontier left rows of the probed lists out, which only a rescan
+    /// finds again (without a reserve: a reserve keeps its own bound).
+    left_out: bool,
     /// The number of probed lists when a rescan last found nothing: rescanning the same
     /// lists again would find nothing again (and, once every list is probed, each further
     /// row asked for would cost a scan of the whole index).
@@ -203,11 +206,11 @@ impl Batch {
         }
     }
 
-    /// Farthest first, for popping from the end.
-    fn into_frontier(mut self) -> Vec<Candidate> {
+    /// Farthest first, for popping from the end; and whether rows were left out.
+    fn into_frontier(mut self) -> (Vec<Candidate>, bool) {
         self.shrink();
         self.best.sort_unstable_by(|a, b| nearer(b, a));
-        self.best
+        (self.best, self.left_out)
     }
 
     /// The nearest `keep`, unordered, and whether rows were left out.
@@ -265,8 +268,10 @@ impl Pool {
         let keep = keep.max(1);
         let mut batch = Batch::new(keep, Vec::with_capacity(2 * keep));
         heap.into_iter().for_each(|Reverse(r)| batch.offer(unranked(r)));
-        self.frontier = batch.into_frontier();
+        self.frontier = batch.into_frontier().0;
         self.last_keep = keep;
+        // The reserve's bound had left rows out already.
+        self.left_out = true;
     }
 }
 
@@ -569,7 +574,9 @@ impl Search {
         } else {
             let mut batch = Batch::new(keep, std::mem::take(&mut self.pool.frontier));
             self.score_new_lists(source, self.next_list..end, &mut batch);
-            self.pool.frontier = batch.into_frontier();
+            let (frontier, left_out) = batch.into_frontier();
+            self.pool.frontier = frontier;
+            self.pool.left_out |= left_out;
             self.pool.last_keep = keep;
         }
         self.next_list = end;
@@ -584,9 +591,15 @@ impl Search {
     }
 
     /// Scores the probed lists again for the nearest rows not handed out yet; false when
-    /// there are none (with a reserve that left no row out, when it is empty).
+    /// there are none (when the pool, frontier or reserve, left no row out and is empty: a
+    /// filter that no row near the query passes costs one pass over the lists, not two).
     fn rescan(&mut self, source: &dyn Lists) -> bool {
-        if self.pool.dry_at == Some(self.next_list) || matches!(&self.pool.reserve, Reserve::Kept { heap, bound: None, .. } if heap.is_empty()) {
+        let complete = match &self.pool.reserve {
+            Reserve::Unused => !self.pool.left_out && self.pool.frontier.is_empty(),
+            Reserve::Kept { heap, bound: None } => heap.is_empty(),
+            _ => false,
+        };
+        if self.pool.dry_at == Some(self.next_list) || complete {
             return false;
         }
         self.score_probed_again(source, self.keep().max(self.pool.last_keep.saturating_mul(2)));
@@ -619,7 +632,9 @@ impl Search {
         if reserve_keep.is_some() {
             self.pool.start_reserve(batch, keep);
         } else {
-            self.pool.frontier = batch.into_frontier();
+            let (frontier, left_out) = batch.into_frontier();
+            self.pool.frontier = frontier;
+            self.pool.left_out = left_out;
             self.pool.last_keep = keep;
         }
     }
@@ -712,7 +727,7 @@ mod tests {
         }
         // The threshold is the farthest kept at the last selection: past the 30th.
         assert!((29.0..200.0).contains(&batch.threshold()), "{}", batch.threshold());
-        let mut frontier = batch.into_frontier();
+        let mut frontier = batch.into_frontier().0;
         let nearest: Vec<f32> = std::iter::from_fn(|| frontier.pop()).map(|c| c.0).collect();
         assert_eq!(nearest, (0..30).map(|i| i as f32).collect::<Vec<_>>());
     }
@@ -726,7 +741,7 @@ mod tests {
             for &c in &offered {
                 batch.offer(c);
             }
-            let mut frontier = batch.into_frontier();
+            let mut frontier = batch.into_frontier().0;
             let kept: Vec<Candidate> = std::iter::from_fn(|| frontier.pop()).collect();
             let mut sorted = offered.clone();
             sorted.sort_by(nearer);
