@@ -71,25 +71,32 @@ cluster_stop() {
     [ -d "$dir/data" ] && as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
 }
 
-# cluster_index_matches_heap DIR TABLE INDEX: the index's check passes and an index scan of
-# INDEX (every list probed) finds exactly the rows of TABLE whose column e is not NULL.
+# cluster_index_matches_heap DIR TABLE INDEX [FILTER]: the index's check passes and an index
+# scan (every list probed) finds exactly the rows of TABLE whose column e is not NULL (and
+# that pass FILTER, a condition on a label column of INDEX, which the scan then uses).
 cluster_index_matches_heap() {
-    local dir=$1 table=$2 index=$3 same
+    local dir=$1 table=$2 index=$3 filter=${4:-true} same
     cluster_psql "$dir" -d postgres -At -c "SELECT * FROM quantvec_index_check('$index')"
     same=$(cluster_psql "$dir" -d postgres -At <<SQL
 SET quantvec.probes = 1000000;
 SET enable_seqscan = off;
-CREATE TEMP TABLE via_index AS SELECT id FROM $table ORDER BY e <=> (SELECT e::real[] FROM $table ORDER BY id LIMIT 1);
+CREATE TEMP TABLE via_index AS SELECT id FROM $table WHERE $filter ORDER BY e <=> (SELECT e::real[] FROM $table ORDER BY id LIMIT 1);
 RESET enable_seqscan;
 SET enable_indexscan = off;
 SET enable_bitmapscan = off;
-CREATE TEMP TABLE via_heap AS SELECT id FROM $table WHERE e IS NOT NULL;
+CREATE TEMP TABLE via_heap AS SELECT id FROM $table WHERE e IS NOT NULL AND $filter;
 SELECT (SELECT count(*) FROM via_index) = (SELECT count(*) FROM via_heap)
    AND NOT EXISTS (SELECT id FROM via_index EXCEPT SELECT id FROM via_heap)
    AND NOT EXISTS (SELECT id FROM via_heap EXCEPT SELECT id FROM via_index);
 SQL
 )
-    [ "$(echo "$same" | tail -1)" = t ] || { echo "FAILED: index scan and sequential scan of $table disagree"; return 1; }
+    [ "$(echo "$same" | tail -1)" = t ] || { echo "FAILED: index scan and sequential scan of $table ($filter) disagree"; return 1; }
+    if [ "$filter" != true ]; then
+        local plan
+        plan=$(cluster_psql "$dir" -d postgres -At -c "SET enable_seqscan = off" \
+            -c "EXPLAIN (COSTS OFF) SELECT id FROM $table WHERE $filter ORDER BY e <=> (SELECT e::real[] FROM $table ORDER BY id LIMIT 1)")
+        echo "$plan" | grep -q "Index Scan using $index " || { echo "FAILED: the scan of $table ($filter) does not use $index:"; echo "$plan"; return 1; }
+    fi
 }
 
 # cluster_start_replica PRIMARY_DIR DIR PORT: a streaming replica of the cluster in
