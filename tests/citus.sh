@@ -6,7 +6,8 @@
 # (INSERT ... SELECT and COPY), and a top-10 ORDER BY e <=> $1::real[] LIMIT 10 through the
 # coordinator returns the rows one local table returns, with ORDER BY and LIMIT pushed to
 # the shards, where the quantvec index runs (EXPLAIN shows both); so does a join with a
-# colocated table of tenants, filtered by tenant.
+# colocated table of tenants, filtered by tenant, and a filter on an index's label column,
+# which each shard's label index applies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/postgres.sh
@@ -55,9 +56,11 @@ CREATE TABLE tenants (tenant int PRIMARY KEY, plan text);
 SELECT create_distributed_table('tenants', 'tenant');
 SELECT create_distributed_table('items', 'tenant', colocate_with => 'tenants');
 CREATE INDEX items_e ON items USING quantvec (e int8vec_cosine_ops) WITH (lists = 8);
+CREATE INDEX items_label ON items USING quantvec (e int8vec_cosine_ops, (id % 5)) WITH (lists = 8);
 CREATE TABLE local_items (tenant int, id int, e int8vec(64), PRIMARY KEY (tenant, id));
 CREATE TABLE local_tenants (tenant int PRIMARY KEY, plan text);
 CREATE INDEX local_items_e ON local_items USING quantvec (e int8vec_cosine_ops) WITH (lists = 8);
+CREATE INDEX local_items_label ON local_items USING quantvec (e int8vec_cosine_ops, (id % 5)) WITH (lists = 8);
 INSERT INTO tenants SELECT t, CASE WHEN t % 3 = 0 THEN 'pro' ELSE 'free' END FROM generate_series(0, 19) t;
 INSERT INTO local_tenants SELECT * FROM tenants;
 -- Through the coordinator: INSERT ... SELECT, which Citus routes row by row to the shards.
@@ -84,8 +87,8 @@ echo "4,500 rows distributed by tenant over $(sql -c "SELECT count(*) FROM citus
 # unless asked).
 for worker in worker1 worker2; do
     checked=$(cluster_psql "$work/$worker" -d postgres -At -c "SET citus.override_table_visibility = off" -c \
-        "SELECT count(*) FROM pg_class c, quantvec_index_check(c.oid) WHERE c.relname LIKE 'items_e_%' AND c.relkind = 'i'")
-    [ "$checked" -gt 0 ] || fail "no quantvec shard index on $worker"
+        "SELECT count(*) FROM pg_class c, quantvec_index_check(c.oid) WHERE c.relname ~ '^items_(e|label)_' AND c.relkind = 'i'")
+    [ "$checked" -gt 1 ] || fail "no quantvec shard indexes on $worker"
 done
 
 literal="'{$(seq -s, 1 64)}'::real[]"
@@ -94,12 +97,13 @@ literal="'{$(seq -s, 1 64)}'::real[]"
 # passes a SET LOCAL on to them), to show that their quantvec indexes answer.
 plan=$(sql -c "SET citus.explain_all_tasks = on" -c "SET citus.propagate_set_commands = 'local'" -c "BEGIN" \
     -c "SET LOCAL enable_seqscan = off" -c "EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM items ORDER BY e <=> $literal LIMIT 10" -c "COMMIT")
-echo "$plan" | grep -q "Custom Scan (Citus Adaptive)" || fail "not a Citus plan: $plan"
-echo "$plan" | grep -Eq "Query: SELECT .* ORDER BY .* LIMIT" || fail "ORDER BY and LIMIT not pushed to the shards: $plan"
-echo "$plan" | grep -q "Index Scan using items_e_" || fail "the shards do not use their quantvec indexes: $plan"
+grep -q "Custom Scan (Citus Adaptive)" <<<"$plan" || fail "not a Citus plan: $plan"
+grep -Eq "Query: SELECT .* ORDER BY .* LIMIT" <<<"$plan" || fail "ORDER BY and LIMIT not pushed to the shards: $plan"
+# (Either quantvec index of the shard: without a label condition they cost the same.)
+grep -Eq "Index Scan using items_(e|label)_" <<<"$plan" || fail "the shards do not use their quantvec indexes: $plan"
 echo "EXPLAIN: the coordinator sends ORDER BY ... LIMIT 10 to each shard, which answers with its quantvec index:"
-echo "$plan" | grep -m1 "Query: SELECT" | cut -c1-160
-echo "$plan" | grep -m1 "Index Scan using items_e_"
+grep -m1 "Query: SELECT" <<<"$plan" | cut -c1-160
+grep -E -m1 "Index Scan using items_(e|label)_" <<<"$plan"
 
 # Every list probed and every candidate rescored (set on each node, as Citus runs the shard
 # queries in sessions of its own): exact int8 answers, so the distributed top 10 must be
@@ -111,13 +115,13 @@ for node in $nodes; do
         -c "SELECT pg_reload_conf()" >/dev/null
 done
 plan=$(sql -c "SET citus.explain_all_tasks = on" -c "EXPLAIN (COSTS OFF) SELECT id FROM items ORDER BY e <=> $literal LIMIT 10")
-tasks=$(echo "$plan" | grep -c -- "->  Task")
-[ "$tasks" -gt 1 ] && [ "$(echo "$plan" | grep -c "Index Scan using items_e_")" = "$tasks" ] || fail "not every shard uses its quantvec index: $plan"
+tasks=$(grep -c -- "->  Task" <<<"$plan")
+[ "$tasks" -gt 1 ] && [ "$(grep -E -c "Index Scan using items_(e|label)_" <<<"$plan")" = "$tasks" ] || fail "not every shard uses its quantvec index: $plan"
 # Set in this session as well, so that the plan does not depend on when the coordinator's
 # postmaster applied ALTER SYSTEM (a failure prints the plan).
 plan=$(sql -c "SET quantvec.probes = 1000000" -c "SET quantvec.rescore_factor = 1000000" -c "SET enable_seqscan = off" \
     -c "EXPLAIN SELECT id FROM local_items ORDER BY e <=> $literal LIMIT 10")
-echo "$plan" | grep -q "Index Scan using local_items_e" || fail "the local table does not use its quantvec index: $plan"
+grep -Eq "Index Scan using local_items_(e|label)" <<<"$plan" || fail "the local table does not use its quantvec index: $plan"
 queries=$(sql -c "SELECT e::real[] FROM local_items WHERE id % 450 = 7 ORDER BY id")
 answers() { # TABLE, then a JOIN and WHERE clause
     local q
@@ -138,6 +142,11 @@ local_joined=$(answers local_items "JOIN local_tenants t USING (tenant) WHERE t.
 routed=$(answers items "WHERE i.tenant = 3")
 [ "$routed" = "$(answers local_items "WHERE i.tenant = 3")" ] || fail "a one-tenant query differs from one table"
 plan=$(sql -c "EXPLAIN (COSTS OFF) SELECT i.id FROM items i JOIN tenants t USING (tenant) WHERE t.plan = 'pro' ORDER BY i.e <=> $literal LIMIT 10")
-echo "$plan" | grep -q "Custom Scan (Citus Adaptive)" || fail "the join is not distributed: $plan"
+grep -q "Custom Scan (Citus Adaptive)" <<<"$plan" || fail "the join is not distributed: $plan"
 echo "a join with the colocated tenants table and a one-tenant query return the local rows"
+labelled=$(answers items "WHERE i.id % 5 = 2")
+[ "$labelled" = "$(answers local_items "WHERE i.id % 5 = 2")" ] || fail "a label filter differs from one table"
+plan=$(sql -c "SET citus.explain_all_tasks = on" -c "EXPLAIN (COSTS OFF) SELECT id FROM items WHERE id % 5 = 2 ORDER BY e <=> $literal LIMIT 10")
+[ "$(grep -c "Index Scan using items_label_" <<<"$plan")" = "$tasks" ] || fail "not every shard filters through its label index: $plan"
+echo "a filter on a label column, applied by each shard's label index, returns the local rows"
 echo "citus: passed"
