@@ -1,6 +1,7 @@
 -- The index access method and its operator classes: L2, inner product and cosine on
 -- int8vec (queried with an int8vec or a real[]) and on int4vec (with an int4vec or a
--- real[]; rescored from the 4-bit codes), Hamming on bitvec, and labels on int4. L2 and
+-- real[]; rescored from the 4-bit codes), Hamming on bitvec, and labels on int4, int8, text
+-- and uuid. L2 and
 -- Hamming are the defaults, as in pgvector.
 CREATE ACCESS METHOD quantvec TYPE INDEX HANDLER quantvec_amhandler;
 COMMENT ON ACCESS METHOD quantvec IS 'inverted lists over binary codes with int8 rescoring';
@@ -46,6 +47,28 @@ CREATE OPERATOR CLASS int4_label_ops DEFAULT FOR TYPE int4 USING quantvec AS
     OPERATOR 2 = (int4, int2),
     OPERATOR 3 = (int4, int8),
     FUNCTION 1 (int4, int4) quantvec_label_int4();
+
+-- Labels of other types are stored as their 32-bit hash under the type's hash function
+-- (FUNCTION 2, one per right-hand type); rows whose value merely shares the hash are
+-- dropped by the executor's recheck.
+CREATE OPERATOR CLASS int8_label_ops DEFAULT FOR TYPE int8 USING quantvec AS
+    OPERATOR 1 = (int8, int8),
+    OPERATOR 2 = (int8, int4),
+    OPERATOR 3 = (int8, int2),
+    FUNCTION 1 (int8, int8) quantvec_label_hashed(),
+    FUNCTION 2 (int8, int8) hashint8(int8),
+    FUNCTION 2 (int8, int4) hashint4(int4),
+    FUNCTION 2 (int8, int2) hashint2(int2);
+
+CREATE OPERATOR CLASS text_label_ops DEFAULT FOR TYPE text USING quantvec AS
+    OPERATOR 1 = (text, text),
+    FUNCTION 1 (text, text) quantvec_label_hashed(),
+    FUNCTION 2 (text, text) hashtext(text);
+
+CREATE OPERATOR CLASS uuid_label_ops DEFAULT FOR TYPE uuid USING quantvec AS
+    OPERATOR 1 = (uuid, uuid),
+    FUNCTION 1 (uuid, uuid) quantvec_label_hashed(),
+    FUNCTION 2 (uuid, uuid) uuid_hash(uuid);
 
 -- A quantvec index needs its column's dimensions: ALTER COLUMN ... TYPE int8vec (without
 -- them) would keep the index and leave it impossible to rebuild on an empty table, so it is

@@ -5,8 +5,8 @@
 -- operator classes for int4vec columns (int4vec_l2_ops, the default, int4vec_ip_ops and
 -- int4vec_cosine_ops), which rescore from the 4-bit codes. Indexes with 4-bit codes
 -- (first pass WITH (code_bits = 4), or on int4vec columns) are page format 3. A label
--- column (int4_label_ops) filters inside the scan (page format 4); quantvec_index_stats
--- gains labelled_rows.
+-- column (int4_label_ops; int8, text and uuid labels stored as hashes) filters inside the
+-- scan (page format 4); quantvec_index_stats gains labelled_rows.
 \echo Use "ALTER EXTENSION quantvec UPDATE TO '0.6.0'" to load this file. \quit
 
 CREATE TYPE int4vec;
@@ -446,7 +446,7 @@ CREATE OPERATOR CLASS int4vec_cosine_ops FOR TYPE int4vec USING quantvec AS
     OPERATOR 2 <=> (int4vec, real[]) FOR ORDER BY float_ops,
     FUNCTION 1 (int4vec, int4vec) quantvec_metric_int4vec_cosine();
 
--- quantvec::index::quantvec_label_int4
+-- quantvec::index::labels::quantvec_label_int4
 CREATE  FUNCTION "quantvec_label_int4"() RETURNS INT /* i32 */
 IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c /* Rust */
@@ -459,6 +459,34 @@ CREATE OPERATOR CLASS int4_label_ops DEFAULT FOR TYPE int4 USING quantvec AS
     OPERATOR 2 = (int4, int2),
     OPERATOR 3 = (int4, int8),
     FUNCTION 1 (int4, int4) quantvec_label_int4();
+
+-- quantvec::index::labels::quantvec_label_hashed
+CREATE  FUNCTION "quantvec_label_hashed"() RETURNS INT /* i32 */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'quantvec_label_hashed_wrapper';
+
+-- Labels of other types are stored as their 32-bit hash under the type's hash function
+-- (FUNCTION 2, one per right-hand type); rows whose value merely shares the hash are
+-- dropped by the executor's recheck.
+CREATE OPERATOR CLASS int8_label_ops DEFAULT FOR TYPE int8 USING quantvec AS
+    OPERATOR 1 = (int8, int8),
+    OPERATOR 2 = (int8, int4),
+    OPERATOR 3 = (int8, int2),
+    FUNCTION 1 (int8, int8) quantvec_label_hashed(),
+    FUNCTION 2 (int8, int8) hashint8(int8),
+    FUNCTION 2 (int8, int4) hashint4(int4),
+    FUNCTION 2 (int8, int2) hashint2(int2);
+
+CREATE OPERATOR CLASS text_label_ops DEFAULT FOR TYPE text USING quantvec AS
+    OPERATOR 1 = (text, text),
+    FUNCTION 1 (text, text) quantvec_label_hashed(),
+    FUNCTION 2 (text, text) hashtext(text);
+
+CREATE OPERATOR CLASS uuid_label_ops DEFAULT FOR TYPE uuid USING quantvec AS
+    OPERATOR 1 = (uuid, uuid),
+    FUNCTION 1 (uuid, uuid) quantvec_label_hashed(),
+    FUNCTION 2 (uuid, uuid) uuid_hash(uuid);
 
 DROP FUNCTION quantvec_index_stats(regclass);
 

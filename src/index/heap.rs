@@ -14,20 +14,6 @@ pub trait VisitRow {
     fn visit(&mut self, tid: ItemPointer, value: pg_sys::Datum, label: Option<i32>);
 }
 
-/// The label column's value among an index row's `values` and null flags (None where the
-/// index has no label column, or the value is NULL).
-///
-/// # Safety
-/// `values` and `isnull` hold one entry per column of the open index `index`.
-pub unsafe fn label_of(index: pg_sys::Relation, values: *const pg_sys::Datum, isnull: *const bool) -> Option<i32> {
-    // SAFETY: as the caller promises; a label column (the second) is an int4 (its only
-    // operator class), passed by value.
-    unsafe {
-        let columns = (*(*index).rd_index).indnatts;
-        (columns > 1 && !*isnull.add(1)).then(|| (*values.add(1)).value() as i32)
-    }
-}
-
 #[pg_guard]
 unsafe extern "C-unwind" fn visit_row<V: VisitRow>(
     index: pg_sys::Relation,
@@ -41,7 +27,7 @@ unsafe extern "C-unwind" fn visit_row<V: VisitRow>(
     // row's tid and one value and null flag per index column.
     unsafe {
         if !*isnull {
-            (*state.cast::<V>()).visit(super::tid_from_pg(&*tid), *values, label_of(index, values, isnull));
+            (*state.cast::<V>()).visit(super::tid_from_pg(&*tid), *values, super::labels::label_of(index, values, isnull));
         }
     }
 }

@@ -31,7 +31,7 @@ pub unsafe extern "C-unwind" fn aminsert(
         if *isnull {
             return false;
         }
-        (super::tid_from_pg(&*heap_tid), super::heap::label_of(index, values, isnull))
+        (super::tid_from_pg(&*heap_tid), super::labels::label_of(index, values, isnull))
     };
     // The statement's context lives until it ends: an INSERT ... SELECT of many toasted
     // rows would keep every detoasted copy.

@@ -14,6 +14,7 @@ mod context;
 mod cost;
 mod heap;
 mod insert;
+mod labels;
 mod options;
 mod pages;
 mod scan;
@@ -137,7 +138,7 @@ fn support_value(index: pg_sys::Relation, column: u16) -> i32 {
 
 fn operator_class(index: pg_sys::Relation) -> OperatorClass {
     let value = support_value(index, 1);
-    if value == LABEL_INT4 {
+    if value == labels::LABEL_INT4 || value == labels::LABEL_HASHED {
         raise_with(ErrorKind::InvalidParameter, "the first column of a quantvec index is its vector (int8vec, int4vec or bitvec); a label column comes second");
     }
     let vector_bits = match value >> 8 {
@@ -149,38 +150,18 @@ fn operator_class(index: pg_sys::Relation) -> OperatorClass {
         .ok()
         .and_then(Metric::from_u8)
         .zip(vector_bits)
-        .map(|(metric, vector_bits)| OperatorClass { metric, vector_bits, labels: has_label_column(index) })
+        .map(|(metric, vector_bits)| OperatorClass { metric, vector_bits, labels: labels::has_label_column(index, || support_value(index, 2)) })
         .unwrap_or_else(|| raise_with(ErrorKind::InvalidParameter, format!("operator class names unknown metric {value}")))
-}
-
-/// Whether an index has a label column after its vector: at most one, an `int4`.
-fn has_label_column(index: pg_sys::Relation) -> bool {
-    // SAFETY: index is an open index relation.
-    let columns = unsafe { (*(*index).rd_index).indnatts };
-    match columns {
-        1 => false,
-        2 if support_value(index, 2) == LABEL_INT4 => true,
-        2 => raise_with(ErrorKind::InvalidParameter, "the second column of a quantvec index is a label column (an int4)"),
-        _ => raise_with(ErrorKind::InvalidParameter, "a quantvec index has a vector column and at most one label column"),
-    }
 }
 
 /// What an index's operator classes say: the metric, the codes of its column (support
 /// function 1 returns the metric, plus 4 << 8 for an `int4vec` column), and whether a
-/// label column follows it (its class's function 1 returns `LABEL_INT4`).
+/// label column follows it (see `labels`).
 #[derive(Clone, Copy, Debug)]
 pub struct OperatorClass {
     pub metric: Metric,
     pub vector_bits: u8,
     pub labels: bool,
-}
-
-/// Support function 1 of `int4_label_ops`, the label column's operator class.
-const LABEL_INT4: i32 = 1 << 16;
-
-#[pg_extern(immutable, parallel_safe)]
-fn quantvec_label_int4() -> i32 {
-    LABEL_INT4
 }
 
 /// Reports build progress to pg_stat_progress_create_index.
@@ -252,13 +233,15 @@ fn quantvec_amhandler(_fcinfo: pg_sys::FunctionCallInfo) -> Internal {
     // SAFETY: freshly allocated above and not shared yet.
     let r = unsafe { &mut *routine };
     r.amstrategies = 0;
-    r.amsupport = 1;
+    // 1: what a column's class is (metric and codes, or a label column); 2: a hashed label
+    // class's hash function.
+    r.amsupport = 2;
     r.amoptsprocnum = 0;
     r.amcanorder = false;
     r.amcanorderbyop = true;
     r.amcanbackward = false;
     r.amcanunique = false;
-    // A vector column, then an optional label column (see has_label_column).
+    // A vector column, then an optional label column (see labels::has_label_column).
     r.amcanmulticol = true;
     r.amoptionalkey = true;
     r.amsearcharray = true;
@@ -315,7 +298,8 @@ pgrx::extension_sql_file!(
         quantvec_metric_int4vec_l2,
         quantvec_metric_int4vec_inner_product,
         quantvec_metric_int4vec_cosine,
-        quantvec_label_int4
+        labels::quantvec_label_int4,
+        labels::quantvec_label_hashed
     ]
 );
 

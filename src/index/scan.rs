@@ -107,73 +107,6 @@ fn index_query(metric: Metric, vector_bits: u8, key: &pg_sys::ScanKeyData) -> In
     }
 }
 
-/// The label values a row must have one of to pass every key on the label column (None
-/// without keys): `label = v` or `label = ANY(array)`, with an int4, int2 or int8 `v`
-/// (strategies 1, 2 and 3). A NULL never matches; nor does an int8 outside int4's range.
-fn label_filter(keys: &[pg_sys::ScanKeyData]) -> Option<Vec<i32>> {
-    let mut filter: Option<Vec<i32>> = None;
-    for key in keys {
-        let values: Vec<i64> = if key.sk_flags & pg_sys::SK_ISNULL as i32 != 0 {
-            Vec::new()
-        } else if key.sk_flags & pg_sys::SK_SEARCHARRAY as i32 != 0 {
-            // SAFETY: a SEARCHARRAY key's argument is a non-null array of the operator's
-            // right-hand type, which the strategy names.
-            unsafe {
-                match LabelType::of(key) {
-                    LabelType::Int4 => array_values::<i32>(key.sk_argument),
-                    LabelType::Int2 => array_values::<i16>(key.sk_argument),
-                    LabelType::Int8 => array_values::<i64>(key.sk_argument),
-                }
-            }
-        } else {
-            let datum = key.sk_argument.value();
-            vec![match LabelType::of(key) {
-                LabelType::Int4 => i64::from(datum as i32),
-                LabelType::Int2 => i64::from(datum as i16),
-                LabelType::Int8 => datum as i64,
-            }]
-        };
-        let values: Vec<i32> = values.into_iter().filter_map(|v| i32::try_from(v).ok()).collect();
-        filter = Some(match filter {
-            None => values,
-            Some(kept) => kept.into_iter().filter(|v| values.contains(v)).collect(),
-        });
-    }
-    filter
-}
-
-/// The type of a label key's right-hand side, which its strategy names (`int4_label_ops`).
-enum LabelType {
-    Int4,
-    Int2,
-    Int8,
-}
-
-impl LabelType {
-    fn of(key: &pg_sys::ScanKeyData) -> LabelType {
-        match key.sk_strategy {
-            1 => LabelType::Int4,
-            2 => LabelType::Int2,
-            _ => LabelType::Int8,
-        }
-    }
-}
-
-/// The non-NULL elements of an array of integers.
-///
-/// # Safety
-/// `datum` is a non-null array of `T`.
-unsafe fn array_values<T>(datum: pg_sys::Datum) -> Vec<i64>
-where
-    T: pgrx::datum::UnboxDatum + pgrx::datum::IntoDatum,
-    for<'a> T::As<'a>: Into<i64>,
-{
-    use pgrx::datum::FromDatum;
-    // SAFETY: as the caller promises.
-    let array = unsafe { pgrx::datum::Array::<T>::from_polymorphic_datum(datum, false, T::type_oid()) };
-    array.map(|a| a.iter().flatten().map(Into::into).collect()).unwrap_or_default()
-}
-
 /// `amrescan`.
 #[pg_guard]
 pub unsafe extern "C-unwind" fn amrescan(scan: pg_sys::IndexScanDesc, keys: pg_sys::ScanKey, nkeys: i32, orderbys: pg_sys::ScanKey, norderbys: i32) {
@@ -187,7 +120,7 @@ pub unsafe extern "C-unwind" fn amrescan(scan: pg_sys::IndexScanDesc, keys: pg_s
         }
         let filter = match (*scan).numberOfKeys {
             0 => None,
-            n => label_filter(std::slice::from_raw_parts((*scan).keyData, n as usize)),
+            n => super::labels::key_labels((*scan).indexRelation, std::slice::from_raw_parts((*scan).keyData, n as usize)),
         };
         if !orderbys.is_null() && norderbys > 0 {
             std::ptr::copy(orderbys, (*scan).orderByData, norderbys as usize);

@@ -424,7 +424,7 @@ SELECT lists, indexed_rows, heap_rows FROM quantvec_index_check('tagged_e');
 CREATE INDEX tagged_bad ON tagged USING quantvec (tag);
 CREATE INDEX tagged_bad ON tagged USING quantvec (e, e);
 CREATE INDEX tagged_bad ON tagged USING quantvec (e, tag, id);
-CREATE INDEX tagged_bad ON tagged USING quantvec (e, (tag::bigint));
+CREATE INDEX tagged_bad ON tagged USING quantvec (e, (tag::float8));
 SET quantvec.probes = 1000000;
 SET quantvec.rescore_factor = 1000000;
 CREATE TEMP VIEW tagged_top AS
@@ -480,3 +480,52 @@ SELECT count(*), bool_and(tag = 3) FROM (SELECT tag FROM tagged_bits WHERE tag =
 SELECT count(*), bool_and(tag = 3) FROM (SELECT tag FROM tagged_bits WHERE tag = 3 ORDER BY e4 <-> '{1,2,3,4,5,6,7,8}'::real[]) s;
 RESET enable_seqscan;
 DROP TABLE tagged, tagged_bits;
+-- Labels of other types, stored as their 32-bit hash: bigint (5 and 4294967300 share
+-- hashint8's value), text, varchar (through text_label_ops) and uuid. With exhaustive
+-- settings a filtered scan returns exactly the filtered ranking: the executor's recheck
+-- drops rows whose label only shares the hash.
+CREATE TABLE hashed (id int, e int8vec(8), b bigint, s text, v varchar(10), u uuid);
+INSERT INTO hashed SELECT i, ARRAY[sin(i), cos(i), sin(i * 0.3), cos(i * 0.7), i % 5, 1, sin(i * 1.7), cos(i * 2.3)]::real[],
+       CASE WHEN i % 13 = 0 THEN NULL WHEN i % 2 = 0 THEN 5 ELSE 4294967300 + i % 3 END,
+       CASE WHEN i % 17 = 0 THEN NULL ELSE 'cat' || (i % 40) END, 'v' || (i % 9), md5((i % 4)::text)::uuid
+  FROM generate_series(1, 3000) i;
+SELECT hashint8(5) = hashint8(4294967300) AS colliding;
+CREATE INDEX hashed_b ON hashed USING quantvec (e int8vec_cosine_ops, b) WITH (lists = 20);
+CREATE INDEX hashed_s ON hashed USING quantvec (e int8vec_l2_ops, s) WITH (lists = 20);
+CREATE INDEX hashed_v ON hashed USING quantvec (e int8vec_ip_ops, v) WITH (lists = 20);
+CREATE INDEX hashed_u ON hashed USING quantvec (e int8vec_cosine_ops, u) WITH (lists = 20);
+\d hashed
+SELECT indexrelid, rows, labelled_rows FROM quantvec_index_stats('hashed_b')
+  UNION ALL SELECT indexrelid, rows, labelled_rows FROM quantvec_index_stats('hashed_s') ORDER BY 1;
+SELECT lists, indexed_rows, heap_rows FROM quantvec_index_check('hashed_b');
+SELECT lists, indexed_rows, heap_rows FROM quantvec_index_check('hashed_s');
+SELECT lists, indexed_rows, heap_rows FROM quantvec_index_check('hashed_v');
+SELECT lists, indexed_rows, heap_rows FROM quantvec_index_check('hashed_u');
+SET quantvec.probes = 1000000;
+SET quantvec.rescore_factor = 1000000;
+CREATE TEMP VIEW hashed_top AS
+  SELECT 'bigint' AS filter, array_agg(id) AS ids FROM (SELECT id FROM hashed WHERE b = 5 ORDER BY e <=> '{1,2,3,4,5,6,7,8}'::real[], id LIMIT 10) s
+  UNION ALL SELECT 'int4 key', array_agg(id) FROM (SELECT id FROM hashed WHERE b = 5::int4 ORDER BY e <=> '{1,2,3,4,5,6,7,8}'::real[], id LIMIT 10) s
+  UNION ALL SELECT 'past int4', array_agg(id) FROM (SELECT id FROM hashed WHERE b = 4294967301 ORDER BY e <=> '{1,2,3,4,5,6,7,8}'::real[], id LIMIT 10) s
+  UNION ALL SELECT 'text', array_agg(id) FROM (SELECT id FROM hashed WHERE s = 'cat7' ORDER BY e <-> '{1,2,3,4,5,6,7,8}'::real[], id LIMIT 10) s
+  UNION ALL SELECT 'text any', array_agg(id) FROM (SELECT id FROM hashed WHERE s = ANY(ARRAY(SELECT 'cat' || g FROM generate_series(3, 60, 2) g)) ORDER BY e <-> '{1,2,3,4,5,6,7,8}'::real[], id LIMIT 10) s
+  UNION ALL SELECT 'text none', array_agg(id) FROM (SELECT id FROM hashed WHERE s = 'cat7' AND s = 'cat8' ORDER BY e <-> '{1,2,3,4,5,6,7,8}'::real[], id LIMIT 10) s
+  UNION ALL SELECT 'varchar', array_agg(id) FROM (SELECT id FROM hashed WHERE v = 'v4' ORDER BY e <#> '{1,2,3,4,5,6,7,8}'::real[], id LIMIT 10) s
+  UNION ALL SELECT 'uuid', array_agg(id) FROM (SELECT id FROM hashed WHERE u = md5('2')::uuid ORDER BY e <=> '{1,2,3,4,5,6,7,8}'::real[], id LIMIT 10) s;
+SET enable_seqscan = off;
+SET enable_sort = off;
+EXPLAIN (COSTS OFF) SELECT id FROM hashed WHERE b = 5 ORDER BY e <=> '{1,2,3,4,5,6,7,8}'::real[] LIMIT 10;
+EXPLAIN (COSTS OFF) SELECT id FROM hashed WHERE v = 'v4' ORDER BY e <#> '{1,2,3,4,5,6,7,8}'::real[] LIMIT 10;
+CREATE TEMP TABLE hashed_by_index AS SELECT * FROM hashed_top;
+-- Every filtered row once, the colliding ones among the rows the index returned.
+SELECT count(*), count(DISTINCT id), bool_and(b = 5) FROM (SELECT id, b FROM hashed WHERE b = 5 ORDER BY e <=> '{1,2,3,4,5,6,7,8}'::real[]) s;
+SELECT rows_returned > (SELECT count(*) FROM hashed WHERE b = 5) AS collisions_rechecked FROM quantvec_last_scan();
+RESET enable_seqscan;
+RESET enable_sort;
+SET enable_indexscan = off;
+SELECT t.filter, t.ids = i.ids OR (t.ids IS NULL AND i.ids IS NULL) AS exact, cardinality(t.ids) AS rows
+  FROM hashed_top t JOIN hashed_by_index i USING (filter) ORDER BY filter;
+RESET enable_indexscan;
+RESET quantvec.probes;
+RESET quantvec.rescore_factor;
+DROP TABLE hashed CASCADE;
