@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # pg_dump/pg_restore round trip: tables with int8vec, int4vec and bitvec columns (declared and
-# undeclared dimensions, NULLs, extreme codes) and quantvec indexes (one with an expression as
-# its label column) restore with identical bytes and typmods and working indexes, through
+# undeclared dimensions, NULLs, extreme codes) and quantvec indexes (two with an expression as
+# their label column, an int4 and a text one) restore with identical bytes and typmods and working indexes, through
 # both the custom and the plain format.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +34,7 @@ CREATE INDEX items_q ON items USING quantvec (q int8vec_cosine_ops) WITH (lists 
 CREATE INDEX items_b ON items USING quantvec (b);
 -- A label column that is an expression.
 CREATE INDEX items_q4 ON items USING quantvec (q4, (id % 10)) WITH (lists = 10);
+CREATE INDEX items_b_tag ON items USING quantvec (b, ('tag' || id % 5)) WITH (lists = 10);
 SQL
 checksum() {
     sql -d "$1" -c "SELECT md5(string_agg(concat_ws('|', id, int8vec_send(q), bitvec_send(b), int8vec_send(free), bitvec_send(bits), int4vec_send(q4), int4vec_send(free4)), ',' ORDER BY id))
@@ -63,13 +64,16 @@ query="SET enable_seqscan = off; SET quantvec.probes = 1000; SET quantvec.rescor
        SELECT string_agg(id::text, ',') FROM (SELECT id FROM items ORDER BY q <=> (SELECT q FROM items WHERE id = 5) LIMIT 5) s"
 labelled="SET enable_seqscan = off; SET quantvec.probes = 1000; SET quantvec.rescore_factor = 1000;
        SELECT string_agg(id::text, ',') FROM (SELECT id FROM items WHERE id % 10 = 3 ORDER BY q4 <-> (SELECT q4 FROM items WHERE id = 5) LIMIT 5) s"
+tagged="SET enable_seqscan = off; SET quantvec.probes = 1000;
+       SELECT string_agg(id::text, ',') FROM (SELECT id FROM items WHERE 'tag' || id % 5 = 'tag2' ORDER BY b <~> (SELECT b FROM items WHERE id = 5), id LIMIT 5) s"
 plan=$(sql -d source -c "SET enable_seqscan = off" -c "EXPLAIN (COSTS OFF) SELECT id FROM items WHERE id % 10 = 3 ORDER BY q4 <-> (SELECT q4 FROM items WHERE id = 5) LIMIT 5")
 echo "$plan" | grep -q "Index Cond: ((id % 10) = 3)" || { echo "the label expression is not the scan's condition:"; echo "$plan"; exit 1; }
 for db in restored_custom restored_plain; do
     sql -d "$db" -c "SELECT * FROM quantvec_index_check('items_q')" -c "SELECT * FROM quantvec_index_check('items_b')" \
-        -c "SELECT * FROM quantvec_index_check('items_q4')" >/dev/null
+        -c "SELECT * FROM quantvec_index_check('items_q4')" -c "SELECT * FROM quantvec_index_check('items_b_tag')" >/dev/null
     [ "$(sql -d "$db" -c "$query" | tail -1)" = "$(sql -d source -c "$query" | tail -1)" ] || { echo "restored search differs in $db"; exit 1; }
     [ "$(sql -d "$db" -c "$labelled" | tail -1)" = "$(sql -d source -c "$labelled" | tail -1)" ] || { echo "restored filtered search differs in $db"; exit 1; }
+    [ "$(sql -d "$db" -c "$tagged" | tail -1)" = "$(sql -d source -c "$tagged" | tail -1)" ] || { echo "restored text-label search differs in $db"; exit 1; }
 done
 echo "restored indexes are consistent and answer as the source's"
 echo "dump/restore: identical"
