@@ -17,6 +17,9 @@
 # reaches recall 0.95 unfiltered in bench_index.sh) with vchordrq.prefilter on and off,
 # forced, and as the planner chooses with prefilter on.
 #
+# The rows land in docs/bench/filtered/filtered.tsv (or BENCH_OUT's), drawn into
+# filtered.svg beside it.
+#
 #   bash scripts/bench_filtered.sh [QUERIES]      # default 200 queries
 #   PG_CONFIG=.../pg_config bash scripts/bench_filtered.sh   # another PostgreSQL (the 18 of
 #                                                 # scripts/postgres.sh has pgvector)
@@ -29,7 +32,9 @@ data=${QUANTVEC_DATA_DIR:-../shared/data}/wordnet-minilm-384
 
 bash scripts/install.sh
 cargo build --release --quiet -p quantvec-core --bin quantvec-data
+cargo build --release --quiet -p quantvec-client --example plot_filtered
 tool=target/release/quantvec-data
+out=${BENCH_OUT:-docs/bench/filtered}
 
 preload=()
 vectorchord_install && preload=("shared_preload_libraries = 'vchord'")
@@ -193,7 +198,10 @@ fi
 echo "== WHERE <label> = \$2 ORDER BY <=> \$1 LIMIT 10 ($queries queries; ms a query, second of two passes)"
 sql <<'SQL'
 \pset footer off
-CREATE TEMP TABLE measured AS SELECT side, name, r.* FROM sides, LATERAL filtered(search, settings) r;
+CREATE TABLE measured AS SELECT side, name, r.* FROM sides, LATERAL filtered(search, settings) r;
 SELECT f.filter, m.name AS search, m.recall AS "recall@10", m.ms AS ms_per_query
   FROM measured m JOIN filters f USING (ord) ORDER BY f.ord, m.side;
 SQL
+mkdir -p "$out"
+sql -At -F $'\t' -c "SELECT f.filter, m.name, m.recall, m.ms FROM measured m JOIN filters f USING (ord) ORDER BY f.ord, m.side" >"$out/filtered.tsv"
+target/release/examples/plot_filtered "$out" "100k x 384"
