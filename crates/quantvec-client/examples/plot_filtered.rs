@@ -55,14 +55,8 @@ fn in_order<'a>(runs: &'a [Run], key: impl Fn(&'a Run) -> &'a str) -> Vec<&'a st
     seen
 }
 
-const COLORS: [RGBColor; 6] = [
-    RGBColor(214, 39, 40),
-    RGBColor(255, 127, 14),
-    RGBColor(31, 119, 180),
-    RGBColor(44, 160, 44),
-    RGBColor(148, 103, 189),
-    RGBColor(127, 127, 127),
-];
+const COLORS: [RGBColor; 6] =
+    [RGBColor(214, 39, 40), RGBColor(255, 127, 14), RGBColor(31, 119, 180), RGBColor(44, 160, 44), RGBColor(148, 103, 189), RGBColor(127, 127, 127)];
 
 /// A side's color: quantvec's sides warm, pgvector's blue, VectorChord's green.
 fn color(side: &str, index: usize) -> RGBColor {
