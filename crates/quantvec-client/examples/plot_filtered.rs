@@ -55,22 +55,19 @@ fn in_order<'a>(runs: &'a [Run], key: impl Fn(&'a Run) -> &'a str) -> Vec<&'a st
     seen
 }
 
-const COLORS: [RGBColor; 6] =
-    [RGBColor(214, 39, 40), RGBColor(255, 127, 14), RGBColor(31, 119, 180), RGBColor(44, 160, 44), RGBColor(148, 103, 189), RGBColor(127, 127, 127)];
+/// Two shades for each family of sides: quantvec's, pgvector's, VectorChord's, any other.
+const SHADES: [[RGBColor; 2]; 4] = [
+    [RGBColor(214, 39, 40), RGBColor(255, 127, 14)],
+    [RGBColor(31, 119, 180), RGBColor(120, 170, 220)],
+    [RGBColor(44, 160, 44), RGBColor(140, 205, 120)],
+    [RGBColor(127, 127, 127), RGBColor(180, 180, 180)],
+];
 
-/// A side's color: quantvec's sides warm, pgvector's blue, VectorChord's green.
+/// A side's color: quantvec's sides warm, pgvector's blue, VectorChord's green, alternating
+/// shades so that neighbouring bars of a family differ.
 fn color(side: &str, index: usize) -> RGBColor {
-    let family = if side.starts_with("quantvec") {
-        0
-    } else if side.starts_with("pgvector") {
-        2
-    } else if side.starts_with("VectorChord") {
-        3
-    } else {
-        5
-    };
-    // Alternate shades within a family, so that neighbouring bars differ.
-    COLORS[family + if family < 4 { index % 2 } else { 0 }]
+    let family = ["quantvec", "pgvector", "VectorChord"].iter().position(|f| side.starts_with(f)).unwrap_or(3);
+    SHADES[family][index % 2]
 }
 
 fn draw(runs: &[Run], data: &str, out: &Path) -> Result<()> {
