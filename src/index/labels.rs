@@ -48,11 +48,17 @@ pub fn has_label_column(index: pg_sys::Relation, label_class: impl FnOnce() -> i
     }
 }
 
-/// The label column's hash function (InvalidOid where labels are stored as they are).
+/// The label column's hash function (InvalidOid where labels are stored as they are, or
+/// there is no label column).
 fn hash_proc(index: pg_sys::Relation) -> pg_sys::Oid {
-    // SAFETY: index is an open index relation with a second column; a missing support
-    // function reads as InvalidOid.
-    unsafe { pg_sys::index_getprocid(index, LABEL_COLUMN as _, HASH_PROC) }
+    // SAFETY: index is an open index relation; its support functions are read only for a
+    // column it has, and a missing one reads as InvalidOid.
+    unsafe {
+        if (*(*index).rd_index).indnatts < LABEL_COLUMN as i16 {
+            return pg_sys::InvalidOid;
+        }
+        pg_sys::index_getprocid(index, LABEL_COLUMN as _, HASH_PROC)
+    }
 }
 
 /// The label column's value among an index row's `values` and null flags, as the index
