@@ -33,13 +33,13 @@ fn quantvec_label_hashed() -> i32 {
 }
 
 /// Whether an index has a label column after its vector: at most one, of a label operator
-/// class. `label_class` is what the second column's support function 1 returns.
-pub fn has_label_column(index: pg_sys::Relation, label_class: impl FnOnce() -> i32) -> bool {
+/// class.
+pub fn has_label_column(index: pg_sys::Relation) -> bool {
     // SAFETY: index is an open index relation.
     let columns = unsafe { (*(*index).rd_index).indnatts };
     match columns {
         1 => false,
-        2 => match label_class() {
+        2 => match super::support_value(index, LABEL_COLUMN) {
             LABEL_INT4 => true,
             LABEL_HASHED if hash_proc(index) != pg_sys::InvalidOid => true,
             _ => raise_with(ErrorKind::InvalidParameter, "the second column of a quantvec index is a label column (int4, int8, text or uuid)"),

@@ -150,7 +150,7 @@ fn operator_class(index: pg_sys::Relation) -> OperatorClass {
         .ok()
         .and_then(Metric::from_u8)
         .zip(vector_bits)
-        .map(|(metric, vector_bits)| OperatorClass { metric, vector_bits, labels: labels::has_label_column(index, || support_value(index, 2)) })
+        .map(|(metric, vector_bits)| OperatorClass { metric, vector_bits, labels: labels::has_label_column(index) })
         .unwrap_or_else(|| raise_with(ErrorKind::InvalidParameter, format!("operator class names unknown metric {value}")))
 }
 

@@ -116,7 +116,7 @@ fn stats_of(oid: pg_sys::Oid) -> StatsRow {
     let mut labelled = 0;
     let mut per_list: Vec<i64> = (0..quantizer.lists())
         .map(|list| {
-            let rows = list_labels(&store, opened, list).or_raise();
+            let (rows, _) = list_labels(&store, opened, list).or_raise();
             labelled += rows.iter().filter(|(_, label)| label.is_some()).count() as i64;
             rows.len() as i64
         })

@@ -94,11 +94,6 @@ impl LabelFilter {
         LabelFilter { values, hashed, hash_bits }
     }
 
-    /// Whether no row can pass.
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
-
     /// The rows of `block` whose label is one of the values, as a bit mask (bit r: row r).
     /// An index without labels matches none.
     #[inline]

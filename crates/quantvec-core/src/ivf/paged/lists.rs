@@ -59,23 +59,22 @@ impl<S: Store> Lists for PagedLists<'_, S> {
 /// The targets (vector slots, or heap tids for Hamming) of the rows of `list`; and the
 /// pages read.
 pub fn list_targets<S: Store>(store: &S, opened: &Opened, list: usize) -> Result<(Vec<ItemPointer>, usize)> {
-    let quantizer = &opened.quantizer;
-    let mut targets = Vec::new();
-    let pages = read_blocks(store, quantizer, opened.heads[list], |_, b| {
-        targets.extend((0..block::ROWS).map(|slot| block::pointer(quantizer, b, slot)).filter(|&t| t != ItemPointer::NONE));
-    })?;
-    Ok((targets, pages))
+    let (rows, pages) = list_labels(store, opened, list)?;
+    Ok((rows.into_iter().map(|(target, _)| target).collect(), pages))
 }
 
-/// Each row of `list`: its target (as [`list_targets`]) and its label (None without a label
-/// column, or where the row's label is NULL).
-pub fn list_labels<S: Store>(store: &S, opened: &Opened, list: usize) -> Result<Vec<(ItemPointer, Option<i32>)>> {
+/// A row's target and its label (None without a label column, or where the row's label is
+/// NULL).
+pub type LabelledRow = (ItemPointer, Option<i32>);
+
+/// Each row of `list`, and the pages read.
+pub fn list_labels<S: Store>(store: &S, opened: &Opened, list: usize) -> Result<(Vec<LabelledRow>, usize)> {
     let quantizer = &opened.quantizer;
     let mut rows = Vec::new();
-    read_blocks(store, quantizer, opened.heads[list], |_, b| {
+    let pages = read_blocks(store, quantizer, opened.heads[list], |_, b| {
         rows.extend(
             (0..block::ROWS).map(|slot| (block::pointer(quantizer, b, slot), block::label(quantizer, b, slot))).filter(|&(t, _)| t != ItemPointer::NONE),
         );
     })?;
-    Ok(rows)
+    Ok((rows, pages))
 }

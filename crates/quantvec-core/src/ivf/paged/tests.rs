@@ -84,13 +84,16 @@ struct Case {
     metric: Metric,
     dims: usize,
     code_bits: u8,
-    /// With a label column: each row's label is [`label_of`] its tid.
+    /// With a label column: each row's label is [`Case::label`] of its tid.
     labels: bool,
 }
 
-/// A labelled row's label: NULL for one row in five, else one of three values.
-fn label_of(tid: ItemPointer) -> Option<i32> {
-    (!tid.offset.is_multiple_of(5)).then_some((tid.block % 3) as i32 - 1)
+impl Case {
+    /// A row's label: none without a label column; else NULL for one row in five, and one
+    /// of three values for the others.
+    fn label(&self, tid: ItemPointer) -> Option<i32> {
+        (self.labels && !tid.offset.is_multiple_of(5)).then_some((tid.block % 3) as i32 - 1)
+    }
 }
 
 fn random_floats(rng: &mut SmallRng, dims: usize) -> Vec<f32> {
@@ -121,13 +124,13 @@ fn encode(quantizer: &Quantizer, case: &Case, row: &[f32], tid: ItemPointer) -> 
     } else {
         quantizer.encode_int8(k, tid, &Int8Vector::quantize_minmax(row).unwrap().view()).unwrap()
     };
-    encoded.label = if case.labels { label_of(tid) } else { None };
+    encoded.label = case.label(tid);
     encoded
 }
 
 /// What the index must hold for `model`: each row's tid and label.
 fn expected(case: &Case, model: &HashMap<ItemPointer, Vec<f32>>) -> HashMap<ItemPointer, Option<i32>> {
-    model.keys().map(|&tid| (tid, if case.labels { label_of(tid) } else { None })).collect()
+    model.keys().map(|&tid| (tid, case.label(tid))).collect()
 }
 
 fn build(store: &MemoryStore, quantizer: &Arc<Quantizer>, exponent: i16, case: &Case, rows: &HashMap<ItemPointer, Vec<f32>>) -> Opened {
@@ -146,7 +149,7 @@ fn build(store: &MemoryStore, quantizer: &Arc<Quantizer>, exponent: i16, case: &
 fn indexed(store: &MemoryStore, opened: &Opened) -> HashMap<ItemPointer, Option<i32>> {
     let mut tids = HashMap::new();
     for list in 0..opened.quantizer.lists() {
-        let rows = super::lists::list_labels(store, opened, list).unwrap();
+        let (rows, _) = super::lists::list_labels(store, opened, list).unwrap();
         let (targets, labels): (Vec<ItemPointer>, Vec<Option<i32>>) = rows.into_iter().unzip();
         assert_eq!(targets, super::lists::list_targets(store, opened, list).unwrap().0, "the same rows in the same order");
         let mut heap = Vec::new();
